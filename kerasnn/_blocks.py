@@ -1,0 +1,127 @@
+"""Layer blocks shared by the builders: hidden Dense blocks and the output head.
+
+The rules of thumb live here: BatchNorm goes between the Dense layer and its
+activation (and the Dense layer then drops its bias, which BatchNorm's shift
+replaces); the weight initializer follows the activation (He for the ReLU
+family, Glorot for tanh/sigmoid, LeCun for SELU); SELU gets AlphaDropout so
+the self-normalising property survives dropout.
+"""
+
+import keras
+
+from kerasnn._validation import check_choice
+from kerasnn._validation import check_float
+from kerasnn._validation import check_int
+from kerasnn.errors import KerasnnTypeError
+
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "tanh", "sigmoid")
+
+#: activation -> initializer that keeps the variance of activations steady.
+DEFAULT_INITIALIZERS = {
+    "relu": "he_normal",
+    "leaky_relu": "he_normal",
+    "elu": "he_normal",
+    "gelu": "he_normal",
+    "selu": "lecun_normal",
+    "tanh": "glorot_uniform",
+    "sigmoid": "glorot_uniform",
+}
+
+INITIALIZERS = (
+    "he_normal", "he_uniform", "glorot_normal", "glorot_uniform",
+    "lecun_normal", "lecun_uniform", "orthogonal",
+)
+
+_INITIALIZER_CLASSES = {
+    "he_normal": keras.initializers.HeNormal,
+    "he_uniform": keras.initializers.HeUniform,
+    "glorot_normal": keras.initializers.GlorotNormal,
+    "glorot_uniform": keras.initializers.GlorotUniform,
+    "lecun_normal": keras.initializers.LecunNormal,
+    "lecun_uniform": keras.initializers.LecunUniform,
+    "orthogonal": keras.initializers.Orthogonal,
+}
+
+
+def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, seed):
+    """Checks the options every builder shares; returns them normalized."""
+    activation = check_choice("activation", activation, ACTIVATIONS)
+    dropout = check_float("dropout", dropout, low=0.0, high=1.0)
+    l1 = check_float("l1", l1, low=0.0)
+    l2 = check_float("l2", l2, low=0.0)
+    if not isinstance(batchnorm, bool):
+        raise KerasnnTypeError(
+            f"`batchnorm` must be True or False. Received: batchnorm={batchnorm!r}."
+        )
+    if initializer is None:
+        initializer = DEFAULT_INITIALIZERS[activation]
+    elif isinstance(initializer, str):
+        initializer = check_choice("initializer", initializer, INITIALIZERS)
+    elif not isinstance(initializer, keras.initializers.Initializer):
+        raise KerasnnTypeError(
+            f"`initializer` must be one of {', '.join(INITIALIZERS)} or a "
+            "keras.initializers.Initializer instance. Received: "
+            f"initializer={initializer!r}."
+        )
+    seed = check_int("seed", seed, minimum=0, allow_none=True)
+    return activation, dropout, l1, l2, batchnorm, initializer, seed
+
+
+def make_initializer(initializer, seed, index):
+    """A fresh initializer; layer `index` gets its own seed derived from `seed`."""
+    if not isinstance(initializer, str):
+        return initializer.__class__.from_config(initializer.get_config())
+    layer_seed = None if seed is None else seed + 1000 * index
+    return _INITIALIZER_CLASSES[initializer](seed=layer_seed)
+
+
+def make_regularizer(l1, l2):
+    """L1, L2 (weight decay) or both (elastic net); `None` when both are 0."""
+    if l1 and l2:
+        return keras.regularizers.L1L2(l1=l1, l2=l2)
+    if l1:
+        return keras.regularizers.L1(l1)
+    if l2:
+        return keras.regularizers.L2(l2)
+    return None
+
+
+def dense_block(x, units, *, index, activation, dropout, l1, l2, batchnorm,
+                initializer, seed):
+    """Dense -> [BatchNorm] -> activation -> [dropout], named `hidden_{index}`."""
+    name = f"hidden_{index}"
+    x = keras.layers.Dense(
+        units,
+        use_bias=not batchnorm,
+        kernel_initializer=make_initializer(initializer, seed, index),
+        kernel_regularizer=make_regularizer(l1, l2),
+        name=f"{name}_dense",
+    )(x)
+    if batchnorm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)
+    if dropout:
+        x = dropout_layer(activation, dropout, seed, index, name=f"{name}_dropout")(x)
+    return x
+
+
+def dropout_layer(activation, rate, seed, index, *, name):
+    """Dropout, or AlphaDropout for SELU networks."""
+    layer_seed = None if seed is None else seed + 1000 * index + 1
+    cls = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
+    return cls(rate, seed=layer_seed, name=name)
+
+
+def output_layer(spec, *, seed, index):
+    """The head from an `output_spec`, kept in float32 under mixed precision."""
+    initializer = (
+        "glorot_uniform" if spec["activation"] in ("sigmoid", "softmax", "tanh")
+        else "he_normal" if spec["activation"] == "relu" else "glorot_uniform"
+    )
+    return keras.layers.Dense(
+        spec["units"],
+        activation=spec["activation"],
+        kernel_initializer=make_initializer(initializer, seed, index),
+        dtype="float32",
+        name="output",
+    )
