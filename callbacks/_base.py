@@ -1,0 +1,113 @@
+"""Shared base class, argument checks and error classes of `callbacks/`."""
+
+import math
+import numbers
+
+import keras
+
+
+class CallbackError(Exception):
+    """Base class of every error raised by the `callbacks` package.
+
+    Catch it to handle any of them; each concrete error also derives from
+    the matching built-in (`ValueError`, `TypeError`, `RuntimeError`).
+    """
+
+
+class CallbackValueError(CallbackError, ValueError):
+    """An argument has the right type but a value that is not allowed."""
+
+
+class CallbackTypeError(CallbackError, TypeError):
+    """An argument, or the model's optimizer, has a type that is not allowed."""
+
+
+class GradientHealthError(CallbackError, RuntimeError):
+    """Raised by `GradientMonitor(policy="raise")` when training is unhealthy.
+
+    The message names the problem (vanishing, exploding or NaN gradients),
+    the layers concerned and the fix.
+    """
+
+
+class CallbackWarning(UserWarning):
+    """Warning category of the package (unhealthy gradients, weak LR curve)."""
+
+
+class _LearningRateCallback(keras.callbacks.Callback):
+    """Base of the callbacks that read and write the optimizer's learning rate.
+
+    The learning rate must be a plain float (a variable), not a
+    `LearningRateSchedule`: a callback cannot set a schedule object.
+    """
+
+    def _check_settable_lr(self, model):
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None:
+            raise CallbackValueError(
+                f"{type(self).__name__} needs a compiled model. Received: a "
+                "model without an optimizer; call `model.compile(optimizer="
+                "..., loss=...)` first."
+            )
+        lr = getattr(optimizer, "_learning_rate", None)
+        if not isinstance(lr, keras.Variable):
+            raise CallbackTypeError(
+                f"{type(self).__name__} sets the optimizer's learning rate, so "
+                "the optimizer must be created with a float `learning_rate`. "
+                f"Received: learning_rate={lr!r} ({type(lr).__name__}). Pass "
+                "a float, e.g. `keras.optimizers.Adam(learning_rate=1e-3)`, "
+                "and let this callback schedule it."
+            )
+
+    @staticmethod
+    def _get_lr(model):
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+    @staticmethod
+    def _set_lr(model, value):
+        model.optimizer.learning_rate = float(value)
+
+
+def _check_int(owner, name, value, minimum=1):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        raise CallbackValueError(
+            f"{owner}: `{name}` must be an integer >= {minimum}. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _check_float(owner, name, value, low=0.0, high=math.inf, inclusive=False):
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+    if ok:
+        ok = (low <= value if inclusive else low < value) and value < high
+    if not ok:
+        left = "[" if inclusive else "("
+        raise CallbackValueError(
+            f"{owner}: `{name}` must be a finite number in the range "
+            f"{left}{low}, {high}). Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def _check_choice(owner, name, value, choices):
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise CallbackValueError(
+            f"{owner}: `{name}` must be one of {allowed}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _print(message):
+    """Prints as Keras callbacks do (a leading newline clears the progbar)."""
+    print(f"\n{message}", flush=True)
