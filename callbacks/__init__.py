@@ -1,3 +1,38 @@
-"""Diagnostics plugin: Keras callbacks that tell why a network is not learning."""
+"""Diagnostics plugin: Keras callbacks that tell why a network is not learning.
 
-__all__ = []
+Plugs into any compiled Keras 3 model (TensorFlow or JAX backend) and imports
+nothing from `kerasnn`:
+
+```python
+from callbacks import GradientMonitor, StepLR
+monitor = GradientMonitor()
+model.fit(x, y, epochs=10, callbacks=[monitor, StepLR(step_size=5)])
+print(monitor.report())
+```
+"""
+
+from callbacks._base import CallbackError
+from callbacks._base import CallbackTypeError
+from callbacks._base import CallbackValueError
+from callbacks._base import CallbackWarning
+from callbacks._base import GradientHealthError
+from callbacks.fit_diagnosis import FitDiagnostics
+from callbacks.fit_diagnosis import diagnose_fit
+from callbacks.gradient_monitor import GradientMonitor
+from callbacks.lr_finder import LRFinder
+from callbacks.lr_finder import find_lr
+from callbacks.step_lr import StepLR
+
+__all__ = [
+    "CallbackError",
+    "CallbackTypeError",
+    "CallbackValueError",
+    "CallbackWarning",
+    "FitDiagnostics",
+    "GradientHealthError",
+    "GradientMonitor",
+    "LRFinder",
+    "StepLR",
+    "diagnose_fit",
+    "find_lr",
+]
