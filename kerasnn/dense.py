@@ -13,7 +13,7 @@ from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import make_optimizer
+from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
 
 
@@ -89,8 +89,9 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     options = check_hidden_options(activation, dropout, l1, l2, batchnorm,
                                    initializer, seed)
     widths = hidden_widths(hidden, math.prod(shape), spec["units"])
-    opt = make_optimizer(optimizer, learning_rate=learning_rate, momentum=momentum,
-                         clipnorm=clipnorm, clipvalue=clipvalue)
+    opt = optimizer_factory(optimizer, learning_rate=learning_rate,
+                            momentum=momentum, clipnorm=clipnorm,
+                            clipvalue=clipvalue)
     with strategy_scope(strategy):
         inputs = keras.Input(shape=shape, name="features")
         x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs

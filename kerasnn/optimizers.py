@@ -18,7 +18,18 @@ OPTIMIZERS = {
 
 def make_optimizer(optimizer="adam", *, learning_rate=None, momentum=0.9,
                    clipnorm=None, clipvalue=None):
-    """Returns a fresh Keras optimizer.
+    """Returns a fresh Keras optimizer (see `optimizer_factory` for the args)."""
+    return optimizer_factory(optimizer, learning_rate=learning_rate,
+                             momentum=momentum, clipnorm=clipnorm,
+                             clipvalue=clipvalue)()
+
+
+def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
+                      clipnorm=None, clipvalue=None):
+    """Checks the optimizer arguments and returns a function that makes it.
+
+    The builders check their arguments before building anything, but create
+    the optimizer inside a distribution strategy's scope: hence a factory.
 
     Args:
         optimizer: `"adam"`, `"adamw"`, `"sgd"` (with `momentum`), `"rmsprop"`,
@@ -33,7 +44,7 @@ def make_optimizer(optimizer="adam", *, learning_rate=None, momentum=0.9,
         clipvalue: Float > 0 or `None`. Clips each gradient element.
 
     Returns:
-        A `keras.optimizers.Optimizer`.
+        A function of no arguments that returns a `keras.optimizers.Optimizer`.
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         changed = [
@@ -50,7 +61,7 @@ def make_optimizer(optimizer="adam", *, learning_rate=None, momentum=0.9,
                 f"{changed[0]}={locals()[changed[0]]!r}. Set it on the optimizer "
                 "instead, or pass the optimizer by name."
             )
-        return optimizer
+        return lambda: optimizer
     if not isinstance(optimizer, str):
         raise KerasnnTypeError(
             f"`optimizer` must be one of {', '.join(repr(o) for o in OPTIMIZERS)} "
@@ -64,21 +75,31 @@ def make_optimizer(optimizer="adam", *, learning_rate=None, momentum=0.9,
         low=0.0, low_inclusive=False,
     )
     momentum = check_float("momentum", momentum, low=0.0, high=1.0)
-    clip = {}
+    options = {}
     if clipnorm is not None:
-        clip["clipnorm"] = check_float("clipnorm", clipnorm, low=0.0,
+        options["clipnorm"] = check_float("clipnorm", clipnorm, low=0.0,
                                        low_inclusive=False)
     if clipvalue is not None:
-        clip["clipvalue"] = check_float("clipvalue", clipvalue, low=0.0,
+        options["clipvalue"] = check_float("clipvalue", clipvalue, low=0.0,
                                         low_inclusive=False)
     if name == "sgd":
-        return cls(learning_rate=lr, momentum=momentum, nesterov=momentum > 0, **clip)
-    if name == "rmsprop":
-        return cls(learning_rate=lr, momentum=0.0, **clip)
-    return cls(learning_rate=lr, **clip)
+        options.update(momentum=momentum, nesterov=momentum > 0)
+    return lambda: cls(learning_rate=lr, **options)
 
 
 def compile_model(model, spec, optimizer):
-    """Compiles `model` with the loss and metrics of an `output_spec`."""
-    model.compile(optimizer=optimizer, loss=spec["loss"], metrics=spec["metrics"])
+    """Compiles `model` with the loss and metrics of an `output_spec`.
+
+    `optimizer` is an optimizer or a factory from `optimizer_factory`. Call it
+    inside a distribution strategy's scope: the optimizer and fresh copies of
+    the metrics are created here so that their variables live in that scope.
+    """
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = optimizer()
+    metrics = [
+        m.__class__.from_config(m.get_config())
+        if isinstance(m, keras.metrics.Metric) else m
+        for m in spec["metrics"]
+    ]
+    model.compile(optimizer=optimizer, loss=spec["loss"], metrics=metrics)
     return model

@@ -13,7 +13,7 @@ from kerasnn.dense import strategy_scope
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import make_optimizer
+from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
 
 
@@ -107,8 +107,9 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     rescale = check_float("rescale", rescale, low=0.0, low_inclusive=False,
                           allow_none=True)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
-    opt = make_optimizer(optimizer, learning_rate=learning_rate, momentum=momentum,
-                         clipnorm=clipnorm, clipvalue=clipvalue)
+    opt = optimizer_factory(optimizer, learning_rate=learning_rate,
+                            momentum=momentum, clipnorm=clipnorm,
+                            clipvalue=clipvalue)
 
     with strategy_scope(strategy):
         inputs = keras.Input(shape=shape, name="image")

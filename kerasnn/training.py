@@ -1,0 +1,304 @@
+"""`train_tabular`: split, build, fit with early stopping, keep the best run."""
+
+import math
+import os
+
+import keras
+import numpy as np
+import pandas as pd
+
+from kerasnn._validation import check_choice
+from kerasnn._validation import check_float
+from kerasnn._validation import check_int
+from kerasnn.errors import KerasnnTypeError
+from kerasnn.errors import KerasnnValueError
+from kerasnn.problems import check_problem
+from kerasnn.problems import infer_problem
+from kerasnn.tabular import _category_strings
+from kerasnn.tabular import _check_frame
+from kerasnn.tabular import _check_target
+from kerasnn.tabular import build_tabular_model
+
+OVERSAMPLERS = ("smote",)
+
+
+def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
+                  batch_size="auto", patience=20, class_weight=None,
+                  oversample=None, callbacks=None, restarts=1, seed=None,
+                  strategy=None, backup_dir=None, verbose=0, **options):
+    """Builds a tabular model and trains it with the working defaults.
+
+    The rows are split into training and validation parts: shuffled, and
+    stratified by class for classification (never Keras's unshuffled tail).
+    The preprocessing is set from the training part only. Training stops
+    when the validation loss has not improved for `patience` epochs, and the
+    best epoch's weights are restored; the learning rate is halved when the
+    validation loss stalls for `patience // 4` epochs.
+
+    Args:
+        X: pandas DataFrame of features. Not modified.
+        y: Target, one per row (a Series, list or array; string labels work).
+        problem: `"binary"`, `"multiclass"`, `"regression"`, or `None` to
+            infer it with `kerasnn.infer_problem(y)`.
+        validation_split: Float in [0, 1). Fraction of rows held out for early
+            stopping. `0` trains for `epochs` on every row. Defaults to `0.2`.
+        epochs: Integer. Most epochs to train. Defaults to `200`.
+        batch_size: Integer, or `"auto"`: about 1% of the training rows,
+            rounded to a power of 2, between 32 and 512.
+        patience: Integer. Epochs without improvement of the validation loss
+            before stopping. Defaults to `20`.
+        class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
+            the training part) or a dict `{label: weight}`.
+        oversample: `None` or `"smote"`: adds synthetic minority rows to the
+            training part only (SMOTE, or SMOTE-NC when some columns are
+            categorical). Needs `pip install kerasnn[imbalanced]`.
+        callbacks: List of extra Keras callbacks, passed to `fit`.
+        restarts: Integer >= 1. Trains from this many seeds (`seed`,
+            `seed + 1`, ...) and keeps the model with the best validation loss
+            (random restart). Defaults to `1`.
+        seed: Integer or `None`. Seeds the split, the weights and the
+            shuffling, so a CPU run is repeatable.
+        strategy: A `tf.distribute.Strategy` or `None`: the model is built and
+            compiled under its scope.
+        backup_dir: String or `None`. Folder for
+            `keras.callbacks.BackupAndRestore`: a killed run started again
+            with the same arguments resumes after its last finished epoch.
+        verbose: Integer. Passed to `fit`. Defaults to `0`.
+        **options: Passed to `kerasnn.build_tabular_model` (`hidden`,
+            `dropout`, `l2`, `learning_rate`, `categorical`, ...).
+
+    Returns:
+        `(model, history)`: the compiled, trained `TabularModel` and the
+        `History` of its run.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a bad argument, before any
+            training.
+
+    Example:
+
+    >>> model, history = train_tabular(df.drop(columns="species"),
+    ...                                df["species"], seed=0)  # doctest: +SKIP
+    """
+    X = _check_frame(X)
+    y = _check_target(y, len(X))
+    problem = infer_problem(y) if problem is None else check_problem(problem)
+    classification = problem != "regression"
+    validation_split = check_float("validation_split", validation_split, low=0.0,
+                                   high=1.0)
+    epochs = check_int("epochs", epochs)
+    patience = check_int("patience", patience)
+    restarts = check_int("restarts", restarts)
+    seed = check_int("seed", seed, minimum=0, allow_none=True)
+    if batch_size != "auto":
+        batch_size = check_int("batch_size", batch_size)
+    if oversample is not None:
+        oversample = check_choice("oversample", oversample, OVERSAMPLERS)
+        if not classification:
+            raise KerasnnValueError(
+                "`oversample` applies to classification only. Received: "
+                f"oversample={oversample!r} with problem={problem!r}."
+            )
+    _check_class_weight(class_weight, classification)
+    if restarts > 1 and validation_split == 0:
+        raise KerasnnValueError(
+            "`restarts` > 1 keeps the best run on validation data, so it needs "
+            f"validation_split > 0. Received: restarts={restarts} and "
+            "validation_split=0."
+        )
+    callbacks = _check_callbacks(callbacks)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    train, val = split_rows(y, validation_split, classification, seed)
+    X_train, y_train = X.iloc[train], y[train]
+    validation = None if val is None else (X.iloc[val], y[val])
+
+    best = None
+    for restart in range(restarts):
+        run_seed = None if seed is None else seed + restart
+        if run_seed is not None:
+            keras.utils.set_random_seed(run_seed)
+        model = build_tabular_model(X_train, y_train, problem=problem,
+                                    seed=run_seed, strategy=strategy, **options)
+        fit_X, fit_y = X_train, y_train
+        if oversample == "smote":
+            fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
+                                            seed=run_seed)
+        weights = _class_weights(class_weight, fit_y, model.classes)
+        run_callbacks = _callbacks(validation is not None, patience, backup_dir,
+                                   restart if restarts > 1 else None)
+        history = model.fit(
+            fit_X, fit_y, validation_data=validation, epochs=epochs,
+            batch_size=_batch_size(batch_size, len(fit_y)), class_weight=weights,
+            callbacks=run_callbacks + list(callbacks), shuffle=True,
+            verbose=verbose,
+        )
+        score = _best_loss(history, validation is not None)
+        if best is None or score < best[0]:
+            best = (score, model, history)
+    return best[1], best[2]
+
+
+def split_rows(y, validation_split, stratify, seed):
+    """Shuffled (and stratified) train/validation row indices."""
+    n = len(y)
+    index = np.arange(n)
+    if validation_split == 0:
+        return index, None
+    from sklearn.model_selection import train_test_split
+
+    n_val = int(math.ceil(n * validation_split))
+    if n_val < 1 or n - n_val < 1:
+        raise KerasnnValueError(
+            "`validation_split` leaves no rows for training or validation. "
+            f"Received: validation_split={validation_split} with {n} rows."
+        )
+    labels = None
+    if stratify:
+        labels = pd.Series(y).astype(str).to_numpy()
+        counts = pd.Series(labels).value_counts()
+        if counts.min() < 2 or n_val < len(counts):
+            raise KerasnnValueError(
+                "A stratified validation split needs at least 2 rows of each "
+                f"class and one validation row per class. Received: class "
+                f"{counts.index[-1]!r} has {counts.iloc[-1]} row(s) and "
+                f"validation_split={validation_split} gives {n_val} validation "
+                f"rows for {len(counts)} classes. Add rows or raise "
+                "validation_split."
+            )
+    train, val = train_test_split(index, test_size=n_val, shuffle=True,
+                                  stratify=labels, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+def oversample_smote(X, y, kinds, *, seed=None):
+    """Appends SMOTE (SMOTE-NC with categorical columns) rows to `X`, `y`.
+
+    Missing values are filled for the neighbour search only (numeric with the
+    median, categorical as their own category); the original rows are kept
+    as they were, and only the synthetic rows are appended.
+    """
+    try:
+        from imblearn.over_sampling import SMOTE
+        from imblearn.over_sampling import SMOTENC
+    except ImportError:
+        raise KerasnnValueError(
+            "oversample='smote' needs imbalanced-learn. Received: no module "
+            "'imblearn'. Install it with: pip install 'kerasnn[imbalanced]'."
+        ) from None
+    labels = pd.Series(y).astype(str).to_numpy()
+    counts = pd.Series(labels).value_counts()
+    if counts.min() < 2:
+        raise KerasnnValueError(
+            "oversample='smote' needs at least 2 training rows of each class. "
+            f"Received: class {counts.index[-1]!r} with {counts.iloc[-1]} row."
+        )
+    filled = pd.DataFrame(index=range(len(X)))
+    categorical = []
+    for i, (column, kind) in enumerate(kinds.items()):
+        values = X[column].reset_index(drop=True)
+        if kind == "categorical":
+            filled[column] = _category_strings(values).reshape(-1)
+            categorical.append(i)
+        else:
+            numbers_ = pd.to_numeric(values).astype("float64")
+            filled[column] = numbers_.fillna(numbers_.median()).fillna(0.0)
+    k = int(min(5, counts.min() - 1))
+    if len(categorical) == len(kinds):
+        raise KerasnnValueError(
+            "oversample='smote' needs at least one numeric column to "
+            "interpolate. Received: only categorical columns "
+            f"{list(kinds)}. Use class_weight='balanced' instead."
+        )
+    sampler = (SMOTENC(categorical_features=categorical, k_neighbors=k,
+                       random_state=seed) if categorical
+               else SMOTE(k_neighbors=k, random_state=seed))
+    X_res, y_res = sampler.fit_resample(filled, labels)
+    synthetic = X_res.iloc[len(X):]
+    original = np.asarray(y, dtype=object)
+    to_label = {str(v): v for v in original}
+    new_y = np.array([to_label[v] for v in np.asarray(y_res)[len(X):]],
+                     dtype=object)
+    X_out = pd.concat([X.reset_index(drop=True),
+                       synthetic.astype({c: object for c in synthetic.columns
+                                         if kinds[c] == "categorical"})],
+                      ignore_index=True)
+    y_out = np.concatenate([original, new_y])
+    if not np.asarray(y).dtype == object:
+        y_out = y_out.astype(np.asarray(y).dtype)
+    return X_out, y_out
+
+
+def _check_class_weight(class_weight, classification):
+    if class_weight is None:
+        return
+    if not classification:
+        raise KerasnnValueError(
+            "`class_weight` applies to classification only. Received: "
+            f"class_weight={class_weight!r} with problem='regression'."
+        )
+    if isinstance(class_weight, str):
+        check_choice("class_weight", class_weight, ("balanced",))
+    elif not isinstance(class_weight, dict):
+        raise KerasnnTypeError(
+            "`class_weight` must be None, 'balanced' or a dict {label: weight}. "
+            f"Received: class_weight={class_weight!r}."
+        )
+
+
+def _check_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)) or not all(
+        isinstance(c, keras.callbacks.Callback) for c in callbacks
+    ):
+        raise KerasnnTypeError(
+            "`callbacks` must be a list of keras.callbacks.Callback instances. "
+            f"Received: callbacks={callbacks!r}."
+        )
+    return list(callbacks)
+
+
+def _class_weights(class_weight, y, classes):
+    if class_weight is None:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    if class_weight == "balanced":
+        counts = pd.Series(y).value_counts()
+        n, k = len(y), len(classes)
+        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
+    unknown = [label for label in class_weight if label not in index]
+    if unknown:
+        raise KerasnnValueError(
+            f"`class_weight` names labels that are not in `y`: {unknown}. "
+            f"Received: class_weight={class_weight!r}; the labels are {classes}."
+        )
+    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
+
+
+def _callbacks(validate, patience, backup_dir, restart):
+    monitor = "val_loss" if validate else "loss"
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if backup_dir is not None:
+        folder = backup_dir if restart is None else os.path.join(
+            backup_dir, f"restart_{restart}")
+        callbacks.append(keras.callbacks.BackupAndRestore(folder))
+    if validate:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=patience, restore_best_weights=True))
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(2, patience // 4),
+            min_lr=1e-5))
+    return callbacks
+
+
+def _batch_size(batch_size, n_rows):
+    if batch_size != "auto":
+        return batch_size
+    return int(min(512, max(32, 2 ** round(math.log2(max(n_rows / 100, 1))))))
+
+
+def _best_loss(history, validate):
+    losses = history.history.get("val_loss" if validate else "loss", [])
+    finite = [v for v in losses if np.isfinite(v)]
+    return min(finite) if finite else math.inf

@@ -1,0 +1,445 @@
+"""Transfer learning: swap a trained model's head, freeze, unfreeze, fine-tune.
+
+`swap_head` reuses the body of a trained model (its layers up to a cut point,
+with their weights) under a fresh head for a new problem, "re-purposing a car
+detector for trucks". The caller's model is never changed: the body is a copy.
+`unfreeze` and `freeze` move the boundary between the frozen and the trainable
+layers and recompile; `fine_tune` runs the usual two-phase schedule.
+
+BatchNormalization layers stay frozen throughout. In Keras 3 a frozen
+BatchNormalization layer runs in inference mode (it normalises with the moving
+statistics learned on the original data and does not update them); unfreezing
+them on a small data set would overwrite those statistics with noisy ones.
+
+Only `keras` APIs are used here, so this runs on every backend.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+
+from kerasnn._blocks import make_initializer
+from kerasnn._validation import check_float
+from kerasnn._validation import check_int
+from kerasnn.dense import hidden_widths
+from kerasnn.errors import KerasnnTypeError
+from kerasnn.errors import KerasnnValueError
+from kerasnn.errors import did_you_mean
+from kerasnn.optimizers import compile_model
+from kerasnn.optimizers import make_optimizer
+from kerasnn.problems import output_spec
+
+
+def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
+              hidden=None, dropout=0.0, learning_rate=1e-3, seed=None):
+    """Returns a new compiled model: the body of `model` under a fresh head.
+
+    The body is a copy of `model`'s layers from its inputs up to and including
+    the layer `cut`, with their trained weights; `model` itself is not changed.
+    The head is: global average pooling when the cut features are a feature
+    map (rank 3 to 5; `Flatten` is not needed), then one Dense + ReLU layer per
+    entry of `hidden`, dropout, and the output layer of the problem type
+    (see `kerasnn.build_model`). New layers are named `swap_*` and `output`.
+
+    Works on functional and Sequential models, built with kerasnn or not,
+    including `keras.applications` models (with `include_top=False`, pass
+    `cut=-1` to keep the whole network as the body).
+
+    Args:
+        model: A trained functional or Sequential `keras.Model` with defined
+            inputs. Not modified.
+        problem: `"binary"`, `"multiclass"` or `"regression"`: the new task.
+        n_classes: Integer >= 3. Number of classes of the new task, for
+            `"multiclass"`.
+        cut: Layer name or index (negative counts from the end) of the last
+            layer of the body. Defaults to the layer that feeds the output
+            layer, i.e. the penultimate features.
+        freeze: Boolean. Freezes every body layer, so that training moves
+            only the head. Defaults to `True`.
+        hidden: `None` or a list of widths of Dense + ReLU layers in the head,
+            e.g. `[64]`. Defaults to `None` (the output layer alone).
+        dropout: Float in [0, 1). Dropout before each head layer. Defaults
+            to `0.0`.
+        learning_rate: Float > 0. Learning rate of Adam for the head.
+            Defaults to `1e-3`.
+        seed: Integer or `None`. Seeds the initial weights of the head.
+
+    Returns:
+        A compiled `keras.Model` with the loss and metrics of `problem`.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a bad argument, a `cut` that
+            names no layer or the input layer, or a model with no body to
+            reuse (its output layer reads the input directly), before any
+            model is built.
+
+    Example:
+
+    >>> digits = kerasnn.build_image_model("multiclass", (28, 28, 1),
+    ...                                    n_classes=5)
+    >>> # ... digits.fit(x_0_to_4, y_0_to_4) ...
+    >>> letters = swap_head(digits, "multiclass", n_classes=26)
+    >>> letters.output_shape
+    (None, 26)
+    """
+    spec = output_spec(problem, n_classes=n_classes)
+    _check_model(model)
+    if not isinstance(freeze, bool):
+        raise KerasnnTypeError(
+            f"`freeze` must be True or False. Received: freeze={freeze!r}."
+        )
+    widths = hidden_widths([] if hidden is None else hidden, 0, 0)
+    dropout = check_float("dropout", dropout, low=0.0, high=1.0)
+    learning_rate = check_float("learning_rate", learning_rate, low=0.0,
+                                low_inclusive=False)
+    seed = check_int("seed", seed, minimum=0, allow_none=True)
+    features = _cut_features(model, cut)
+    body = _copy(keras.Model(model.inputs, features))
+
+    taken = {layer.name for layer in body.layers}
+    x = body.outputs[0]
+    rank = len(x.shape)
+    if rank in (3, 4, 5):
+        pool = {3: keras.layers.GlobalAveragePooling1D,
+                4: keras.layers.GlobalAveragePooling2D,
+                5: keras.layers.GlobalAveragePooling3D}[rank]
+        x = pool(name=_fresh("swap_pool", taken))(x)
+    elif rank != 2:
+        x = keras.layers.Flatten(name=_fresh("swap_flatten", taken))(x)
+    for index, units in enumerate(widths, start=1):
+        if dropout:
+            x = _dropout(dropout, seed, index, _fresh(f"swap_dropout_{index}", taken))(x)
+        x = keras.layers.Dense(
+            units, activation="relu",
+            kernel_initializer=make_initializer("he_normal", seed, index),
+            name=_fresh(f"swap_dense_{index}", taken),
+        )(x)
+    if dropout:
+        x = _dropout(dropout, seed, len(widths) + 1, _fresh("swap_dropout", taken))(x)
+    outputs = keras.layers.Dense(
+        spec["units"], activation=spec["activation"],
+        kernel_initializer=make_initializer("glorot_uniform", seed, len(widths) + 1),
+        dtype="float32", name=_fresh("output", taken),
+    )(x)
+    swapped = keras.Model(body.inputs, outputs, name=f"{model.name}_swapped")
+    if freeze:
+        for layer in body.layers:
+            layer.trainable = False
+    return compile_model(swapped, spec,
+                         make_optimizer("adam", learning_rate=learning_rate))
+
+
+def unfreeze(model, *, from_layer=None, learning_rate=1e-5):
+    """Makes the layers from `from_layer` on trainable and recompiles, in place.
+
+    BatchNormalization layers stay frozen, so they keep running in inference
+    mode with the statistics of the original data. The optimizer is a fresh
+    one of the same kind at `learning_rate`: a low rate moves the pretrained
+    weights only a little.
+
+    Args:
+        model: A compiled functional or Sequential `keras.Model`, e.g. from
+            `swap_head`. Modified in place.
+        from_layer: Layer name or index of the first layer to unfreeze.
+            Defaults to `None`: every layer.
+        learning_rate: Float > 0. Defaults to `1e-5`.
+
+    Returns:
+        `model`, recompiled.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a model that is not compiled
+            or a `from_layer` that names no layer.
+
+    Example:
+
+    >>> model = swap_head(trained, "binary")
+    >>> model.fit(x, y, epochs=5)  # the head alone
+    >>> unfreeze(model, from_layer="block2_conv1").fit(x, y, epochs=5)
+    """
+    _check_compiled(model)
+    start = 0 if from_layer is None else _layer_index(model, from_layer,
+                                                       "from_layer")
+    learning_rate = check_float("learning_rate", learning_rate, low=0.0,
+                                low_inclusive=False)
+    for layer in model.layers[start:]:
+        _set_trainable(layer, True)
+    return _recompile(model, learning_rate)
+
+
+def freeze(model, *, upto, learning_rate=None):
+    """Freezes the layers up to and including `upto` and recompiles, in place.
+
+    The inverse of `unfreeze`: frozen layers keep their weights (and
+    BatchNormalization layers their statistics) while the rest trains.
+
+    Args:
+        model: A compiled functional or Sequential `keras.Model`. Modified
+            in place.
+        upto: Layer name or index (negative counts from the end) of the last
+            layer to freeze.
+        learning_rate: Float > 0 or `None`. Defaults to the current learning
+            rate of the model's optimizer.
+
+    Returns:
+        `model`, recompiled with a fresh optimizer of the same kind.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a model that is not compiled
+            or an `upto` that names no layer.
+
+    Example:
+
+    >>> freeze(model, upto="block1_pool")  # keep the first block as it is
+    """
+    _check_compiled(model)
+    stop = _layer_index(model, upto, "upto")
+    if learning_rate is None:
+        learning_rate = float(keras.ops.convert_to_numpy(
+            model.optimizer.learning_rate))
+    learning_rate = check_float("learning_rate", learning_rate, low=0.0,
+                                low_inclusive=False)
+    for layer in model.layers[:stop + 1]:
+        layer.trainable = False
+    return _recompile(model, learning_rate)
+
+
+def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
+              from_layer=None, batch_size=32, validation_data=None,
+              validation_split=0.0, callbacks=None, verbose=0):
+    """Trains the head with the body frozen, then unfreezes and fine-tunes.
+
+    Phase one fits `model` as it is (its body frozen, as `swap_head` leaves
+    it) for `head_epochs`; phase two calls `unfreeze(model, from_layer=...,
+    learning_rate=...)` and fits `epochs` more, numbered on from phase one.
+    Training the head first matters: the gradients of a fresh random head
+    would otherwise wreck the pretrained features.
+
+    Args:
+        model: A compiled model with some frozen layers, e.g. from
+            `swap_head(..., freeze=True)`. Trained in place.
+        x, y: Training data, as for `Model.fit`.
+        head_epochs: Integer >= 0. Epochs of phase one. Defaults to `5`.
+        epochs: Integer >= 0. Epochs of phase two. Defaults to `5`.
+        learning_rate: Float > 0. Learning rate of phase two. Defaults to
+            `1e-5`.
+        from_layer: As in `unfreeze`. Defaults to `None`: every layer.
+        batch_size: Integer >= 1. Defaults to `32`.
+        validation_data, validation_split, callbacks, verbose: As in
+            `Model.fit`, for both phases.
+
+    Returns:
+        A dict `{"head": History, "fine_tune": History}` (a phase of zero
+        epochs gives `None`).
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a bad argument, a model with
+            no frozen layer, or integer labels outside the classes of the
+            model's head, before any training.
+
+    Example:
+
+    >>> model = swap_head(trained, "multiclass", n_classes=5)
+    >>> histories = fine_tune(model, x, y, head_epochs=10, epochs=5)
+    """
+    _check_compiled(model)
+    head_epochs = check_int("head_epochs", head_epochs, minimum=0)
+    epochs = check_int("epochs", epochs, minimum=0)
+    if head_epochs + epochs == 0:
+        raise KerasnnValueError(
+            "`head_epochs` and `epochs` must not both be 0. Received: "
+            "head_epochs=0, epochs=0."
+        )
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    learning_rate = check_float("learning_rate", learning_rate, low=0.0,
+                                low_inclusive=False)
+    if from_layer is not None:
+        _layer_index(model, from_layer, "from_layer")
+    if head_epochs and not any(
+        not layer.trainable and layer.weights for layer in model.layers
+    ):
+        raise KerasnnValueError(
+            "`model` must have a frozen body for the head-only phase, but every "
+            "layer is trainable. Use kerasnn.swap_head(..., freeze=True) or "
+            "kerasnn.freeze(model, upto=...) first, or pass head_epochs=0."
+        )
+    _check_labels(model, y)
+    fit = dict(batch_size=batch_size, validation_data=validation_data,
+               validation_split=validation_split, callbacks=callbacks,
+               verbose=verbose)
+    head = model.fit(x, y, epochs=head_epochs, **fit) if head_epochs else None
+    done = len(head.epoch) if head is not None else 0
+    tuned = None
+    if epochs:
+        unfreeze(model, from_layer=from_layer, learning_rate=learning_rate)
+        tuned = model.fit(x, y, initial_epoch=done, epochs=done + epochs, **fit)
+    return {"head": head, "fine_tune": tuned}
+
+
+def _check_model(model):
+    if not isinstance(model, keras.Model):
+        raise KerasnnTypeError(
+            "`model` must be a keras.Model (functional or Sequential). "
+            f"Received: model={model!r} (of type {type(model).__name__})."
+        )
+    try:
+        inputs = model.inputs
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise KerasnnValueError(
+            f"`model` must have defined inputs: a functional model, or a "
+            f"Sequential model that starts with keras.Input(shape) or has been "
+            f"built. Received: model {model.name!r} of type "
+            f"{type(model).__name__} with no inputs. Subclassed models have no "
+            "layer graph to cut: rebuild the body as a functional model."
+        )
+
+
+def _cut_features(model, cut):
+    """The tensor of `model`'s graph that the new head reads."""
+    layers = model.layers
+    if cut is None:
+        if len(model.outputs) != 1:
+            raise KerasnnValueError(
+                f"`cut` is required for a model with {len(model.outputs)} "
+                "outputs: name the last layer of the body. Received: cut=None."
+            )
+        head = layers[-1]
+        tensor = head.input
+        if isinstance(tensor, (list, tuple)) or _is_model_input(model, tensor):
+            raise KerasnnValueError(
+                f"`model` has no body to reuse: its output layer {head.name!r} "
+                "reads the model's input directly. Received: a model with "
+                f"layers {[layer.name for layer in layers]}. Pass a model with "
+                "hidden layers, or a `cut`."
+            )
+        return tensor
+    index = _layer_index(model, cut, "cut")
+    layer = layers[index]
+    if isinstance(layer, keras.layers.InputLayer):
+        raise KerasnnValueError(
+            f"`cut` must name a layer after the input, or the model has no body "
+            f"to reuse. Received: cut={cut!r}, the input layer {layer.name!r}."
+        )
+    tensor = layer.output
+    if isinstance(tensor, (list, tuple)):
+        raise KerasnnValueError(
+            f"`cut` must name a layer with a single output. Received: "
+            f"cut={cut!r}, layer {layer.name!r} with {len(tensor)} outputs."
+        )
+    return tensor
+
+
+def _layer_index(model, key, argument):
+    """Index in `model.layers` of a layer given by name or index."""
+    layers = model.layers
+    names = [layer.name for layer in layers]
+    if isinstance(key, str):
+        if key not in names:
+            raise KerasnnValueError(
+                f"`{argument}` must name a layer of model {model.name!r}. "
+                f"Received: {argument}={key!r}.{did_you_mean(key, names)} "
+                f"Layers: {', '.join(names)}."
+            )
+        return names.index(key)
+    if isinstance(key, bool) or not isinstance(key, numbers.Integral):
+        raise KerasnnTypeError(
+            f"`{argument}` must be a layer name or an integer index. "
+            f"Received: {argument}={key!r} (of type {type(key).__name__})."
+        )
+    if not -len(layers) <= key < len(layers):
+        raise KerasnnValueError(
+            f"`{argument}` must be a layer index in [{-len(layers)}, "
+            f"{len(layers) - 1}] for model {model.name!r} with {len(layers)} "
+            f"layers. Received: {argument}={key}."
+        )
+    return int(key) % len(layers)
+
+
+def _is_model_input(model, tensor):
+    return any(tensor is t for t in model.inputs)
+
+
+def _copy(model):
+    """A copy of a functional model with its own layers and the same weights."""
+    # Fresh inputs named as the originals, so that dict inputs keep working.
+    names = {id(layer.output): layer.name for layer in model.layers
+             if isinstance(layer, keras.layers.InputLayer)}
+    inputs = [
+        keras.Input(batch_shape=t.shape, dtype=t.dtype, name=names.get(id(t)))
+        for t in model.inputs
+    ]
+    copy = keras.models.clone_model(model, input_tensors=inputs)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _fresh(name, taken):
+    """`name`, or `name_2`, `name_3`... if a body layer already has it."""
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    taken.add(candidate)
+    return candidate
+
+
+def _dropout(rate, seed, index, name):
+    layer_seed = None if seed is None else seed + 1000 * index + 1
+    return keras.layers.Dropout(rate, seed=layer_seed, name=name)
+
+
+def _set_trainable(layer, trainable):
+    """Sets `trainable`, keeping every BatchNormalization layer frozen."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        layer.trainable = False
+        return
+    layer.trainable = trainable
+    for inner in getattr(layer, "layers", None) or ():
+        _set_trainable(inner, trainable)
+
+
+def _check_compiled(model):
+    _check_model(model)
+    if not model.compiled or model.optimizer is None:
+        raise KerasnnValueError(
+            f"`model` must be compiled (with an optimizer and a loss). "
+            f"Received: model {model.name!r}, not compiled. Models from "
+            "kerasnn.swap_head are; otherwise call model.compile(...) first."
+        )
+
+
+def _recompile(model, learning_rate):
+    """Recompiles with the same loss and metrics and a fresh optimizer.
+
+    Keras reads the trainable flags when it compiles, and the optimizer's
+    slots belong to the old set of trainable weights, so both are renewed.
+    """
+    config = keras.saving.deserialize_keras_object(model.get_compile_config())
+    old = model.optimizer
+    optimizer_config = old.get_config()
+    optimizer_config["learning_rate"] = learning_rate
+    config["optimizer"] = old.__class__.from_config(optimizer_config)
+    model.compile(**config)
+    return model
+
+
+def _check_labels(model, y):
+    """Integer labels must be classes of a sparse-categorical head."""
+    if y is None or model.loss != "sparse_categorical_crossentropy":
+        return
+    labels = np.asarray(y)
+    if labels.dtype.kind not in "iu" or labels.size == 0:
+        return
+    n_classes = model.outputs[0].shape[-1]
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise KerasnnValueError(
+            f"`y` must hold class labels in [0, {n_classes - 1}] for a head with "
+            f"{n_classes} classes. Received: labels from {low} to {high}. Pass "
+            f"n_classes={max(high + 1, 3)} to swap_head, or relabel y to "
+            f"0..{n_classes - 1}."
+        )
