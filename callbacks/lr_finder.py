@@ -3,6 +3,7 @@
 import math
 import warnings
 
+import keras
 import numpy as np
 
 from callbacks._base import CallbackTypeError
@@ -190,8 +191,8 @@ class LRFinder(_LearningRateCallback):
             optimizer.build(model.trainable_variables)
         self._saved = (
             model,
-            [np.array(v.numpy(), copy=True) for v in _model_vars(model)],
-            [np.array(v.numpy(), copy=True) for v in optimizer.variables],
+            [_to_numpy(v) for v in _model_vars(model)],
+            [_to_numpy(v) for v in optimizer.variables],
         )
         self.lrs, self.losses, self.smoothed_losses = [], [], []
         self.suggestion = None
@@ -302,7 +303,7 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     finder = LRFinder(**options)
     finder._check_settable_lr(model)
     is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")
-    fit_kwargs = {} if is_dataset else {"batch_size": batch_size}
+    fit_kwargs = {"shuffle": False} if is_dataset else {"batch_size": batch_size}
     try:
         # One epoch per step at most: the finder stops fit after num_steps.
         model.fit(x, y, epochs=finder.num_steps, verbose=0,
@@ -332,3 +333,7 @@ def _longest_descent(sm):
             length[i], start[i] = length[j] + 1, start[j]
     end = int(np.argmax(length))
     return int(start[end]), end
+
+
+def _to_numpy(variable):
+    return np.array(keras.ops.convert_to_numpy(variable.value), copy=True)

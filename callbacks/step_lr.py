@@ -2,6 +2,7 @@
 
 import weakref
 
+from callbacks._base import CallbackValueError
 from callbacks._base import _LearningRateCallback
 from callbacks._base import _check_float
 from callbacks._base import _check_int
