@@ -41,6 +41,39 @@ def set_mixed_precision(enabled):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
 
+def distribution_strategy(name):
+    """The `tf.distribute` strategy for `--distribute`, or `None` for one device.
+
+    `"mirrored"` copies the model onto every local device; `"multiworker"`
+    runs one process per machine, described by the `TF_CONFIG` environment
+    variable. Both need the TensorFlow backend.
+    """
+    if name in (None, "none"):
+        return None
+    if keras.backend.backend() != "tensorflow":
+        raise RecipeError(
+            f"--distribute {name} needs the TensorFlow backend. Received: "
+            f"KERAS_BACKEND={keras.backend.backend()}. Unset KERAS_BACKEND (or "
+            "set it to tensorflow), or on JAX use keras.distribution.DataParallel."
+        )
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        if not os.environ.get("TF_CONFIG"):
+            raise RecipeError(
+                "--distribute multiworker needs the TF_CONFIG environment variable "
+                "(the cluster and this worker's index). Received: TF_CONFIG unset. "
+                "See benchmarks/multiworker.py for an example."
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise RecipeError(
+        "--distribute must be one of 'none', 'mirrored', 'multiworker'. "
+        f"Received: {name!r}."
+    )
+
+
 def output_dir(path):
     """Creates the output folder (and parents) and returns it."""
     os.makedirs(path, exist_ok=True)
