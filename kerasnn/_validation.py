@@ -4,6 +4,7 @@ Each check raises before any model is built, with one message shape:
 the argument, what is allowed, what was received, and a fix where one exists.
 """
 
+import math
 import numbers
 
 from kerasnn.errors import KerasnnTypeError
@@ -63,7 +64,7 @@ def check_float(name, value, *, low=0.0, high=None, low_inclusive=True,
     too_high = high is not None and (
         value > high or (value == high and not high_inclusive)
     )
-    if too_low or too_high or value != value:
+    if too_low or too_high or not math.isfinite(value):
         raise KerasnnValueError(
             f"`{name}` must be a number in the range {interval}. "
             f"Received: {name}={value!r}."
