@@ -180,7 +180,7 @@ class GradientMonitor(keras.callbacks.Callback):
             "first_last_ratio": _num(self._ratio),
             "layers": layers,
             "units": units,
-            "units_checked": self._units_reason is None,
+            "units_checked": self._units is not None,
             "notes": list(self._notes),
             "advice": self._advice(),
         }
@@ -239,18 +239,6 @@ class GradientMonitor(keras.callbacks.Callback):
                 )
             x, y, sw = batch
         self._batch = (x, y, sw)
-        groups = layer_groups(model)
-        self._names = [name for name, _ in groups]
-        self._index = [ids for _, ids in groups]
-        self._updates = [None] * len(groups)
-        self._prober = Prober(model)
-        units = ActivationProber(model)
-        self._units = units if units.reason is None else None
-        self._units_reason = units.reason
-        self._unit_names, self._unit_kinds = units.layers, units.kinds
-        if units.reason is not None:
-            self._notes.append(f"Dead/saturated unit check skipped: "
-                               f"{units.reason}.")
         if self.log_dir is not None:
             import tensorflow as tf
 
@@ -259,18 +247,25 @@ class GradientMonitor(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         step = self._step
         self._step += 1
+        if self._batch is None:
+            return
         pending = self._prober is not None and self._prober._snapshot is not None
-        due = step < self.patience or step % self.every == 0
-        if not (pending or due) or self._prober is None:
+        due = (step < self.patience or step % self.every == 0
+               or self._prober is None)
+        if not (pending or due):
             return
         model = self.model  # On JAX this syncs the trainer's state.
+        if self._prober is None:
+            if not model.built or not model.trainable_variables:
+                return  # Subclassed models build in their first step.
+            self._setup(model)
         if pending:
             self._record_updates(self._prober.update_norms())
         if due:
             self._probe(model, step)
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None or self._prober is None:
+        if logs is None:
             return
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(float(loss)):
@@ -302,6 +297,20 @@ class GradientMonitor(keras.callbacks.Callback):
         self._acted, self._findings = set(), {}
         self._history_steps, self._history_norms = [], []
         self._prober, self._batch, self._writer = None, None, None
+
+    def _setup(self, model):
+        groups = layer_groups(model)
+        self._names = [name for name, _ in groups]
+        self._index = [ids for _, ids in groups]
+        self._updates = [None] * len(groups)
+        self._prober = Prober(model)
+        units = ActivationProber(model)
+        self._units = units if units.reason is None else None
+        self._units_reason = units.reason
+        self._unit_names, self._unit_kinds = units.layers, units.kinds
+        if units.reason is not None:
+            self._notes.append(f"Dead/saturated unit check skipped: "
+                               f"{units.reason}.")
 
     def _probe(self, model, step):
         x, y, sw = self._batch

@@ -1,0 +1,39 @@
+import pathlib
+import re
+
+import callbacks
+
+
+def test_public_api_is_pinned():
+    assert callbacks.__all__ == [
+        "CallbackError",
+        "CallbackTypeError",
+        "CallbackValueError",
+        "CallbackWarning",
+        "FitDiagnostics",
+        "GradientHealthError",
+        "GradientMonitor",
+        "LRFinder",
+        "StepLR",
+        "diagnose_fit",
+        "find_lr",
+    ]
+    for name in callbacks.__all__:
+        assert getattr(callbacks, name).__doc__
+
+
+def test_errors_share_a_base_and_the_builtins():
+    assert issubclass(callbacks.CallbackValueError, ValueError)
+    assert issubclass(callbacks.CallbackTypeError, TypeError)
+    assert issubclass(callbacks.GradientHealthError, RuntimeError)
+    for error in (callbacks.CallbackValueError, callbacks.CallbackTypeError,
+                  callbacks.GradientHealthError):
+        assert issubclass(error, callbacks.CallbackError)
+    assert issubclass(callbacks.CallbackWarning, UserWarning)
+
+
+def test_package_does_not_import_kerasnn():
+    folder = pathlib.Path(callbacks.__file__).parent
+    for source in folder.glob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import)\s+kerasnn", source.read_text(), re.M)
+        assert imports == [], source.name
