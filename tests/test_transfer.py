@@ -1,0 +1,343 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import kerasnn
+from kerasnn.errors import KerasnnTypeError
+from kerasnn.errors import KerasnnValueError
+from kerasnn.transfer import fine_tune
+from kerasnn.transfer import freeze
+from kerasnn.transfer import swap_head
+from kerasnn.transfer import unfreeze
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _tiny_cnn(n_classes=4):
+    return kerasnn.build_image_model(
+        "multiclass", (12, 12, 1), n_classes=n_classes, blocks=1, filters=4,
+        convs_per_block=1, head_units=8, dropout=0.0, head_dropout=0.0, seed=0,
+    )
+
+
+def _data(rng, n=48, n_classes=3):
+    x = rng.random((n, 12, 12, 1)).astype("float32")
+    y = rng.integers(0, n_classes, n)
+    return x, y
+
+
+def _snapshot(model):
+    return {layer.name: [np.array(w) for w in layer.get_weights()]
+            for layer in model.layers}
+
+
+def _changed(before, model, name):
+    after = model.get_layer(name).get_weights()
+    return any(not np.array_equal(a, b) for a, b in zip(before[name], after))
+
+
+def _user_sequential():
+    return keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(8, activation="relu", name="features"),
+        keras.layers.Dense(2, activation="softmax", name="scores"),
+    ])
+
+
+def test_swap_head_reuses_body_and_adds_problem_head():
+    model = _tiny_cnn()
+    swapped = swap_head(model, "multiclass", n_classes=3, seed=0)
+    names = [layer.name for layer in swapped.layers]
+    # The default cut is the input of the output layer: the whole body stays.
+    assert names[:-1] == [layer.name for layer in model.layers[:-1]]
+    assert names[-1] == "output"
+    assert swapped.output_shape == (None, 3)
+    assert swapped.layers[-1].activation.__name__ == "softmax"
+    assert swapped.loss == "sparse_categorical_crossentropy"
+    assert [l.trainable for l in swapped.layers] == [False] * (len(names) - 1) + [True]
+    for name in ("block1_conv1", "head_dense", "head_bn"):
+        for a, b in zip(model.get_layer(name).get_weights(),
+                        swapped.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_swap_head_leaves_the_callers_model_alone(rng):
+    model = _tiny_cnn()
+    before = _snapshot(model)
+    swapped = swap_head(model, "binary", seed=0, freeze=False)
+    x, y = _data(rng, n_classes=2)
+    swapped.fit(x, y.astype("float32"), epochs=1, verbose=0)
+    assert all(layer.trainable for layer in model.layers)
+    assert not any(_changed(before, model, layer.name) for layer in model.layers)
+    assert _changed(before, swapped, "block1_conv1")
+
+
+def test_frozen_body_is_bit_identical_after_head_training(rng):
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3, hidden=[6],
+                        dropout=0.2, seed=0)
+    before = _snapshot(swapped)
+    x, y = _data(rng)
+    swapped.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    body = ["block1_conv1", "block1_bn1", "head_dense", "head_bn"]
+    assert not any(_changed(before, swapped, name) for name in body)
+    # BatchNorm statistics (moving mean/variance) are part of the weights.
+    assert len(before["block1_bn1"]) == 4
+    assert _changed(before, swapped, "swap_dense_1")
+    assert _changed(before, swapped, "output")
+
+
+def test_unfreeze_moves_body_and_keeps_batchnorm_in_inference_mode(rng):
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    assert unfreeze(swapped, learning_rate=1e-3) is swapped
+    assert float(swapped.optimizer.learning_rate) == pytest.approx(1e-3)
+    before = _snapshot(swapped)
+    x, y = _data(rng)
+    swapped.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert _changed(before, swapped, "block1_conv1")
+    assert _changed(before, swapped, "head_dense")
+    for name in ("block1_bn1", "head_bn"):
+        assert not swapped.get_layer(name).trainable
+        assert not _changed(before, swapped, name)
+
+
+def test_unfreeze_from_layer_and_freeze_move_the_boundary():
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
+    unfreeze(swapped, from_layer="head_dense")
+    trainable = {layer.name: layer.trainable for layer in swapped.layers}
+    assert not trainable["block1_conv1"] and not trainable["flatten"]
+    assert trainable["head_dense"] and trainable["output"]
+    assert not trainable["head_bn"]
+    assert float(swapped.optimizer.learning_rate) == pytest.approx(1e-5)
+    freeze(swapped, upto="head_relu")
+    assert [l.name for l in swapped.layers if l.trainable] == ["output"]
+    # The learning rate is kept unless given.
+    assert float(swapped.optimizer.learning_rate) == pytest.approx(1e-5)
+    freeze(swapped, upto=0, learning_rate=0.01)
+    assert float(swapped.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_swapped_model_saves_and_reloads_in_safe_mode(tmp_path, rng):
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3, hidden=[6],
+                        dropout=0.1)
+    x, y = _data(rng)
+    swapped.fit(x, y, epochs=1, verbose=0)
+    path = str(tmp_path / "swapped.keras")
+    swapped.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               swapped.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+    assert ([l.trainable for l in loaded.layers if l.weights]
+            == [l.trainable for l in swapped.layers if l.weights])
+
+
+def test_swap_head_on_a_user_sequential_model(rng):
+    swapped = swap_head(_user_sequential(), "regression", seed=0)
+    assert [layer.name for layer in swapped.layers][1:] == ["features", "output"]
+    assert swapped.loss == "mean_squared_error"
+    x = rng.random((16, 6)).astype("float32")
+    swapped.fit(x, x.sum(axis=1), epochs=1, verbose=0)
+
+
+def test_swap_head_on_a_keras_applications_model(tmp_path):
+    base = keras.applications.MobileNetV2(
+        input_shape=(32, 32, 3), include_top=False, weights=None, alpha=0.35)
+    swapped = swap_head(base, "multiclass", n_classes=5, cut=-1)
+    assert swapped.layers[-2].name == "swap_pool"  # feature map -> pooled
+    assert swapped.output_shape == (None, 5)
+    assert not any(l.trainable for l in swapped.layers[:-2])
+    # The usual transfer model wraps the base as one layer: unfreezing it
+    # reaches inside, and its BatchNorm layers stay frozen.
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.GlobalAveragePooling2D()(base(inputs))
+    user = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    swapped = swap_head(user, "binary")
+    unfreeze(swapped)
+    inner = swapped.layers[1].layers
+    assert all(l.trainable != isinstance(l, keras.layers.BatchNormalization)
+               for l in inner if l.weights)
+    path = str(tmp_path / "mobilenet.keras")
+    swapped.save(path)
+    assert keras.models.load_model(path, safe_mode=True).output_shape == (None, 1)
+
+
+def test_fine_tune_runs_both_phases(rng):
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    before = _snapshot(swapped)
+    x, y = _data(rng)
+    histories = fine_tune(swapped, x, y, head_epochs=2, epochs=1,
+                          learning_rate=1e-3, batch_size=16)
+    assert histories["head"].epoch == [0, 1]
+    assert histories["fine_tune"].epoch == [2]
+    assert _changed(before, swapped, "block1_conv1")
+    assert not _changed(before, swapped, "block1_bn1")
+    assert float(swapped.optimizer.learning_rate) == pytest.approx(1e-3)
+    only_head = fine_tune(swap_head(_tiny_cnn(), "multiclass", n_classes=3),
+                          x, y, head_epochs=1, epochs=0)
+    assert only_head["fine_tune"] is None
+
+
+@pytest.mark.parametrize("cut, error, message", [
+    ("block1_con1", KerasnnValueError,
+     "`cut` must name a layer of model 'multiclass_cnn'. Received: "
+     "cut='block1_con1'. Did you mean 'block1_conv1'?"),
+    (42, KerasnnValueError,
+     "`cut` must be a layer index in [-10, 9] for model 'multiclass_cnn' "
+     "with 10 layers. Received: cut=42."),
+    (1.5, KerasnnTypeError,
+     "`cut` must be a layer name or an integer index. Received: cut=1.5 "
+     "(of type float)."),
+    (0, KerasnnValueError,
+     "`cut` must name a layer after the input, or the model has no body to "
+     "reuse. Received: cut=0, the input layer 'image'."),
+])
+def test_swap_head_rejects_a_bad_cut(cut, error, message):
+    with pytest.raises(error) as info:
+        swap_head(_tiny_cnn(), "multiclass", n_classes=3, cut=cut)
+    assert message in str(info.value)
+
+
+def test_swap_head_rejects_a_model_with_no_body():
+    model = keras.Sequential([keras.Input((6,)),
+                              keras.layers.Dense(1, name="linear")])
+    with pytest.raises(KerasnnValueError, match=(
+        r"`model` has no body to reuse: its output layer 'linear' reads the "
+        r"model's input directly")):
+        swap_head(model, "binary")
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(problem="multiclass"), KerasnnValueError,
+     "`n_classes` is required when problem='multiclass'. Received: "
+     "n_classes=None."),
+    (dict(problem="multiclass", n_classes=2), KerasnnValueError,
+     "`n_classes` must be >= 3 when problem='multiclass'. Received: "
+     "n_classes=2."),
+    (dict(problem="binary", n_classes=5), KerasnnValueError,
+     "`n_classes` applies to problem='multiclass' only. Received: "
+     "n_classes=5 with problem='binary'."),
+    (dict(problem="binary", freeze="yes"), KerasnnTypeError,
+     "`freeze` must be True or False. Received: freeze='yes'."),
+    (dict(problem="binary", dropout=1.0), KerasnnValueError,
+     "`dropout` must be a number in the range [0.0, 1.0). Received: "
+     "dropout=1.0."),
+    (dict(problem="binary", hidden=[8, 0]), KerasnnValueError,
+     "`hidden[1]` must be an integer >= 1. Received: hidden[1]=0."),
+    (dict(problem="binary", learning_rate=0), KerasnnValueError,
+     "`learning_rate` must be a number in the range (0.0, inf). Received: "
+     "learning_rate=0.0."),
+])
+def test_swap_head_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error) as info:
+        swap_head(_tiny_cnn(), **kwargs)
+    assert message in str(info.value)
+
+
+def test_swap_head_rejects_what_is_not_a_layer_graph():
+    with pytest.raises(KerasnnTypeError, match=(
+        r"`model` must be a keras.Model \(functional or Sequential\). "
+        r"Received: model='net' \(of type str\).")):
+        swap_head("net", "binary")
+    unbuilt = keras.Sequential([keras.layers.Dense(2)], name="unbuilt")
+    with pytest.raises(KerasnnValueError, match=(
+        r"`model` must have defined inputs: .* Received: model 'unbuilt' of "
+        r"type Sequential with no inputs.")):
+        swap_head(unbuilt, "binary")
+
+
+def test_unfreeze_and_freeze_reject_bad_arguments():
+    model = _user_sequential()
+    with pytest.raises(KerasnnValueError, match=(
+        r"`model` must be compiled \(with an optimizer and a loss\). "
+        r"Received: model 'sequential.*', not compiled.")):
+        unfreeze(model)
+    swapped = swap_head(_tiny_cnn(), "binary")
+    with pytest.raises(KerasnnValueError, match=(
+        r"`from_layer` must name a layer of model 'multiclass_cnn_swapped'. "
+        r"Received: from_layer='head'.")):
+        unfreeze(swapped, from_layer="head")
+    with pytest.raises(KerasnnValueError, match=(
+        r"`upto` must be a layer index in \[-10, 9\] .* Received: upto=-11.")):
+        freeze(swapped, upto=-11)
+    with pytest.raises(TypeError, match="upto"):
+        freeze(swapped)
+
+
+def test_fine_tune_rejects_mismatched_labels_and_unfrozen_models(rng):
+    x, y = _data(rng, n_classes=5)
+    y[0] = 4
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
+    with pytest.raises(KerasnnValueError, match=(
+        r"`y` must hold class labels in \[0, 2\] for a head with 3 classes. "
+        r"Received: labels from 0 to 4. Pass n_classes=5 to swap_head, or "
+        r"relabel y to 0..2.")):
+        fine_tune(swapped, x, y)
+    loose = swap_head(_tiny_cnn(), "multiclass", n_classes=3, freeze=False)
+    with pytest.raises(KerasnnValueError, match=(
+        r"`model` must have a frozen body for the head-only phase, but every "
+        r"layer is trainable.")):
+        fine_tune(loose, x, y % 3)
+    with pytest.raises(KerasnnValueError, match=(
+        r"`head_epochs` and `epochs` must not both be 0.")):
+        fine_tune(swapped, x, y % 3, head_epochs=0, epochs=0)
+
+
+# Run first in the child: the GPU machine has no TensorFlow, so imports of it
+# fail there. Keras itself probes for TensorFlow when it serializes (and copes
+# with its absence); any of our own modules that imports it is recorded.
+NO_TENSORFLOW = textwrap.dedent(f"""
+    import os, sys, traceback
+    ROOT = {ROOT!r}
+    ours = []
+    class NoTensorFlow:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] != "tensorflow":
+                return None
+            # The frame that ran the import statement (Keras's own lazy probe
+            # for TensorFlow is fine: it copes with the ImportError).
+            frames = [f for f in traceback.extract_stack()[:-1]
+                      if "importlib" not in f.filename]
+            if frames and frames[-1].filename.startswith(ROOT + os.sep):
+                ours.append(f"{{frames[-1].filename}}:{{frames[-1].lineno}}")
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+    sys.meta_path.insert(0, NoTensorFlow())
+""")
+
+
+def run_without_tensorflow(code, tmp_path):
+    """Runs `code` on JAX in a child Python where tensorflow cannot be imported."""
+    script = tmp_path / "no_tf.py"
+    script.write_text(NO_TENSORFLOW + textwrap.dedent(code) + textwrap.dedent("""
+        import keras
+        assert keras.backend.backend() == "jax", keras.backend.backend()
+        assert not ours, f"tensorflow imported from {ours}"
+        assert "tensorflow" not in sys.modules
+        print("clean")
+    """))
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_transfer_runs_on_jax_without_tensorflow(tmp_path):
+    result = run_without_tensorflow(f"""
+        import numpy as np
+        import keras
+        import kerasnn.transfer as t
+        from kerasnn.vision import build_image_model
+        m = build_image_model("multiclass", (12, 12, 1), n_classes=4, blocks=1,
+                              filters=4, convs_per_block=1, head_units=8)
+        x = np.random.rand(32, 12, 12, 1).astype("float32")
+        s = t.swap_head(m, "multiclass", n_classes=3, hidden=[4])
+        t.fine_tune(s, x, np.arange(32) % 3, head_epochs=1, epochs=1)
+        t.freeze(s, upto=-2)
+        s.save({str(tmp_path / "s.keras")!r})
+        keras.models.load_model({str(tmp_path / "s.keras")!r}, safe_mode=True)
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("clean")
