@@ -19,13 +19,20 @@ _KINDS = ("relu", "sigmoid", "tanh")
 
 
 class Prober:
-    """Computes per-variable gradient, weight and update norms on a batch.
+    """Computes per-variable gradient and weight norms on a probe batch.
+
+    One compiled function per model returns, from a single call, the loss,
+    the norm of each gradient and weight, a copy of the weights (for the
+    update ratio of the next step) and the share of dead/saturated units of
+    the activation layers in `units` (an `ActivationLayers`).
 
     Args:
         model: A compiled, built Keras model.
+        units: An `ActivationLayers`; its check is skipped when it has no
+            `model`.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, units):
         backend = keras.backend.backend()
         if backend not in ("tensorflow", "jax"):
             raise CallbackValueError(
@@ -34,41 +41,53 @@ class Prober:
                 f"Received: KERAS_BACKEND={backend!r}; set KERAS_BACKEND to "
                 "'tensorflow' or 'jax'."
             )
-        self.model = model
-        self.backend = backend
+        self.model, self.units = model, units
         self._snapshot = None
-        self._training_kwargs = (
-            {"training": True}
-            if getattr(model, "_call_has_training_arg", True)
-            else {}
-        )
-        if backend == "tensorflow":
-            self._build_tf()
-        else:
-            self._build_jax()
+        self._probe = (self._build_tf() if backend == "tensorflow"
+                       else self._build_jax())
 
     def probe(self, x, y, sample_weight):
-        """Returns `(loss, grad_norms, weight_norms)`; keeps the weights."""
-        loss, grads, weights = self._probe(x, y, sample_weight)
-        return (
-            float(np.asarray(loss)),
-            np.asarray(grads, dtype="float64"),
-            np.asarray(weights, dtype="float64"),
-        )
+        """Returns `(loss, grad_norms, weight_norms, unit_shares)`."""
+        loss, grads, weights, shares, snapshot = self._probe(
+            *_to_tensors((x, y, sample_weight)))
+        self._snapshot = [np.asarray(t) for t in snapshot]
+        return (float(np.asarray(loss)), np.asarray(grads, dtype="float64"),
+                np.asarray(weights, dtype="float64"),
+                np.asarray(shares, dtype="float64"))
 
     def update_norms(self):
-        """Per-variable norm of the change since the last `probe`, or None."""
+        """Per-variable norm of the change since the last `probe`, or None.
+
+        Computed on the host: it runs once per probe and needs no tracing.
+        """
         if self._snapshot is None:
             return None
-        norms = np.asarray(self._update(self._snapshot), dtype="float64")
+        norms = np.array([
+            np.linalg.norm((keras.ops.convert_to_numpy(v.value) - old)
+                           .astype("float64"))
+            for v, old in zip(self.model.trainable_variables, self._snapshot)
+        ])
         self._snapshot = None
         return norms
+
+    def _unit_shares(self, tv, ntv, x):
+        if self.units.model is None:
+            return keras.ops.zeros((0,))
+        model = self.model
+        mapping = list(zip(model.trainable_variables, tv)) + list(
+            zip(model.non_trainable_variables, ntv))
+        with keras.StatelessScope(state_mapping=mapping):
+            outputs = self.units.model(x, training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        return keras.ops.stack([_bad_unit_share(o, k) for o, k in
+                                zip(outputs, self.units.kinds)])
 
     def _build_tf(self):
         import tensorflow as tf
 
         model = self.model
-        kwargs = self._training_kwargs
+        kwargs = _training_kwargs(model)
 
         def probe(x, y, sample_weight):
             tv = [tf.identity(v.value) for v in model.trainable_variables]
@@ -84,24 +103,10 @@ class Prober:
             grads = tape.gradient(loss, tv)
             grads = [tf.zeros_like(t) if g is None else g
                      for g, t in zip(grads, tv)]
-            return loss, _norms(grads), _norms(tv), tv
+            return (loss, _norms(grads), _norms(tv),
+                    self._unit_shares(tv, ntv, x), tv)
 
-        def update(old):
-            return _norms([v.value - o for v, o in
-                           zip(model.trainable_variables, old)])
-
-        probe_fn = tf.function(probe, reduce_retracing=True)
-        update_fn = tf.function(update, reduce_retracing=True)
-
-        def run_probe(x, y, sample_weight):
-            loss, grads, weights, snapshot = probe_fn(
-                *_to_tensors((x, y, sample_weight))
-            )
-            self._snapshot = snapshot
-            return loss, grads, weights
-
-        self._probe = run_probe
-        self._update = update_fn
+        return tf.function(probe, reduce_retracing=True)
 
     def _build_jax(self):
         import jax
@@ -116,53 +121,39 @@ class Prober:
                 tv, ntv, mv, x, y, sample_weight, True, ov
             )
             # The trainer donates its state buffers, so keep real copies.
-            return aux[0], _norms(grads), _norms(tv), [t + 0 for t in tv]
+            return (aux[0], _norms(grads), _norms(tv),
+                    self._unit_shares(tv, ntv, x), [t + 0 for t in tv])
 
-        def update(new, old):
-            return _norms([n - o for n, o in zip(new, old)])
-
-        probe_fn = jax.jit(probe)
-        update_fn = jax.jit(update)
-
-        def run_probe(x, y, sample_weight):
-            loss, grads, weights, snapshot = probe_fn(
-                [v.value for v in model.trainable_variables],
-                [v.value for v in model.non_trainable_variables],
-                [v.value for v in model.metrics_variables],
-                [v.value for v in model.optimizer.variables],
-                *_to_tensors((x, y, sample_weight)),
-            )
-            self._snapshot = snapshot
-            return loss, grads, weights
-
-        self._probe = run_probe
-        self._update = lambda old: update_fn(
-            [v.value for v in model.trainable_variables], old
+        compiled = jax.jit(probe)
+        return lambda x, y, sample_weight: compiled(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in model.metrics_variables],
+            [v.value for v in model.optimizer.variables],
+            x, y, sample_weight,
         )
 
 
-class ActivationProber:
-    """Measures dead ReLU and saturated sigmoid/tanh units on a batch.
+class ActivationLayers:
+    """The ReLU / sigmoid / tanh layers whose units the probe inspects.
 
     Only possible where the activations are reachable as symbolic outputs
-    (Sequential and functional models); `reason` says why not otherwise.
+    (Sequential and functional models); otherwise `model` is `None` and
+    `reason` says why.
 
     Args:
         model: A built Keras model.
-        dead_tol: Float. Share of a unit's activations that must be in the
-            flat region for the unit to count as saturated.
     """
 
-    def __init__(self, model, saturation_share=0.95):
-        self.layers, self.kinds, self.reason = [], [], None
-        self._fn = None
+    def __init__(self, model):
+        self.layers, self.kinds, self.model, self.reason = [], [], None, None
         try:
             picked = [(layer, kind) for layer in _leaf_layers(model)
                       for kind in [_activation_kind(layer)] if kind]
             if not picked:
                 self.reason = "no ReLU, sigmoid or tanh layer found"
                 return
-            act_model = keras.Model(
+            self.model = keras.Model(
                 model.inputs, [layer.output for layer, _ in picked]
             )
         except Exception as error:  # noqa: BLE001 - any failure means "skip"
@@ -173,43 +164,6 @@ class ActivationProber:
             return
         self.layers = [layer.name for layer, _ in picked]
         self.kinds = [kind for _, kind in picked]
-        self._build(act_model, saturation_share)
-
-    def __call__(self, x):
-        """Returns the per-layer share of dead/saturated units, or None."""
-        if self._fn is None:
-            return None
-        return np.asarray(self._fn(x), dtype="float64")
-
-    def _build(self, act_model, share):
-        kinds = self.kinds
-
-        def stats(outputs):
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [
-                outputs]
-            return keras.ops.stack(
-                [_bad_unit_share(o, k, share) for o, k in zip(outputs, kinds)]
-            )
-
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            fn = tf.function(lambda x: stats(act_model(x, training=False)),
-                             reduce_retracing=True)
-            self._fn = lambda x: fn(_to_tensors(x))
-        else:
-            import jax
-
-            def run(tv, ntv, x):
-                out, _ = act_model.stateless_call(tv, ntv, x, training=False)
-                return stats(out)
-
-            fn = jax.jit(run)
-            self._fn = lambda x: fn(
-                [v.value for v in act_model.trainable_variables],
-                [v.value for v in act_model.non_trainable_variables],
-                _to_tensors(x),
-            )
 
 
 def layer_groups(model):
@@ -305,7 +259,12 @@ def _norms(tensors):
     return keras.ops.stack(out) if out else keras.ops.zeros((0,))
 
 
-def _bad_unit_share(out, kind, share):
+def _training_kwargs(model):
+    return ({"training": True}
+            if getattr(model, "_call_has_training_arg", True) else {})
+
+
+def _bad_unit_share(out, kind, share=0.95):
     out = keras.ops.cast(out, "float32")
     axes = tuple(range(len(out.shape) - 1))
     if kind == "relu":

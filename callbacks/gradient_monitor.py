@@ -14,7 +14,7 @@ from callbacks._base import _check_choice
 from callbacks._base import _check_float
 from callbacks._base import _check_int
 from callbacks._base import _print
-from callbacks._grads import ActivationProber
+from callbacks._grads import ActivationLayers
 from callbacks._grads import Prober
 from callbacks._grads import layer_groups
 from callbacks._grads import probe_from_fit
@@ -303,8 +303,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self._names = [name for name, _ in groups]
         self._index = [ids for _, ids in groups]
         self._updates = [None] * len(groups)
-        self._prober = Prober(model)
-        units = ActivationProber(model)
+        units = ActivationLayers(model)
+        self._prober = Prober(model, units)
         self._units = units if units.reason is None else None
         self._units_reason = units.reason
         self._unit_names, self._unit_kinds = units.layers, units.kinds
@@ -314,7 +314,7 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def _probe(self, model, step):
         x, y, sw = self._batch
-        loss, var_grads, var_weights = self._prober.probe(x, y, sw)
+        loss, var_grads, var_weights, shares = self._prober.probe(x, y, sw)
         grads = _group(var_grads, self._index)
         self._weights = _group(var_weights, self._index)
         self._grads, self._probes, self._last_step = grads, self._probes + 1, step
@@ -335,7 +335,7 @@ class GradientMonitor(keras.callbacks.Callback):
         exploding = self._exploding_layers(grads)
         self._flags.update({n: "vanishing" for n in vanishing})
         self._flags.update({n: "exploding" for n in exploding})
-        self._check_units(x)
+        self._check_units(shares)
         # All gradients ~0 while the loss has not moved: a saturated output.
         self._stuck = bool(len(grads)) and grads[-1] < self.grad_floor and (
             loss > 0.5 * self._first_loss > 0)
@@ -363,10 +363,9 @@ class GradientMonitor(keras.callbacks.Callback):
                 out.append(name)
         return out
 
-    def _check_units(self, x):
+    def _check_units(self, shares):
         if self._units is None:
             return
-        shares = self._units(x)
         self._unit_shares = shares.tolist()
         for name, kind, share in zip(self._unit_names, self._unit_kinds, shares):
             bad = share >= self.dead_share
