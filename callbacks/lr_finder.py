@@ -35,9 +35,10 @@ class LRFinder(_LearningRateCallback):
     progress bar shows per-batch values during the sweep).
 
     The suggestion (`suggestion`, or `suggest(method)`) is computed on the
-    smoothed curve: `"valley"` takes the middle of the longest stretch over
-    which the loss keeps falling; `"steepest"` the point of steepest descent
-    before the minimum; `"minimum"` the rate at the minimum divided by 10.
+    smoothed curve: `"valley"` takes the middle (on the log axis) of the
+    descent into the minimum, from where the loss has fallen 10% of the way
+    down to the minimum; `"steepest"` the point of steepest descent within
+    it; `"minimum"` the rate at the minimum divided by 10.
 
     Use `find_lr` for the common case; it also handles the number of epochs.
     When the callback is passed to `fit` yourself, give `fit` at least
@@ -116,11 +117,12 @@ class LRFinder(_LearningRateCallback):
         best = int(np.argmin(sm))
         if method == "minimum":
             return float(lrs[best] / 10.0)
+        begin, end = _descent(sm)
         if method == "steepest":
-            slope = np.gradient(sm[:best + 1], np.log10(lrs[:best + 1])) \
-                if best > 0 else np.zeros(1)
-            return float(lrs[int(np.argmin(slope))])
-        begin, end = _longest_descent(sm)
+            if end - begin < 2:
+                return float(lrs[end])
+            slope = np.gradient(sm[begin:end + 1], np.log10(lrs[begin:end + 1]))
+            return float(lrs[begin + int(np.argmin(slope))])
         return float(lrs[begin + (end - begin) // 2])
 
     def restore(self):
@@ -321,18 +323,17 @@ def _model_vars(model):
     return list(model.trainable_variables) + list(model.non_trainable_variables)
 
 
-def _longest_descent(sm):
-    """Start and end index of the longest strictly decreasing subsequence."""
-    n = len(sm)
-    length = np.ones(n, dtype=int)
-    start = np.arange(n)
-    for i in range(1, n):
-        prev = np.nonzero(sm[:i] > sm[i])[0]
-        if len(prev):
-            j = prev[np.argmax(length[prev])]
-            length[i], start[i] = length[j] + 1, start[j]
-    end = int(np.argmax(length))
-    return int(start[end]), end
+def _descent(sm):
+    """Start and end index of the descent into the curve's minimum.
+
+    The end is the minimum; the start is the last point before it still
+    above 90% of the way from the minimum up to the highest loss before it.
+    The flat, slowly drifting head of a smoothed curve is thus left out.
+    """
+    end = int(np.argmin(sm))
+    high, low = float(np.max(sm[:end + 1])), float(sm[end])
+    above = np.nonzero(sm[:end + 1] >= low + 0.9 * (high - low))[0]
+    return (int(above[-1]) if len(above) else 0), end
 
 
 def _to_numpy(variable):
