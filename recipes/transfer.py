@@ -1,0 +1,225 @@
+"""Transfer learning with a head swap: digits 0-4 teach a model digits 5-9.
+
+    python -m recipes.transfer --out runs/transfer
+    python -m recipes.transfer --shots 5 --seed 1 --out runs/transfer-5
+
+A CNN is trained on the digits 0-4 (all their training images). The task then
+changes to the digits 5-9, with only `--shots` labelled images per class, and
+three models are scored on the test images of 5-9:
+
+(a) *scratch*: the same CNN trained from scratch on the few images;
+(b) *head only*: `kerasnn.swap_head` on the 0-4 model, body frozen, head
+    trained on the few images;
+(c) *fine-tuned*: (b), then `kerasnn.fine_tune`'s second phase: the body
+    unfrozen (BatchNorm kept in inference mode) at a low learning rate.
+
+`metrics.json` holds their accuracies and training times and the margin of
+transfer over scratch. The 0-4 model's training resumes after a kill (with
+`BackupAndRestore`; once trained it is kept in the backup folder until the run
+succeeds); the few-shot phases are short and simply rerun. Exit status: 0 on
+success, 1 when the 0-4 training failed (NaN/exploding), 2 for a bad input.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+import keras
+import numpy as np
+
+import kerasnn
+from callbacks import GradientMonitor
+from callbacks import StepLR
+from kerasnn.transfer import fine_tune
+from kerasnn.transfer import swap_head
+from recipes import _common
+from recipes import mnist
+from recipes._common import RecipeError
+
+SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m recipes.transfer",
+        description="Train on digits 0-4, swap the head for 5-9 with a few "
+                    "images per class, and compare with training from scratch.")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--data", default=mnist.DATA,
+                        help="a .npz in Keras's mnist.npz layout (default: the "
+                             "embedded 5k subset)")
+    parser.add_argument("--shots", type=mnist._positive, default=20,
+                        help="labelled images per new class (default 20)")
+    parser.add_argument("--epochs", type=mnist._positive, default=6,
+                        help="epochs on the digits 0-4")
+    parser.add_argument("--head-epochs", type=mnist._positive, default=40,
+                        help="epochs of the head (and of the scratch model)")
+    parser.add_argument("--fine-epochs", type=mnist._positive, default=20,
+                        help="epochs of fine-tuning after the head")
+    parser.add_argument("--fine-lr", type=mnist._positive_float, default=1e-4)
+    parser.add_argument("--batch-size", type=mnist._positive, default=64)
+    parser.add_argument("--seed", type=mnist._natural, default=None,
+                        help="makes a CPU run repeatable")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="mixed_bfloat16 (for GPUs)")
+    parser.add_argument("--backup-dir", default=None,
+                        help="where the 0-4 training keeps its state (default "
+                             "OUT/backup, removed after a successful run)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--limit", type=mnist._positive, default=None,
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None, *, extra_callbacks=()):
+    """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
+    args = parse_args(argv)
+    x, y = mnist.load_npz(args.data, "--data", ("x_train", "y_train"))
+    test = mnist.load_npz(args.data, "--data", ("x_test", "y_test"),
+                          required=False)
+    if test is None:
+        raise RecipeError(
+            f"--data must hold x_test and y_test: the recipe scores the digits "
+            f"5-9 on them. Received: {args.data!r} without them.")
+    for digits, what in ((SOURCE, "--data y_train"), (TARGET, "--data y_train"),
+                         (TARGET, "--data y_test")):
+        labels = y if what.endswith("y_train") else test[1]
+        counts = np.bincount(labels, minlength=10)[list(digits)]
+        need = args.shots if digits == TARGET and what.endswith("train") else 1
+        if counts.min() < need:
+            raise RecipeError(
+                f"{what} must hold at least {need} image(s) of each digit "
+                f"{digits[0]}-{digits[-1]}"
+                + (f" (--shots {args.shots})" if need > 1 else "")
+                + f". Received: counts {counts.tolist()}.")
+    out = _common.output_dir(args.out)
+    backup_dir = args.backup_dir or os.path.join(out, "backup")
+    _common.set_seed(args.seed)
+    _common.set_mixed_precision(args.mixed_precision)
+    rng = np.random.default_rng(args.seed)
+
+    # (0) The model of the digits 0-4.
+    source = np.isin(y, SOURCE)
+    x_tr, y_tr, x_val, y_val = mnist.stratified_split(x[source], y[source],
+                                                      0.1, args.seed)
+    if args.limit:
+        x_tr, y_tr = x_tr[:args.limit], y_tr[:args.limit]
+        x_val, y_val = x_val[:args.limit], y_val[:args.limit]
+    base, base_result = _train_base(args, x_tr, y_tr, (x_val, y_val),
+                                    backup_dir, extra_callbacks)
+    metrics = {"backend": keras.backend.backend(), "seed": args.seed,
+               "shots": args.shots, "mixed_precision": args.mixed_precision}
+    x_test, y_test = test
+    on_source = np.isin(y_test, SOURCE)
+    metrics["base"] = {"digits": "0-4", "n_train": len(y_tr),
+                       "reloaded_from_backup": base_result is None}
+    if base_result is not None:
+        metrics["base"].update(base_result.summary())
+        if base_result.history.get("loss"):
+            _common.write_history(base_result.history,
+                                  os.path.join(out, "base_history.csv"))
+        if not base_result.ok:
+            metrics["status"] = "failed"
+            mnist.write_outputs(out, base, base_result, metrics)
+            mnist.print_summary("Transfer, digits 0-4 model", {
+                **metrics, **base_result.summary(), "lr": 1e-3})
+            return 1
+    metrics["base"]["test_accuracy"] = _accuracy(
+        base, x_test[on_source], y_test[on_source])
+
+    # (a)-(c) The digits 5-9 from a few images each.
+    pick = np.concatenate([
+        rng.choice(np.flatnonzero(y == d), args.shots, replace=False)
+        for d in TARGET])
+    order = rng.permutation(pick)
+    x_few, y_few = x[order], y[order] - TARGET[0]
+    on_target = np.isin(y_test, TARGET)
+    x_new, y_new = x_test[on_target], y_test[on_target] - TARGET[0]
+    if args.limit:
+        x_new, y_new = x_new[:args.limit], y_new[:args.limit]
+    fit = dict(batch_size=min(args.batch_size, 32), verbose=0)
+
+    scratch = _image_model(args, len(TARGET))
+    start = time.perf_counter()
+    scratch.fit(x_few, y_few, epochs=args.head_epochs, **fit)
+    metrics["scratch"] = _scored(scratch, x_new, y_new, start)
+
+    swapped = swap_head(base, "multiclass", n_classes=len(TARGET),
+                                dropout=0.2, seed=args.seed)
+    start = time.perf_counter()
+    fine_tune(swapped, x_few, y_few, head_epochs=args.head_epochs,
+                      epochs=0, **fit)
+    metrics["head_only"] = _scored(swapped, x_new, y_new, start)
+    start = time.perf_counter()
+    fine_tune(swapped, x_few, y_few, head_epochs=0,
+                      epochs=args.fine_epochs, learning_rate=args.fine_lr, **fit)
+    metrics["fine_tuned"] = _scored(swapped, x_new, y_new, start)
+    metrics["fine_tuned"]["seconds"] = round(
+        metrics["fine_tuned"]["seconds"] + metrics["head_only"]["seconds"], 2)
+
+    best = max(metrics["head_only"]["accuracy"], metrics["fine_tuned"]["accuracy"])
+    metrics["margin_over_scratch"] = round(best - metrics["scratch"]["accuracy"], 4)
+    metrics["n_test"] = int(len(y_new))
+    metrics["status"] = "ok"
+    _common.save_model(swapped, os.path.join(out, "model.keras"))
+    _common.write_json(os.path.join(out, "metrics.json"), metrics)
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    _print(metrics)
+    return 0
+
+
+def _train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
+    """Trains the 0-4 model, or reloads it when a killed run is resumed."""
+    saved = os.path.join(backup_dir, "base.keras")
+    if os.path.exists(saved):
+        return keras.models.load_model(saved, safe_mode=True), None
+    base = _image_model(args, len(SOURCE))
+    monitor = GradientMonitor(policy="stop", every=50)
+    result = mnist.fit_safely(
+        base, x, y, validation_data, epochs=args.epochs,
+        batch_size=args.batch_size, monitor=monitor,
+        callbacks=[StepLR(step_size=4, gamma=0.5), *extra_callbacks],
+        backup_dir=os.path.join(backup_dir, "base"), patience=4,
+        verbose=0 if args.quiet else 2)
+    if result.ok:
+        _common.save_model(base, saved)
+    return base, result
+
+
+def _image_model(args, n_classes):
+    if args.tiny:
+        return kerasnn.build_image_model(
+            "multiclass", (28, 28, 1), n_classes=n_classes, blocks=1,
+            filters=4, convs_per_block=1, head_units=16, seed=args.seed)
+    return kerasnn.build_image_model(
+        "multiclass", (28, 28, 1), n_classes=n_classes, augment=True,
+        dropout=0.0, translation=0.08, rotation=0.03, zoom=0.08,
+        seed=args.seed)
+
+
+def _accuracy(model, x, y):
+    return _common.finite_or_none(
+        model.evaluate(x, y, batch_size=500, verbose=0)[1])
+
+
+def _scored(model, x, y, start):
+    seconds = time.perf_counter() - start
+    return {"accuracy": _accuracy(model, x, y), "seconds": round(seconds, 2)}
+
+
+def _print(metrics):
+    print(f"Transfer 0-4 -> 5-9 with {metrics['shots']} images per digit, "
+          f"scored on {metrics['n_test']} test images:")
+    for key, name in (("scratch", "(a) from scratch"),
+                      ("head_only", "(b) head only"),
+                      ("fine_tuned", "(c) head + fine-tune")):
+        m = metrics[key]
+        print(f"  {name:22s} accuracy {m['accuracy']:.4f}  {m['seconds']:.1f} s")
+    print(f"  transfer beats scratch by {metrics['margin_over_scratch']:+.4f}")
+
+
+if __name__ == "__main__":
+    sys.exit(_common.run_main(main))
