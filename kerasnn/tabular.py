@@ -45,10 +45,13 @@ from kerasnn.problems import output_spec
 MAX_INTEGER_CATEGORIES = 10
 ENCODINGS = ("auto", "one_hot", "embedding")
 MISSING_TOKEN = ""
+#: Numeric columns whose training skewness exceeds this are log-scaled.
+SKEW_LOG = 2.0
 
 
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                         encoding="auto", one_hot_max=10, min_frequency=3,
+                        numeric_bins=0,
                         hidden="auto", activation="relu", dropout=0.0, l1=0.0,
                         l2=0.0, batchnorm=False, initializer=None,
                         optimizer="adam", learning_rate=None, momentum=0.9,
@@ -110,6 +113,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     encoding = check_choice("encoding", encoding, ENCODINGS)
     one_hot_max = check_int("one_hot_max", one_hot_max, minimum=2)
     min_frequency = check_int("min_frequency", min_frequency, minimum=1)
+    numeric_bins = check_int("numeric_bins", numeric_bins, minimum=0)
     options = check_hidden_options(activation, dropout, l1, l2, batchnorm,
                                    initializer, seed)
     classes = _classes(y, problem)
@@ -125,7 +129,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             f"columns {[c for c, k in kinds.items() if k == 'categorical']}. "
             "Set KERAS_BACKEND=tensorflow, or pass them in `numeric=`."
         )
-    plan = _plan(X, kinds, encoding, one_hot_max, min_frequency)
+    plan = _plan(X, kinds, encoding, one_hot_max, min_frequency, numeric_bins)
     target = _target_scale(y) if problem == "regression" else None
     n_features = sum(c.get("width", 1) for c in plan)
     widths = hidden_widths(hidden, n_features, spec["units"])
@@ -140,6 +144,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                 target["std"], offset=target["mean"], dtype="float32",
                 name="target_scale",
             )(outputs)
+
         tabular = {
             "problem": problem,
             "classes": classes,
@@ -223,6 +228,63 @@ class FillMissing(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "fill_values": self.fill_values,
                 "indicators": self.indicators}
+
+
+@keras.saving.register_keras_serializable(package="kerasnn")
+class SignedLog(keras.layers.Layer):
+    """`sign(x) * log1p(|x|)` on the features listed in `indices`.
+
+    Tames long-tailed columns (counts, money) before standardization.
+
+    Args:
+        indices: List of feature indices to transform; the rest pass through.
+    """
+
+    def __init__(self, indices, **kwargs):
+        super().__init__(**kwargs)
+        self.indices = [int(i) for i in indices]
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        logged = ops.sign(x) * ops.log1p(ops.abs(x))
+        mask = np.zeros(x.shape[-1], dtype=bool)
+        mask[self.indices] = True
+        return ops.where(ops.convert_to_tensor(mask), logged, x)
+
+    def get_config(self):
+        return {**super().get_config(), "indices": self.indices}
+
+
+@keras.saving.register_keras_serializable(package="kerasnn")
+class PiecewiseLinear(keras.layers.Layer):
+    """Piecewise-linear encoding of one numeric feature over fixed bins.
+
+    Feature `t` is `clip((x - edges[t]) / (edges[t + 1] - edges[t]), 0, 1)`:
+    1 for bins wholly below `x`, the fraction inside `x`'s bin, 0 above
+    (Gorishniy et al., 2022, "On Embeddings for Numerical Features in
+    Tabular Deep Learning"), so an MLP can bend its response per bin.
+
+    Args:
+        edges: Sorted list of at least 2 bin edges (training quantiles).
+    """
+
+    def __init__(self, edges, **kwargs):
+        super().__init__(**kwargs)
+        self.edges = [float(e) for e in edges]
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        edges = np.asarray(self.edges, dtype="float32")
+        low = ops.convert_to_tensor(edges[:-1], dtype=self.compute_dtype)
+        width = ops.convert_to_tensor(np.maximum(np.diff(edges), 1e-12),
+                                      dtype=self.compute_dtype)
+        return ops.clip((x - low) / width, 0.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], len(self.edges) - 1)
+
+    def get_config(self):
+        return {**super().get_config(), "edges": self.edges}
 
 
 @keras.saving.register_keras_serializable(package="kerasnn")
@@ -489,7 +551,7 @@ def _infer_kind(series, column):
     return "categorical"
 
 
-def _plan(X, kinds, encoding, one_hot_max, min_frequency):
+def _plan(X, kinds, encoding, one_hot_max, min_frequency, numeric_bins):
     """One dict per column: its kind, input name and preprocessing state."""
     plan = []
     used = set()
@@ -505,6 +567,11 @@ def _plan(X, kinds, encoding, one_hot_max, min_frequency):
                 )
             entry.update(fill=float(finite.mean()),
                          flag=bool(finite.size < values.size))
+            if numeric_bins > 1:
+                edges = np.unique(np.quantile(
+                    finite, np.linspace(0, 1, numeric_bins + 1)))
+                if len(edges) > 2:
+                    entry["bins"] = edges.tolist()
         else:
             strings = pd.Series(_category_strings(X[column]).reshape(-1))
             counts = strings.value_counts()
@@ -529,15 +596,21 @@ def _plan(X, kinds, encoding, one_hot_max, min_frequency):
         fills = np.array([e["fill"] for e in numeric])
         filled = np.where(bad, fills, matrix)
         flags = [i for i, e in enumerate(numeric) if e["flag"]]
+        skewed = [i for i in range(filled.shape[1])
+                  if abs(pd.Series(filled[:, i]).skew()) > SKEW_LOG]
+        filled[:, skewed] = np.sign(filled[:, skewed]) * np.log1p(
+            np.abs(filled[:, skewed]))
         stats = np.column_stack([filled, bad[:, flags].astype("float64")])
         variance = stats.var(axis=0)
         variance[variance == 0] = 1.0  # a constant column stays at 0
         numeric[0]["stats"] = {"mean": stats.mean(axis=0).tolist(),
                                "variance": variance.tolist(), "flags": flags,
-                               "fills": fills.tolist()}
+                               "fills": fills.tolist(), "skewed": skewed}
         numeric[0]["width"] = stats.shape[1]
         for e in numeric[1:]:
-            e["width"] = 0
+            e["width"] = len(e["bins"]) - 1 if e.get("bins") else 0
+        if numeric[0].get("bins"):
+            numeric[0]["width"] += len(numeric[0]["bins"]) - 1
     return plan
 
 
@@ -548,6 +621,10 @@ def _encoded_inputs(plan):
         if entry["kind"] == "numeric":
             inputs[name] = keras.Input(shape=(1,), dtype="float32", name=name)
             numeric.append(inputs[name])
+            if entry.get("bins"):
+                x = FillMissing([entry["fill"]], name=f"{name}_fill")(inputs[name])
+                encoded.append(PiecewiseLinear(entry["bins"],
+                                               name=f"{name}_bins")(x))
             continue
         inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
         lookup = keras.layers.StringLookup(
@@ -568,6 +645,8 @@ def _encoded_inputs(plan):
         x = numeric[0] if len(numeric) == 1 else keras.layers.Concatenate(
             name="numeric")(numeric)
         x = FillMissing(stats["fills"], stats["flags"], name="fill_missing")(x)
+        if stats["skewed"]:
+            x = SignedLog(stats["skewed"], name="log_skewed")(x)
         x = keras.layers.Normalization(mean=stats["mean"],
                                        variance=stats["variance"],
                                        name="normalize")(x)
