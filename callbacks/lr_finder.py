@@ -328,12 +328,14 @@ def _descent(sm):
 
     The end is the minimum; the start is the last point before it still
     above 90% of the way from the minimum up to the highest loss before it.
-    The flat, slowly drifting head of a smoothed curve is thus left out.
+    The first 10% of the points are left out of that search: the smoothed
+    average of a few batches is still noisy there.
     """
     end = int(np.argmin(sm))
-    high, low = float(np.max(sm[:end + 1])), float(sm[end])
-    above = np.nonzero(sm[:end + 1] >= low + 0.9 * (high - low))[0]
-    return (int(above[-1]) if len(above) else 0), end
+    head = min(len(sm) // 10, end)
+    high, low = float(np.max(sm[head:end + 1])), float(sm[end])
+    above = np.nonzero(sm[head:end + 1] >= low + 0.9 * (high - low))[0]
+    return head + (int(above[-1]) if len(above) else 0), end
 
 
 def _to_numpy(variable):
