@@ -22,6 +22,7 @@ still saved), 2 for a bad input.
 
 import argparse
 import csv
+import importlib.util
 import math
 import os
 import shutil
@@ -298,24 +299,30 @@ def score(model, x, y, prefix, ok):
 
 
 def write_outputs(out, model, result, metrics, finder=None):
-    """metrics.json, model.keras (finite weights only), history.csv, plots."""
+    """metrics.json, model.keras (finite weights only), history.csv, plots.
+
+    Plots need matplotlib; where it is missing (the GPU machine) they are
+    left out and `metrics["plots"]` says so.
+    """
     finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
     if finite:
         _common.save_model(model, os.path.join(out, "model.keras"))
     metrics["model_saved"] = finite
+    can_plot = importlib.util.find_spec("matplotlib") is not None
+    metrics["plots"] = "written" if can_plot else (
+        "skipped: matplotlib is not installed")
     _common.write_json(os.path.join(out, "metrics.json"), metrics)
     if result.history.get("loss"):
         _common.write_history(result.history, os.path.join(out, "history.csv"))
+    if not can_plot:
+        return
+    if result.history.get("loss"):
         _common.plot_history(result.history,
                              os.path.join(out, "training_curves.png"))
     if finder is not None:
-        path = os.path.join(out, "lr_finder.png")
-        finder.plot(path + ".tmp.png")
-        os.replace(path + ".tmp.png", path)
+        _plot(finder, os.path.join(out, "lr_finder.png"))
     if result.monitor["probes"]:
-        path = os.path.join(out, "gradient_norms.png")
-        result.callback.plot(path + ".tmp.png")
-        os.replace(path + ".tmp.png", path)
+        _plot(result.callback, os.path.join(out, "gradient_norms.png"))
 
 
 def print_summary(title, metrics):
@@ -343,6 +350,13 @@ class _FiniteBackup(keras.callbacks.BackupAndRestore):
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(float(loss)):
             super().on_epoch_end(epoch, logs)
+
+
+def _plot(source, path):
+    """`source.plot` into a temp file, then a rename: never half a PNG."""
+    tmp = path[:-len(".png")] + ".tmp.png"
+    source.plot(tmp)
+    os.replace(tmp, path)
 
 
 def _strategy(name):

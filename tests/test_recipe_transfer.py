@@ -1,0 +1,121 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import transfer
+from recipes._common import run_main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _write_npz(path, rng, n=120, test_digits=range(10)):
+    labels = np.arange(n) % 10
+    test_labels = np.array([d for d in np.arange(n) % 10 if d in test_digits])
+    np.savez(path,
+             x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+             y_train=labels.astype(np.uint8),
+             x_test=rng.integers(0, 256, (len(test_labels), 28, 28),
+                                 dtype=np.uint8),
+             y_test=test_labels.astype(np.uint8))
+    return str(path)
+
+
+def _argv(tmp_path, data, *extra):
+    return ["--data", data, "--out", str(tmp_path / "out"), "--tiny", "--quiet",
+            "--epochs", "1", "--head-epochs", "2", "--fine-epochs", "1",
+            "--shots", "4", "--seed", "0", *extra]
+
+
+class _Stop(keras.callbacks.Callback):
+    """Kills training at the end of the second epoch, before its backup."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
+
+def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, rng, capsys):
+    data = _write_npz(tmp_path / "data.npz", rng)
+    assert transfer.main(_argv(tmp_path, data)) == 0
+    with open(tmp_path / "out" / "metrics.json") as f:
+        metrics = json.load(f)
+    assert metrics["status"] == "ok" and metrics["shots"] == 4
+    for key in ("scratch", "head_only", "fine_tuned"):
+        assert 0.0 <= metrics[key]["accuracy"] <= 1.0
+        assert metrics[key]["seconds"] > 0
+    assert metrics["n_test"] == 60  # the test images of 5-9
+    assert metrics["base"]["monitor_status"] == "healthy"
+    assert metrics["margin_over_scratch"] == pytest.approx(round(
+        max(metrics["head_only"]["accuracy"], metrics["fine_tuned"]["accuracy"])
+        - metrics["scratch"]["accuracy"], 4))
+    assert sorted(os.listdir(tmp_path / "out")) == [
+        "base_history.csv", "metrics.json", "model.keras"]
+    model = keras.models.load_model(tmp_path / "out" / "model.keras",
+                                    safe_mode=True)
+    assert model.output_shape == (None, 5)
+    assert "(b) head only" in capsys.readouterr().out
+
+
+def test_a_killed_run_reuses_the_trained_base_model(tmp_path, rng):
+    data = _write_npz(tmp_path / "data.npz", rng)
+    argv = _argv(tmp_path, data, "--epochs", "3")
+    with pytest.raises(KeyboardInterrupt):
+        transfer.main(argv, extra_callbacks=[_Stop()])
+    assert os.listdir(tmp_path / "out" / "backup" / "base")
+    assert transfer.main(argv) == 0
+    with open(tmp_path / "out" / "metrics.json") as f:
+        base = json.load(f)["base"]
+    assert base["resumed_from_epoch"] == 1 and base["epochs_run"] == 3
+    assert not (tmp_path / "out" / "backup").exists()
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("no_test", "--data must hold x_test and y_test: the recipe scores the "
+                "digits 5-9 on them."),
+    ("few", "--data y_train must hold at least 20 image(s) of each digit 5-9 "
+            "(--shots 20). Received: counts [12, 12, 12, 12, 12]."),
+    ("test_digits", "--data y_test must hold at least 1 image(s) of each digit "
+                    "5-9. Received: counts [0, 0, 0, 0, 0]."),
+])
+def test_bad_data_exits_2_with_a_clear_message(tmp_path, rng, capsys, kind,
+                                               message):
+    path = tmp_path / "data.npz"
+    if kind == "no_test":
+        np.savez(path, x_train=np.zeros((20, 28, 28), np.uint8),
+                 y_train=np.arange(20) % 10)
+    else:
+        _write_npz(path, rng, test_digits=range(5) if kind == "test_digits"
+                   else range(10))
+    argv = _argv(tmp_path, str(path))
+    if kind == "few":
+        argv += ["--shots", "20"]
+    assert run_main(transfer.main, argv) == 2
+    assert capsys.readouterr().err.startswith("error: " + message)
+
+
+def test_recipes_run_on_jax_without_tensorflow(tmp_path, rng):
+    from test_transfer import run_without_tensorflow
+
+    data = _write_npz(tmp_path / "data.npz", rng)
+    result = run_without_tensorflow(f"""
+        from recipes import mnist, transfer
+        from recipes._common import run_main
+        common = ["--data", {data!r}, "--tiny", "--quiet", "--seed", "0",
+                  "--epochs", "1"]
+        assert transfer.main(common + ["--out", {str(tmp_path / "t")!r},
+                             "--head-epochs", "1", "--fine-epochs", "1",
+                             "--shots", "4"]) == 0
+        assert mnist.main(common + ["--out", {str(tmp_path / "m")!r},
+                          "--limit", "64"]) == 0
+        assert run_main(mnist.main, common + ["--out", {str(tmp_path / "d")!r},
+                        "--distribute", "mirrored"]) == 2
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("clean")
+    assert "--distribute mirrored needs the TensorFlow backend" in result.stderr
