@@ -133,9 +133,11 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     target = _target_scale(y) if problem == "regression" else None
     n_features = sum(c.get("width", 1) for c in plan)
     widths = hidden_widths(hidden, n_features, spec["units"])
-    opt = make_optimizer(optimizer, learning_rate=learning_rate, momentum=momentum,
-                         clipnorm=clipnorm, clipvalue=clipvalue)
     with strategy_scope(strategy):
+        # Made under the scope: its variables must belong to the strategy.
+        opt = make_optimizer(optimizer, learning_rate=learning_rate,
+                             momentum=momentum, clipnorm=clipnorm,
+                             clipvalue=clipvalue)
         inputs, features = _encoded_inputs(plan)
         x = hidden_stack(features, widths, options)
         outputs = output_layer(spec, seed=options[-1], index=len(widths) + 1)(x)

@@ -1,0 +1,286 @@
+"""Recipe: train a tabular model on a CSV, evaluate it on held-out rows.
+
+    python -m recipes.tabular --out runs/penguins            # embedded data
+    python -m recipes.tabular --csv data.csv --target price --out runs/price
+    python -m recipes.tabular --csv train.csv --test-csv test.csv \\
+        --target label --tune bayesian --trials 10 --out runs/label
+
+Writes `DIR/metrics.json` (`status`, `problem`, `n_train`, `n_test`,
+`train_seconds` and the test metrics: `accuracy` and `auc` for binary,
+`accuracy` for multiclass, `rmse`, `mae`, `r2` for regression),
+`DIR/model.keras` (takes raw rows: `model.predict(dict(df))`),
+`DIR/history.csv` and `DIR/history.png`. Rows whose target is missing are
+dropped and counted. With no `--csv` it trains on the Palmer penguins table
+shipped in `recipes/data/penguins.csv` (target `species`).
+
+Exit status: 0 on success, 2 for bad input (one-line message), 1 when the
+training diverged (NaN loss): then `metrics.json` has `status: "diverged"`
+and no model is saved.
+"""
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from recipes._common import RecipeError
+from recipes._common import finite_or_none
+from recipes._common import output_dir
+from recipes._common import plot_history
+from recipes._common import run_main
+from recipes._common import save_model
+from recipes._common import set_seed
+from recipes._common import write_history
+from recipes._common import write_json
+
+DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                           "penguins.csv")
+DEFAULT_TARGET = "species"
+STRATEGIES = ("random", "grid", "bayesian", "hyperband")
+
+
+def main(argv=None):
+    args = _parse(argv)
+    set_seed(args.seed)
+    from kerasnn.errors import KerasnnError
+    from kerasnn.errors import did_you_mean
+    from kerasnn.problems import infer_problem
+
+    csv = args.csv or DEFAULT_CSV
+    target = args.target or DEFAULT_TARGET
+    df = load_table(csv, "--csv")
+    _check_target_column(df, target, csv, did_you_mean)
+    df, dropped = _drop_missing_target(df, target, csv)
+    if df.shape[1] < 2:
+        raise RecipeError(f"{csv} has no feature columns besides the target "
+                          f"{target!r}.")
+    y = df[target]
+    if y.nunique() < 2:
+        raise RecipeError(
+            f"target {target!r} in {csv} has a single value {y.iloc[0]!r}: "
+            "there is nothing to learn. Check --target.")
+    try:
+        problem = args.problem or infer_problem(y)
+    except KerasnnError as error:
+        raise RecipeError(f"target {target!r}: {error}") from None
+    classification = problem != "regression"
+    X = df.drop(columns=[target])
+    dropped_test = 0
+    if args.test_csv:
+        test = load_table(args.test_csv, "--test-csv")
+        _check_target_column(test, target, args.test_csv, did_you_mean)
+        test, dropped_test = _drop_missing_target(test, target, args.test_csv)
+        absent = [c for c in X.columns if c not in test.columns]
+        if absent:
+            raise RecipeError(f"--test-csv {args.test_csv} lacks the feature "
+                              f"column(s) {absent} of {csv}.")
+        X_train, y_train = X, y
+        X_test, y_test = test[X.columns], test[target]
+    else:
+        X_train, X_test, y_train, y_test = _split(X, y, args, classification)
+
+    os.makedirs(args.out, exist_ok=True)
+    output_dir(args.out)
+    backup = args.backup_dir or os.path.join(args.out, "backup")
+    options = {"problem": problem, "epochs": args.epochs, "seed": args.seed,
+               "patience": args.patience, "restarts": args.restarts,
+               "class_weight": args.class_weight, "oversample": args.oversample,
+               "verbose": args.verbose}
+    if args.batch_size:
+        options["batch_size"] = args.batch_size
+    start = time.perf_counter()
+    tuned = None
+    try:
+        from kerasnn.training import train_tabular
+
+        if args.tune:
+            from kerasnn.tuning import tune
+
+            _, trials = tune(X_train, y_train, problem=problem, strategy=args.tune,
+                             max_trials=args.trials, epochs=args.epochs,
+                             directory=os.path.join(args.out, "tuning"),
+                             project_name=args.tune, seed=args.seed,
+                             verbose=args.verbose)
+            tuned = trials.attrs["best_options"]
+            trials.to_csv(os.path.join(args.out, "trials.csv"), index=False)
+            options.update(tuned)
+        model, history = train_tabular(X_train, y_train, backup_dir=backup,
+                                       **options)
+    except KerasnnError as error:
+        raise RecipeError(str(error)) from None
+    seconds = time.perf_counter() - start
+
+    metrics = {"problem": problem, "target": target, "csv": csv,
+               "test_csv": args.test_csv, "n_train": int(len(y_train)),
+               "n_test": int(len(y_test)), "n_dropped_missing_target": dropped,
+               "n_dropped_missing_target_test": dropped_test,
+               "train_seconds": round(seconds, 3), "epochs_run": len(history.epoch),
+               "seed": args.seed, "tuned_options": tuned,
+               "columns": model.columns, "classes": model.classes}
+    write_history(history, os.path.join(args.out, "history.csv"))
+    losses = history.history.get("loss", [])
+    predictions = np.asarray(model.predict(X_test, verbose=0), dtype="float64")
+    if not losses or not all(math.isfinite(v) for v in losses) or not np.all(
+        np.isfinite(predictions)
+    ):
+        metrics.update(status="diverged", reason="the loss or the predictions "
+                       "went NaN/inf; lower the learning rate")
+        write_json(os.path.join(args.out, "metrics.json"), metrics)
+        print(f"error: training diverged (NaN loss); see {args.out}/metrics.json",
+              file=sys.stderr)
+        return 1
+    metrics.update(status="ok", **test_metrics(problem, y_test, predictions,
+                                                model.classes))
+    save_model(model, os.path.join(args.out, "model.keras"))
+    plot_history(history, os.path.join(args.out, "history.png"),
+                 title=f"{os.path.basename(csv)}: {target} ({problem})")
+    write_json(os.path.join(args.out, "metrics.json"), metrics)
+    if os.path.isdir(backup):
+        shutil.rmtree(backup)
+    shown = {k: metrics[k] for k in ("accuracy", "auc", "rmse", "mae", "r2")
+             if k in metrics}
+    print(f"{problem} on {target!r}: trained on {metrics['n_train']} rows in "
+          f"{seconds:.1f} s, test ({metrics['n_test']} rows): "
+          + ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a"
+                      for k, v in shown.items())
+          + (f"; dropped {dropped} row(s) with a missing target" if dropped else "")
+          + f". Wrote {args.out}/")
+    return 0
+
+
+def load_table(path, flag):
+    """Reads a CSV as data only (no code is ever evaluated)."""
+    if not os.path.isfile(path):
+        raise RecipeError(f"{flag} {path}: no such file.")
+    try:
+        # "?" is a common missing-value mark (UCI data sets); values may
+        # carry a space after the comma.
+        df = pd.read_csv(path, skipinitialspace=True, na_values=["?"])
+    except pd.errors.EmptyDataError:
+        raise RecipeError(f"{flag} {path} is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise RecipeError(f"{flag} {path} is not a readable CSV: {error}") from None
+    if df.empty:
+        raise RecipeError(f"{flag} {path} has a header but no data rows.")
+    return df
+
+
+def test_metrics(problem, y_true, predictions, classes):
+    """Held-out metrics: accuracy (+ ROC AUC), or RMSE, MAE and R²."""
+    from sklearn import metrics
+
+    y_true = np.asarray(y_true)
+    if problem == "regression":
+        pred = predictions.reshape(-1)
+        y_true = y_true.astype("float64")
+        return {"rmse": finite_or_none(np.sqrt(metrics.mean_squared_error(y_true,
+                                                                          pred))),
+                "mae": finite_or_none(metrics.mean_absolute_error(y_true, pred)),
+                "r2": finite_or_none(metrics.r2_score(y_true, pred))
+                if len(y_true) > 1 else None}
+    if problem == "binary":
+        index = (predictions.reshape(-1) > 0.5).astype(int)
+    else:
+        index = predictions.argmax(axis=1)
+    labels = np.asarray(classes, dtype=object)[index]
+    truth = np.asarray(y_true, dtype=object)
+    result = {"accuracy": float(np.mean(labels == truth))}
+    if problem == "binary":
+        positive = truth == classes[1]
+        result["auc"] = (finite_or_none(metrics.roc_auc_score(
+            positive, predictions.reshape(-1)))
+            if 0 < positive.sum() < len(positive) else None)
+    return result
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(
+        prog="python -m recipes.tabular",
+        description="Train kerasnn's tabular model on a CSV and evaluate it.")
+    parser.add_argument("--csv", help="training table (default: the embedded "
+                        "penguins data)")
+    parser.add_argument("--target", help="target column (default with the "
+                        f"embedded data: {DEFAULT_TARGET})")
+    parser.add_argument("--problem", choices=("binary", "multiclass", "regression"))
+    parser.add_argument("--test-csv", help="held-out table (default: split "
+                        "--test-size of --csv)")
+    parser.add_argument("--test-size", type=float, default=0.2)
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--restarts", type=int, default=1)
+    parser.add_argument("--class-weight", choices=("balanced",), default=None)
+    parser.add_argument("--oversample", choices=("smote",), default=None)
+    parser.add_argument("--tune", choices=STRATEGIES, default=None,
+                        help="search the options first with keras-tuner")
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backup-dir", default=None,
+                        help="BackupAndRestore folder (default: DIR/backup, "
+                        "removed after a successful run)")
+    parser.add_argument("--out", default=os.path.join("runs", "tabular"),
+                        help="output folder DIR")
+    parser.add_argument("--verbose", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.csv and not args.target:
+        raise RecipeError("--target is required with --csv (the column to "
+                          "predict).")
+    if not 0 < args.test_size < 1:
+        raise RecipeError(f"--test-size must be in (0, 1). Received: "
+                          f"{args.test_size}.")
+    for flag, value in (("--epochs", args.epochs), ("--trials", args.trials),
+                        ("--patience", args.patience),
+                        ("--restarts", args.restarts)):
+        if value < 1:
+            raise RecipeError(f"{flag} must be a positive integer. Received: "
+                              f"{value}.")
+    return args
+
+
+def _check_target_column(df, target, path, did_you_mean):
+    if target not in df.columns:
+        columns = [str(c) for c in df.columns]
+        raise RecipeError(
+            f"--target {target!r} is not a column of {path}. Columns: "
+            f"{', '.join(columns)}.{did_you_mean(target, columns)}")
+
+
+def _drop_missing_target(df, target, path):
+    missing = df[target].isna()
+    if missing.all():
+        raise RecipeError(f"target {target!r} in {path} is missing (NaN) on "
+                          f"every row ({len(df)}).")
+    dropped = int(missing.sum())
+    if dropped:
+        print(f"Dropped {dropped} row(s) of {path} whose target {target!r} is "
+              "missing.")
+    return df.loc[~missing], dropped
+
+
+def _split(X, y, args, classification):
+    from sklearn.model_selection import train_test_split
+
+    stratify = None
+    if classification:
+        counts = y.astype(str).value_counts()
+        if counts.min() < 2:
+            raise RecipeError(
+                f"class {counts.index[-1]!r} of the target has {counts.iloc[-1]} "
+                "row: a stratified test split needs at least 2 of each class. "
+                "Drop it or pass --test-csv.")
+        stratify = y
+    try:
+        return train_test_split(X, y, test_size=args.test_size, shuffle=True,
+                                stratify=stratify, random_state=args.seed)
+    except ValueError as error:
+        raise RecipeError(f"cannot split off --test-size {args.test_size}: "
+                          f"{error}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
