@@ -13,6 +13,17 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
 from kerasnn.problems import PROBLEMS
 from kerasnn.problems import infer_problem
+from kerasnn.tabular import build_tabular_model
+from kerasnn.tabular import column_kinds
+from kerasnn.tabular import embedding_size
+from kerasnn.tabular import predict_labels
+from kerasnn.training import train_tabular
+from kerasnn.transfer import fine_tune
+from kerasnn.transfer import freeze
+from kerasnn.transfer import swap_head
+from kerasnn.transfer import unfreeze
+from kerasnn.tuning import cross_validate
+from kerasnn.tuning import tune
 from kerasnn.vision import build_image_model
 
 __version__ = "0.1.0"
@@ -25,5 +36,16 @@ __all__ = [
     "ProblemInferenceError",
     "build_image_model",
     "build_model",
+    "build_tabular_model",
+    "column_kinds",
+    "cross_validate",
+    "embedding_size",
+    "fine_tune",
+    "freeze",
     "infer_problem",
+    "predict_labels",
+    "swap_head",
+    "train_tabular",
+    "tune",
+    "unfreeze",
 ]

@@ -14,7 +14,18 @@ def test_public_api_is_pinned():
         "ProblemInferenceError",
         "build_image_model",
         "build_model",
+        "build_tabular_model",
+        "column_kinds",
+        "cross_validate",
+        "embedding_size",
+        "fine_tune",
+        "freeze",
         "infer_problem",
+        "predict_labels",
+        "swap_head",
+        "train_tabular",
+        "tune",
+        "unfreeze",
     ])
     for name in kerasnn.__all__:
         assert hasattr(kerasnn, name)

@@ -70,3 +70,22 @@ def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
                XLA_FLAGS="--xla_force_host_platform_device_count=2")
     assert out["devices"] == 2
     assert out["parallel"] == pytest.approx(out["single"], rel=1e-4)
+
+
+@pytest.mark.tf_only
+def test_keras_tuner_chief_and_worker_finish_a_search(tmp_path):
+    script = os.path.join(os.path.dirname(__file__), "..", "benchmarks",
+                          "distributed_tuning.py")
+    result = subprocess.run(
+        [sys.executable, script, "--workers", "1", "--trials", "2", "--epochs", "1",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["trials"] == 2
+    # The chief only serves the oracle; the worker trained every trial.
+    assert summary["runs_per_worker"] == {"tuner0": 2}
+    assert not (tmp_path / "runs-chief.txt").exists()
+    assert summary["best_score"] > 0
