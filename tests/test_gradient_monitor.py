@@ -218,6 +218,6 @@ def test_probe_is_taken_from_a_dataset(rng):
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
     model = _mlp("relu", "he_normal", depth=2)
     monitor = GradientMonitor(every=4, probe_size=8)
-    model.fit(ds, epochs=1, verbose=0, callbacks=[monitor])
+    model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
     assert monitor._batch[0].shape == (8, 12)
     assert monitor.report()["status"] == "healthy"
