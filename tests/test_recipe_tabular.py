@@ -1,0 +1,147 @@
+import json
+import os
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from recipes import tabular as recipe
+from recipes._common import run_main
+
+pytestmark = pytest.mark.tf_only
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+def _run(argv, capsys):
+    status = run_main(recipe.main, argv)
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def _metrics(out):
+    with open(os.path.join(out, "metrics.json")) as f:
+        return json.load(f)
+
+
+def test_default_run_uses_embedded_penguins(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    status, stdout, _ = _run(["--epochs", "2", "--out", out], capsys)
+    assert status == 0, stdout
+    metrics = _metrics(out)
+    assert metrics["status"] == "ok" and metrics["problem"] == "multiclass"
+    assert metrics["target"] == "species"
+    assert metrics["n_train"] + metrics["n_test"] == 344
+    assert 0 <= metrics["accuracy"] <= 1 and metrics["train_seconds"] > 0
+    for name in ("model.keras", "history.csv", "history.png"):
+        assert os.path.isfile(os.path.join(out, name))
+    assert not os.path.exists(os.path.join(out, "backup"))  # removed on success
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    raw = dict(pd.read_csv(recipe.DEFAULT_CSV).head(5))
+    assert model.predict(raw, verbose=0).shape == (5, 3)
+
+
+def test_binary_slice_drops_missing_targets_with_a_count(tmp_path, capsys):
+    df = pd.read_csv(os.path.join(DATA, "adult", "adult.csv"),
+                     skipinitialspace=True).head(300)
+    df.loc[[3, 7], "Salary"] = np.nan
+    csv = tmp_path / "adult.csv"
+    df.to_csv(csv, index=False)
+    out = str(tmp_path / "run")
+    status, stdout, _ = _run(["--csv", str(csv), "--target", "Salary",
+                              "--epochs", "2", "--out", out], capsys)
+    assert status == 0
+    assert "Dropped 2 row(s)" in stdout
+    metrics = _metrics(out)
+    assert metrics["problem"] == "binary" and metrics["n_dropped_missing_target"] == 2
+    assert metrics["n_train"] + metrics["n_test"] == 298
+    assert {"accuracy", "auc"} <= set(metrics)
+
+
+def test_regression_with_test_csv(tmp_path, capsys):
+    df = pd.read_csv(os.path.join(DATA, "housing", "housing.csv")).sample(
+        300, random_state=0)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    df.iloc[:240].to_csv(train, index=False)
+    df.iloc[240:].to_csv(test, index=False)
+    out = str(tmp_path / "run")
+    status, _, _ = _run(["--csv", str(train), "--test-csv", str(test),
+                         "--target", "median_house_value", "--epochs", "2",
+                         "--out", out], capsys)
+    assert status == 0
+    metrics = _metrics(out)
+    assert metrics["problem"] == "regression" and metrics["n_test"] == 60
+    assert {"rmse", "mae", "r2"} <= set(metrics)
+    assert metrics["rmse"] > 1000  # in dollars: predictions in target units
+
+
+def test_tune_then_train(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    status, _, _ = _run(["--tune", "random", "--trials", "1", "--epochs", "1",
+                         "--out", out], capsys)
+    assert status == 0
+    metrics = _metrics(out)
+    assert "hidden" in metrics["tuned_options"]
+    assert os.path.isfile(os.path.join(out, "trials.csv"))
+
+
+def test_nan_loss_is_a_failure_not_a_success(tmp_path, capsys, monkeypatch):
+    import kerasnn.training
+
+    real = kerasnn.training.train_tabular
+
+    def diverging(*args, **kwargs):
+        return real(*args, learning_rate=1e30, **kwargs)
+
+    monkeypatch.setattr(kerasnn.training, "train_tabular", diverging)
+    out = str(tmp_path / "run")
+    status, _, stderr = _run(["--epochs", "3", "--out", out], capsys)
+    assert status == 1 and "diverged" in stderr
+    assert _metrics(out)["status"] == "diverged"
+    assert not os.path.exists(os.path.join(out, "model.keras"))
+
+
+def _write(tmp_path, text, name="t.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("make_argv, message", [
+    (lambda p: ["--csv", str(p / "nope.csv"), "--target", "y"],
+     "nope.csv: no such file"),
+    (lambda p: ["--csv", _write(p, "a,b\n1,2\n3,4\n"), "--target", "price"],
+     "--target 'price' is not a column of .*Columns: a, b"),
+    (lambda p: ["--csv", _write(p, "a,b\n1,2\n3,4\n"), "--target", "A"],
+     "Did you mean 'a'"),
+    (lambda p: ["--csv", _write(p, "a,y\n1,\n2,\n"), "--target", "y"],
+     "missing \\(NaN\\) on every row"),
+    (lambda p: ["--csv", _write(p, "a,y\n1,cat\n2,cat\n3,\n"), "--target", "y"],
+     "single value 'cat'"),
+    (lambda p: ["--csv", _write(p, "a,y\n"), "--target", "y"],
+     "header but no data rows"),
+    (lambda p: ["--csv", _write(p, ""), "--target", "y"], "is empty"),
+    (lambda p: ["--csv", _write(p, "a,y\n1,2\n")], "--target is required"),
+    (lambda p: ["--test-csv", _write(p, "island,sex\nx,y\n")],
+     "--target 'species' is not a column of"),
+    (lambda p: ["--test-size", "1.5"], "--test-size must be in"),
+    (lambda p: ["--csv", _write(p, "y\na\nb\n"), "--target", "y"],
+     "no feature columns"),
+])
+def test_bad_input_exits_2_with_a_message(make_argv, message, tmp_path, capsys):
+    argv = make_argv(tmp_path) + ["--out", str(tmp_path / "out"), "--epochs", "1"]
+    status, _, stderr = _run(argv, capsys)
+    assert status == 2
+    assert stderr.startswith("error: ")
+    import re
+
+    assert re.search(message, stderr), stderr
+
+
+def test_csv_is_read_as_data_only(tmp_path, capsys):
+    path = _write(tmp_path, "a,y\n__import__('os').system('touch PWNED'),1\n")
+    status, _, _ = _run(["--csv", path, "--target", "y", "--out",
+                         str(tmp_path / "o")], capsys)
+    assert status == 2  # a single value: nothing to learn, and nothing run
+    assert not os.path.exists("PWNED")
