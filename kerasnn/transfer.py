@@ -109,7 +109,8 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
         x = keras.layers.Flatten(name=_fresh("swap_flatten", taken))(x)
     for index, units in enumerate(widths, start=1):
         if dropout:
-            x = _dropout(dropout, seed, index, _fresh(f"swap_dropout_{index}", taken))(x)
+            name = _fresh(f"swap_dropout_{index}", taken)
+            x = _dropout(dropout, seed, index, name)(x)
         x = keras.layers.Dense(
             units, activation="relu",
             kernel_initializer=make_initializer("he_normal", seed, index),

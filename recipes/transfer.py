@@ -59,7 +59,7 @@ def parse_args(argv):
     parser.add_argument("--fine-epochs", type=mnist._positive, default=20,
                         help="epochs of fine-tuning after the head")
     parser.add_argument("--fine-lr", type=mnist._positive_float, default=1e-4)
-    parser.add_argument("--batch-size", type=mnist._positive, default=64)
+    parser.add_argument("--batch-size", type=mnist._positive, default=32)
     parser.add_argument("--seed", type=mnist._natural, default=None,
                         help="makes a CPU run repeatable")
     parser.add_argument("--mixed-precision", action="store_true",
@@ -140,7 +140,7 @@ def main(argv=None, *, extra_callbacks=()):
     x_new, y_new = x_test[on_target], y_test[on_target] - TARGET[0]
     if args.limit:
         x_new, y_new = x_new[:args.limit], y_new[:args.limit]
-    fit = dict(batch_size=min(args.batch_size, 32), verbose=0)
+    fit = dict(batch_size=args.batch_size, verbose=0)
 
     scratch = _image_model(args, len(TARGET))
     start = time.perf_counter()
@@ -148,7 +148,7 @@ def main(argv=None, *, extra_callbacks=()):
     metrics["scratch"] = _scored(scratch, x_new, y_new, start)
 
     swapped = swap_head(base, "multiclass", n_classes=len(TARGET),
-                                dropout=0.2, seed=args.seed)
+                        dropout=0.2, seed=args.seed)
     start = time.perf_counter()
     fine_tune(swapped, x_few, y_few, head_epochs=args.head_epochs,
                       epochs=0, **fit)
@@ -181,7 +181,7 @@ def _train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     result = mnist.fit_safely(
         base, x, y, validation_data, epochs=args.epochs,
         batch_size=args.batch_size, monitor=monitor,
-        callbacks=[StepLR(step_size=4, gamma=0.5), *extra_callbacks],
+        callbacks=[StepLR(step_size=3, gamma=0.5), *extra_callbacks],
         backup_dir=os.path.join(backup_dir, "base"), patience=4,
         verbose=0 if args.quiet else 2)
     if result.ok:
@@ -194,10 +194,9 @@ def _image_model(args, n_classes):
         return kerasnn.build_image_model(
             "multiclass", (28, 28, 1), n_classes=n_classes, blocks=1,
             filters=4, convs_per_block=1, head_units=16, seed=args.seed)
-    return kerasnn.build_image_model(
-        "multiclass", (28, 28, 1), n_classes=n_classes, augment=True,
-        dropout=0.0, translation=0.08, rotation=0.03, zoom=0.08,
-        seed=args.seed)
+    return mnist.short_run_batchnorm(kerasnn.build_image_model(
+        "multiclass", (28, 28, 1), n_classes=n_classes, seed=args.seed,
+        **mnist.CNN))
 
 
 def _accuracy(model, x, y):

@@ -97,10 +97,12 @@ def test_seed_makes_a_run_repeatable(tmp_path, rng):
     assert a["test_accuracy"] == b["test_accuracy"]
 
 
-def test_find_lr_trains_at_the_suggestion(tmp_path, rng):
+def test_find_lr_trains_the_mlp_at_the_suggestion(tmp_path, rng):
     data = _write_npz(tmp_path / "data.npz", rng)
-    assert mnist.main(_argv(tmp_path, data, "--find-lr", "--limit", "64")) == 0
+    assert mnist.main(_argv(tmp_path, data, "--find-lr", "--limit", "64",
+                            "--model", "mlp")) == 0
     metrics = _metrics(tmp_path)
+    assert metrics["model"] == "mlp"
     assert metrics["lr"] == metrics["lr_finder"]["suggestion"]
     assert (tmp_path / "out" / "lr_finder.png").exists()
 

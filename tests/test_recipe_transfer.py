@@ -1,8 +1,5 @@
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -10,8 +7,6 @@ import pytest
 
 from recipes import transfer
 from recipes._common import run_main
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _write_npz(path, rng, n=120, test_digits=range(10)):
