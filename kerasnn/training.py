@@ -23,7 +23,7 @@ OVERSAMPLERS = ("smote",)
 
 
 def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
-                  batch_size="auto", patience=20, class_weight=None,
+                  batch_size="auto", patience=10, class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
                   strategy=None, backup_dir=None, verbose=0, **options):
     """Builds a tabular model and trains it with the working defaults.
@@ -33,7 +33,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
     The preprocessing is set from the training part only. Training stops
     when the validation loss has not improved for `patience` epochs, and the
     best epoch's weights are restored; the learning rate is halved when the
-    validation loss stalls for `patience // 4` epochs.
+    validation loss stalls for `max(2, patience // 4)` epochs.
 
     Args:
         X: pandas DataFrame of features. Not modified.
@@ -46,7 +46,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
         batch_size: Integer, or `"auto"`: about 1% of the training rows,
             rounded to a power of 2, between 32 and 512.
         patience: Integer. Epochs without improvement of the validation loss
-            before stopping. Defaults to `20`.
+            before stopping. Defaults to `10`.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
             the training part) or a dict `{label: weight}`.
         oversample: `None` or `"smote"`: adds synthetic minority rows to the

@@ -211,7 +211,7 @@ def _parse(argv):
                         "--test-size of --csv)")
     parser.add_argument("--test-size", type=float, default=0.2)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--patience", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--restarts", type=int, default=1)
     parser.add_argument("--class-weight", choices=("balanced",), default=None)
