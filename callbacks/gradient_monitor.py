@@ -202,14 +202,15 @@ class GradientMonitor(keras.callbacks.Callback):
                 "GradientMonitor.plot needs at least one probe. Received: a "
                 "monitor with no recorded probe; run `fit` with it first."
             )
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # A bare Figure draws off-screen without touching pyplot's global
+        # backend or its list of open figures.
+        from matplotlib import colormaps
+        from matplotlib.figure import Figure
 
         norms = np.asarray(self._history_norms, dtype="float64")
-        fig, ax = plt.subplots(figsize=(6, 3.6), dpi=80)
-        cmap = plt.get_cmap("viridis")
+        fig = Figure(figsize=(6, 3.6), dpi=80)
+        ax = fig.subplots()
+        cmap = colormaps["viridis"]
         for i, name in enumerate(self._names):
             color = cmap(i / max(1, len(self._names) - 1))
             ax.plot(self._history_steps, norms[:, i], label=name, color=color)
@@ -220,7 +221,6 @@ class GradientMonitor(keras.callbacks.Callback):
         ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
         fig.savefig(path)
-        plt.close(fig)
         return path
 
     def on_train_begin(self, logs=None):

@@ -157,12 +157,12 @@ class LRFinder(_LearningRateCallback):
                 "LRFinder.plot needs a recorded sweep. Received: a finder "
                 "with no losses; run `fit` with it or use `find_lr` first."
             )
-        import matplotlib
+        # A bare Figure draws off-screen without touching pyplot's global
+        # backend or its list of open figures.
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 3.6), dpi=80)
+        fig = Figure(figsize=(6, 3.6), dpi=80)
+        ax = fig.subplots()
         ax.plot(self.lrs, self.losses, color="0.75", lw=0.8, label="batch loss")
         ax.plot(self.lrs, self.smoothed_losses, color="C0", label="smoothed")
         if self.suggestion is not None:
@@ -182,7 +182,6 @@ class LRFinder(_LearningRateCallback):
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(path)
-        plt.close(fig)
         return path
 
     def on_train_begin(self, logs=None):

@@ -110,15 +110,13 @@ def write_history(history, path):
 
 def plot_history(history, path, *, title=None):
     """Plots loss and the first metric, training against validation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     logs = history.history if hasattr(history, "history") else dict(history)
     names = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
     names = ["loss"] + [k for k in names if k != "loss"][:1]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.5))
+    fig = Figure(figsize=(5 * len(names), 3.5))
+    axes = fig.subplots(1, len(names))
     for ax, name in zip(np.atleast_1d(axes), names):
         for key, style in ((name, "-"), (f"val_{name}", "--")):
             if key in logs:
@@ -131,7 +129,6 @@ def plot_history(history, path, *, title=None):
     fig.tight_layout()
     _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"),
                   suffix=".png")
-    plt.close(fig)
 
 
 def finite_or_none(value):
