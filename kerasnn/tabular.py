@@ -578,8 +578,7 @@ def _plan(X, kinds, encoding, one_hot_max, min_frequency, numeric_bins):
             entry.update(fill=float(finite.mean()),
                          flag=bool(finite.size < values.size))
             if numeric_bins > 1:
-                edges = np.unique(np.quantile(
-                    finite, np.linspace(0, 1, numeric_bins + 1)))
+                edges = _bin_edges(finite, numeric_bins)
                 if len(edges) > 2:
                     entry["bins"] = edges.tolist()
         else:
@@ -622,6 +621,23 @@ def _plan(X, kinds, encoding, one_hot_max, min_frequency, numeric_bins):
         if numeric[0].get("bins"):
             numeric[0]["width"] += len(numeric[0]["bins"]) - 1
     return plan
+
+
+def _bin_edges(values, n_bins):
+    """Training-quantile bin edges; bins lost to ties go to the distinct values.
+
+    A column that is mostly one value (a count that is usually 0) keeps few
+    quantile edges; the spare bins are spread over the quantiles of its
+    distinct values, so its rare large values still get bins of their own.
+    """
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, n_bins + 1)))
+    spare = n_bins + 1 - len(edges)
+    if spare > 0:
+        distinct = np.unique(values)
+        edges = np.unique(np.concatenate([edges, np.quantile(
+            distinct, np.linspace(0, 1, min(spare, len(distinct)) + 2),
+            method="nearest")]))
+    return edges
 
 
 def _encoded_inputs(plan):
