@@ -114,3 +114,11 @@ def test_recipes_run_on_jax_without_tensorflow(tmp_path, rng):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("clean")
     assert "--distribute mirrored needs the TensorFlow backend" in result.stderr
+
+
+def test_a_bad_cut_exits_2(tmp_path, rng, capsys):
+    data = _write_npz(tmp_path / "data.npz", rng)
+    assert run_main(transfer.main, _argv(tmp_path, data, "--cut", "flaten")) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: --cut: `cut` must name a layer of model 'multiclass_cnn'. "
+        "Received: cut='flaten'. Did you mean 'flatten'?")
