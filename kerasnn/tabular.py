@@ -51,7 +51,7 @@ SKEW_LOG = 2.0
 
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                         encoding="auto", one_hot_max=10, min_frequency=3,
-                        numeric_bins=32, hidden=(256, 128), activation="relu",
+                        numeric_bins=64, hidden=(256, 128), activation="relu",
                         dropout=0.2, l1=0.0,
                         l2=0.0, batchnorm=False, initializer=None,
                         optimizer="adam", learning_rate=None, momentum=0.9,
@@ -90,7 +90,10 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         numeric_bins: Integer >= 0. Each numeric column also gets a
             piecewise-linear encoding over this many training-quantile bins
             (`PiecewiseLinear`), which lets the MLP bend its response per
-            bin as trees do; `0` turns it off. Defaults to `32`.
+            bin as trees do; `0` turns it off. Bins lost to tied quantiles
+            (a count that is mostly 0) are spread over the column's distinct
+            values instead. Defaults to `64`, chosen by validation loss in
+            `benchmarks/bench_tabular.py`.
         hidden: List of layer widths, or `"auto"` for `kerasnn.build_model`'s
             rule (counting the encoded features). Defaults to `(256, 128)`,
             the setting measured in `benchmarks/bench_tabular.py`.
