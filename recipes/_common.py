@@ -11,6 +11,10 @@ import keras
 import numpy as np
 
 
+#: Choices of every recipe's `--distribute`.
+DISTRIBUTE = ("none", "mirrored", "multiworker")
+
+
 class RecipeError(Exception):
     """A bad input to a recipe: printed as one line, exit status 2."""
 

@@ -28,7 +28,9 @@ import time
 import numpy as np
 import pandas as pd
 
+from recipes._common import DISTRIBUTE
 from recipes._common import RecipeError
+from recipes._common import distribution_strategy
 from recipes._common import finite_or_none
 from recipes._common import output_dir
 from recipes._common import plot_history
@@ -90,7 +92,8 @@ def main(argv=None):
     options = {"problem": problem, "epochs": args.epochs, "seed": args.seed,
                "patience": args.patience, "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
-               "verbose": args.verbose}
+               "verbose": args.verbose,
+               "strategy": distribution_strategy(args.distribute)}
     if args.batch_size:
         options["batch_size"] = args.batch_size
     start = time.perf_counter()
@@ -220,6 +223,9 @@ def _parse(argv):
                         help="search the options first with keras-tuner")
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--distribute", choices=DISTRIBUTE, default="none",
+                        help="tf.distribute strategy (TensorFlow backend); "
+                             "multiworker reads TF_CONFIG")
     parser.add_argument("--backup-dir", default=None,
                         help="BackupAndRestore folder (default: DIR/backup, "
                         "removed after a successful run)")

@@ -145,3 +145,19 @@ def test_csv_is_read_as_data_only(tmp_path, capsys):
                          str(tmp_path / "o")], capsys)
     assert status == 2  # a single value: nothing to learn, and nothing run
     assert not os.path.exists("PWNED")
+
+
+def test_distribute_mirrored_trains_under_the_strategy(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    status, stdout, stderr = _run(["--epochs", "1", "--distribute", "mirrored",
+                                   "--out", out], capsys)
+    assert status == 0, stderr
+    assert _metrics(out)["status"] == "ok"
+
+
+def test_distribute_multiworker_needs_tf_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    status, _, stderr = _run(["--epochs", "1", "--distribute", "multiworker",
+                              "--out", str(tmp_path / "run")], capsys)
+    assert status == 2
+    assert "TF_CONFIG" in stderr and "Received: TF_CONFIG unset" in stderr
