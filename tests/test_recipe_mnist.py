@@ -90,7 +90,7 @@ def test_the_embedded_data_is_keras_mnist_layout_and_split_stratified():
 def test_seed_makes_a_run_repeatable(tmp_path, rng):
     data = _write_npz(tmp_path / "data.npz", rng)
     for out in ("a", "b"):
-        assert mnist.main(_argv(tmp_path, data, "--epochs", "2", out=out)) == 0
+        assert mnist.main(_argv(tmp_path, data, "--limit", "64", out=out)) == 0
         keras.backend.clear_session()
     a, b = _metrics(tmp_path, "a"), _metrics(tmp_path, "b")
     assert a["test_loss"] == b["test_loss"]
@@ -128,7 +128,7 @@ def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path, rng):
 
 def test_nan_stops_training_keeps_the_best_weights_and_exits_1(tmp_path, rng):
     data = _write_npz(tmp_path / "data.npz", rng)
-    argv = _argv(tmp_path, data, "--epochs", "4")
+    argv = _argv(tmp_path, data, "--epochs", "3")
     assert mnist.main(argv, extra_callbacks=[_Poison(at=1)]) == 1
     metrics = _metrics(tmp_path)
     assert metrics["status"] == "failed"

@@ -57,6 +57,9 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, rng, capsys):
     assert "(b) head only" in capsys.readouterr().out
 
 
+# The resume logic is backend-neutral; on JAX it is covered by the MNIST
+# recipe's resume test, which keeps the JAX test pass short.
+@pytest.mark.tf_only
 def test_a_killed_run_reuses_the_trained_base_model(tmp_path, rng):
     data = _write_npz(tmp_path / "data.npz", rng)
     argv = _argv(tmp_path, data, "--epochs", "3")
@@ -106,8 +109,6 @@ def test_recipes_run_on_jax_without_tensorflow(tmp_path, rng):
         assert transfer.main(common + ["--out", {str(tmp_path / "t")!r},
                              "--head-epochs", "1", "--fine-epochs", "1",
                              "--shots", "4"]) == 0
-        assert mnist.main(common + ["--out", {str(tmp_path / "m")!r},
-                          "--limit", "64"]) == 0
         assert run_main(mnist.main, common + ["--out", {str(tmp_path / "d")!r},
                         "--distribute", "mirrored"]) == 2
     """, tmp_path)
