@@ -7,6 +7,8 @@ the argument, what is allowed, what was received, and a fix where one exists.
 import math
 import numbers
 
+import keras
+
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
@@ -97,6 +99,20 @@ def check_input_shape(input_shape, *, min_rank=1, max_rank=None, what="features"
             f"Received: input_shape={shape!r}."
         )
     return shape
+
+
+def check_callbacks(callbacks):
+    """Checks a list of Keras callbacks (or `None`) and returns a new list."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)) or not all(
+        isinstance(c, keras.callbacks.Callback) for c in callbacks
+    ):
+        raise KerasnnTypeError(
+            "`callbacks` must be a list of keras.callbacks.Callback instances. "
+            f"Received: callbacks={callbacks!r}."
+        )
+    return list(callbacks)
 
 
 def _quoted(choices):

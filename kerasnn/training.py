@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
@@ -106,7 +107,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             f"validation_split > 0. Received: restarts={restarts} and "
             "validation_split=0."
         )
-    callbacks = _check_callbacks(callbacks)
+    callbacks = check_callbacks(callbacks)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     train, val = split_rows(y, validation_split, classification, seed)
@@ -244,19 +245,6 @@ def _check_class_weight(class_weight, classification):
             "`class_weight` must be None, 'balanced' or a dict {label: weight}. "
             f"Received: class_weight={class_weight!r}."
         )
-
-
-def _check_callbacks(callbacks):
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, (list, tuple)) or not all(
-        isinstance(c, keras.callbacks.Callback) for c in callbacks
-    ):
-        raise KerasnnTypeError(
-            "`callbacks` must be a list of keras.callbacks.Callback instances. "
-            f"Received: callbacks={callbacks!r}."
-        )
-    return list(callbacks)
 
 
 def _class_weights(class_weight, y, classes):

@@ -15,6 +15,7 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
@@ -123,7 +124,7 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
     validation_split = check_float("validation_split", validation_split, low=0.0,
                                    high=1.0, low_inclusive=False)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
-    callbacks = _check_callbacks(callbacks)
+    callbacks = check_callbacks(callbacks)
     data = _Data(builder, X, y, problem)
     space = _check_space(search_space, builder, options)
     if seed is not None:
@@ -208,7 +209,7 @@ def cross_validate(X, y, *, builder=build_tabular_model, problem=None, n_splits=
                                    high=1.0)
     batch_size = check_int("batch_size", batch_size, allow_none=True)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
-    callbacks = _check_callbacks(callbacks)
+    callbacks = check_callbacks(callbacks)
     data = _Data(builder, X, y, problem)
     if n_splits > len(data.y):
         raise KerasnnValueError(
@@ -447,19 +448,6 @@ def _trials_table(tuner):
     if table.empty:
         return pd.DataFrame(columns=["trial_id", "status", "score", "best_step"])
     return table.sort_values("score", na_position="last").reset_index(drop=True)
-
-
-def _check_callbacks(callbacks):
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, (list, tuple)) or not all(
-        isinstance(c, keras.callbacks.Callback) for c in callbacks
-    ):
-        raise KerasnnTypeError(
-            "`callbacks` must be a list of keras.callbacks.Callback instances. "
-            f"Received: callbacks={callbacks!r}."
-        )
-    return list(callbacks)
 
 
 def _isnan(value):
