@@ -70,8 +70,10 @@ def parse_args(argv):
                         help="makes a CPU run repeatable")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
-    parser.add_argument("--distribute", choices=("none", "mirrored"),
-                        default="none", help="tf.distribute strategy (TensorFlow)")
+    parser.add_argument("--distribute", choices=_common.DISTRIBUTE,
+                        default="none",
+                        help="tf.distribute strategy (TensorFlow backend); "
+                             "multiworker reads TF_CONFIG")
     parser.add_argument("--backup-dir", default=None,
                         help="where BackupAndRestore keeps its state (default "
                              "OUT/backup, removed after a successful run)")
@@ -94,7 +96,7 @@ def main(argv=None, *, extra_callbacks=()):
     backup_dir = args.backup_dir or os.path.join(out, "backup")
     _common.set_seed(args.seed)
     _common.set_mixed_precision(args.mixed_precision)
-    strategy = _strategy(args.distribute)
+    strategy = _common.distribution_strategy(args.distribute)
 
     x, y = train
     x_train, y_train, x_val, y_val = stratified_split(x, y, 0.1, args.seed)
@@ -379,12 +381,6 @@ def _plot(source, path):
     tmp = path[:-len(".png")] + ".tmp.png"
     source.plot(tmp)
     os.replace(tmp, path)
-
-
-def _strategy(name):
-    if name == "none":
-        return None
-    return _common.distribution_strategy(name)
 
 
 def _last_epoch(backup_dir):
