@@ -302,7 +302,9 @@ NO_TENSORFLOW = textwrap.dedent(f"""
             # for TensorFlow is fine: it copes with the ImportError).
             frames = [f for f in traceback.extract_stack()[:-1]
                       if "importlib" not in f.filename]
-            if frames and frames[-1].filename.startswith(ROOT + os.sep):
+            # Installed packages may live inside the checkout (a CI venv).
+            if (frames and frames[-1].filename.startswith(ROOT + os.sep)
+                    and "site-packages" not in frames[-1].filename):
                 ours.append(f"{{frames[-1].filename}}:{{frames[-1].lineno}}")
             raise ModuleNotFoundError(f"No module named {{name!r}}")
     sys.meta_path.insert(0, NoTensorFlow())
