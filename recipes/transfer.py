@@ -64,8 +64,10 @@ def parse_args(argv):
                              "the conv features; 'penultimate' keeps the 0-4 "
                              "model's dense layer too)")
     parser.add_argument("--batch-size", type=mnist._positive, default=32)
-    parser.add_argument("--seed", type=mnist._natural, default=None,
-                        help="makes a CPU run repeatable")
+    parser.add_argument("--seed", type=mnist._natural, default=0,
+                        help="seeds the split, the weights and TensorFlow's op "
+                             "determinism, so a CPU run is repeatable "
+                             "(default 0)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
     parser.add_argument("--backup-dir", default=None,
