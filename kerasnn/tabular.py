@@ -438,6 +438,15 @@ def _check_frame(X):
         raise KerasnnValueError(
             f"`X` must have unique column names. Received: duplicated {duplicated}."
         )
+    numbers_ = X.select_dtypes("number")
+    infinite = [c for c in numbers_.columns if np.isinf(numbers_[c].to_numpy(
+        "float64", na_value=np.nan)).any()]
+    if infinite:
+        raise KerasnnValueError(
+            "`X` must not hold infinite values (NaN is fine: it is filled and "
+            f"flagged). Received: inf in column(s) {infinite}. Replace them, "
+            "e.g. X = X.replace([np.inf, -np.inf], np.nan)."
+        )
     return X
 
 
@@ -483,6 +492,19 @@ def _as_1d(y, name):
 
 def _classes(y, problem):
     if problem == "regression":
+        numbers_ = pd.to_numeric(pd.Series(y), errors="coerce")
+        if numbers_.isna().any():
+            bad = pd.Series(y)[numbers_.isna()].astype(str).unique()[:3].tolist()
+            raise KerasnnValueError(
+                "problem='regression' needs numeric labels in `y`. Received: "
+                f"values such as {bad}. For class labels use "
+                "problem='binary' or 'multiclass' (or leave problem=None)."
+            )
+        if not np.isfinite(numbers_.to_numpy("float64")).all():
+            raise KerasnnValueError(
+                "problem='regression' needs finite labels in `y`. Received: "
+                "inf among the labels."
+            )
         return None
     labels = pd.Series(y).dropna()
     classes = sorted(labels.unique().tolist(), key=_sort_key)

@@ -341,6 +341,14 @@ def _as_features(X):
             "`X` must be an array of samples, shape (n_samples, ...). Received: "
             f"shape {X.shape}."
         )
+    bad = int((~np.isfinite(X)).sum())
+    if bad:
+        raise KerasnnValueError(
+            "`X` must hold finite numbers for this builder. Received: "
+            f"{bad} NaN or infinite value(s). Impute them first, or use "
+            "builder=kerasnn.build_tabular_model, which fills and flags "
+            "missing values."
+        )
     return X
 
 

@@ -76,6 +76,38 @@ CASES = [
      "1-D"),
     ("ambiguous counts", lambda: kerasnn.infer_problem([0, 1, 2, 3, 4]),
      ValueError, "problem="),
+    # features: NaN/inf, wrong types and ranks; labels that do not fit
+    ("NaN features, dense builder", lambda: kerasnn.cross_validate(
+        np.where(X > 20, np.nan, X), Y, builder=kerasnn.build_model, n_splits=2,
+        epochs=1), ValueError, "NaN or infinite"),
+    ("1-D features, dense builder", lambda: kerasnn.tune(
+        X[:, 0], Y, builder=kerasnn.build_model, max_trials=1), ValueError,
+     r"shape \(n_samples, ...\)"),
+    ("inf in a table column", lambda: kerasnn.train_tabular(
+        FRAME.assign(a=[1.0, np.inf, 2.0]), [0, 1, 0], epochs=1), ValueError,
+     "inf in column"),
+    ("array instead of a table", lambda: kerasnn.build_tabular_model(X, Y),
+     TypeError, "pd.DataFrame"),
+    ("empty table", lambda: kerasnn.build_tabular_model(FRAME.head(0), []),
+     ValueError, "at least one row"),
+    ("labels shorter than rows", lambda: kerasnn.build_tabular_model(FRAME, [0, 1]),
+     ValueError, "one label per row"),
+    ("string labels for regression", lambda: kerasnn.build_tabular_model(
+        FRAME, ["x", "y", "x"], problem="regression"), ValueError,
+     "needs numeric labels"),
+    ("three classes for binary", lambda: kerasnn.cross_validate(
+        X, np.arange(6) % 3, builder=kerasnn.build_model, problem="binary",
+        n_splits=2, epochs=1), ValueError, "class codes 0..1"),
+    ("unknown search strategy", lambda: kerasnn.tune(
+        X, Y, builder=kerasnn.build_model, strategy="genetic"), ValueError,
+     "strategy"),
+    ("unknown builder option", lambda: kerasnn.build_model("binary", 4, widths=[8]),
+     TypeError, "widths"),
+    # transfer learning
+    ("swap_head of a string", lambda: kerasnn.swap_head("model", "binary"),
+     TypeError, "keras.Model"),
+    ("swap_head bad cut", lambda: kerasnn.swap_head(_model(), "binary", cut="nope"),
+     ValueError, "Layers: features"),
     # callbacks: checked in __init__
     ("StepLR step 0", lambda: callbacks.StepLR(step_size=0), ValueError,
      "step_size"),
@@ -104,7 +136,63 @@ def test_bad_input_is_refused_clearly(call, error, message):
 
 
 def test_table_is_long_enough():
-    assert len(CASES) >= 25
+    assert len(CASES) + len(CLI_CASES) >= 25
+
+
+def _text_file(tmp_path):
+    path = tmp_path / "digits.npz"
+    path.write_text("not a numpy file")
+    return str(path)
+
+
+def _csv(tmp_path):
+    path = tmp_path / "table.csv"
+    pd.DataFrame({"a": [1, 2, 3, 4], "label": ["x", "y", "x", "y"]}).to_csv(
+        path, index=False)
+    return str(path)
+
+
+CLI_CASES = [
+    ("mnist: text file as .npz", "mnist",
+     lambda t: ["--data", _text_file(t), "--out", str(t / "o")], "must be a NumPy .npz file"),
+    ("mnist: missing file", "mnist",
+     lambda t: ["--data", str(t / "none.npz"), "--out", str(t / "o")], "none.npz"),
+    ("mnist: unknown option", "mnist",
+     lambda t: ["--out", str(t / "o"), "--shots", "3"], "unrecognized arguments"),
+    ("mnist: bad --model", "mnist",
+     lambda t: ["--out", str(t / "o"), "--model", "rnn"], "invalid choice"),
+    ("tabular: missing csv", "tabular",
+     lambda t: ["--csv", str(t / "none.csv"), "--target", "y", "--out", str(t / "o")],
+     "none.csv"),
+    ("tabular: unknown target", "tabular",
+     lambda t: ["--csv", _csv(t), "--target", "price", "--out", str(t / "o")],
+     "label"),
+    ("tabular: csv without --target", "tabular",
+     lambda t: ["--csv", _csv(t), "--out", str(t / "o")], "--target"),
+    ("transfer: text file as .npz", "transfer",
+     lambda t: ["--data", _text_file(t), "--out", str(t / "o")], "must be a NumPy .npz file"),
+]
+
+
+@pytest.mark.parametrize("recipe, make_argv, message", [c[1:] for c in CLI_CASES],
+                         ids=[c[0] for c in CLI_CASES])
+def test_bad_command_line_exits_2_with_a_message(recipe, make_argv, message,
+                                                 tmp_path, capsys):
+    import importlib
+
+    from recipes._common import run_main
+
+    module = importlib.import_module(f"recipes.{recipe}")
+    argv = make_argv(tmp_path)
+    before = list(argv)
+    try:
+        status = run_main(module.main, argv)
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert argv == before
+    assert not (tmp_path / "o" / "metrics.json").exists()
 
 
 def test_lr_finder_refuses_schedule_without_touching_model():
