@@ -2,6 +2,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import kerasnn
 
 
@@ -37,6 +39,7 @@ def test_error_classes_subclass_builtins():
     assert issubclass(kerasnn.ProblemInferenceError, kerasnn.KerasnnError)
 
 
+@pytest.mark.one_pass
 def test_import_on_jax_does_not_import_tensorflow():
     code = (
         "import sys, kerasnn, callbacks\n"

@@ -57,6 +57,7 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_one_device():
     assert out["single"][-1] < out["single"][0]
 
 
+@pytest.mark.one_pass
 def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
     code = _TRAIN + textwrap.dedent("""
         import jax, keras

@@ -8,6 +8,10 @@ import pytest
 from recipes import mnist
 from recipes._common import run_main
 
+# The recipes run on JAX in test_recipes_run_on_jax_without_tensorflow
+# (a child Python pinned to JAX), so CI runs this module in one pass only.
+pytestmark = pytest.mark.one_pass
+
 
 def _write_npz(path, rng, n=160, keys=("x_train", "y_train", "x_test", "y_test")):
     arrays = {}

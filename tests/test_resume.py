@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 
 def _command(out):
     return [sys.executable, "-m", "recipes.mnist", "--out", str(out), "--epochs",
             "5", "--limit", "1500", "--tiny", "--seed", "0", "--quiet"]
 
 
+@pytest.mark.one_pass
 def test_sigkill_then_rerun_resumes_and_finishes_all_epochs(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -326,6 +326,7 @@ def run_without_tensorflow(code, tmp_path):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.one_pass
 def test_transfer_runs_on_jax_without_tensorflow(tmp_path):
     result = run_without_tensorflow(f"""
         import numpy as np
