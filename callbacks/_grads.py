@@ -19,16 +19,18 @@ _KINDS = ("relu", "sigmoid", "tanh")
 
 
 class Prober:
-    """Computes per-variable gradient and weight norms on a probe batch.
+    """Computes one probe's figures on a fixed batch.
 
-    One compiled function per model returns, from a single call, the loss,
-    the norm of each gradient and weight, a copy of the weights (for the
-    update ratio of the next step) and the share of dead/saturated units of
-    the activation layers in `units` (an `ActivationLayers`).
+    One compiled function per model returns, from a single call: the loss
+    and the per-variable gradient and weight norms in training mode; a copy
+    of the weights (for the update ratio of the next step); and, from a
+    forward pass in inference mode, the loss, the spread of the predictions
+    across rows, and for each layer in `units` (an `ActivationLayers`) the
+    share of dead or saturated units and the largest absolute activation.
 
     Args:
         model: A compiled, built Keras model.
-        units: An `ActivationLayers`; its check is skipped when it has no
+        units: An `ActivationLayers`; its layers are skipped when it has no
             `model`.
     """
 
@@ -47,13 +49,17 @@ class Prober:
                        else self._build_jax())
 
     def probe(self, x, y, sample_weight):
-        """Returns `(loss, grad_norms, weight_norms, unit_shares)`."""
-        loss, grads, weights, shares, snapshot = self._probe(
-            *_to_tensors((x, y, sample_weight)))
-        self._snapshot = [np.asarray(t) for t in snapshot]
-        return (float(np.asarray(loss)), np.asarray(grads, dtype="float64"),
-                np.asarray(weights, dtype="float64"),
-                np.asarray(shares, dtype="float64"))
+        """Returns a dict of the probe's figures as NumPy values.
+
+        Keys: `loss`, `eval_loss`, `pred_spread` (floats), `grad_norms`,
+        `weight_norms` (per trainable variable), `unit_shares`,
+        `act_peaks` (per layer of `units`).
+        """
+        out = self._probe(*_to_tensors((x, y, sample_weight)))
+        self._snapshot = [np.asarray(t) for t in out.pop("snapshot")]
+        return {k: (float(np.asarray(v)) if np.ndim(v) == 0
+                    else np.asarray(v, dtype="float64"))
+                for k, v in out.items()}
 
     def update_norms(self):
         """Per-variable norm of the change since the last `probe`, or None.
@@ -70,18 +76,38 @@ class Prober:
         self._snapshot = None
         return norms
 
-    def _unit_shares(self, tv, ntv, x):
-        if self.units.model is None:
-            return keras.ops.zeros((0,))
+    def _inference(self, tv, ntv, mv, x, y, sample_weight):
+        """Inference-mode forward pass: loss, prediction spread, units."""
         model = self.model
         mapping = list(zip(model.trainable_variables, tv)) + list(
             zip(model.non_trainable_variables, ntv))
+        n_out = len(keras.tree.flatten(model.outputs)) if self.units.model \
+            is not None else 0
         with keras.StatelessScope(state_mapping=mapping):
-            outputs = self.units.model(x, training=False)
-        if not isinstance(outputs, (list, tuple)):
-            outputs = [outputs]
-        return keras.ops.stack([_bad_unit_share(o, k) for o, k in
-                                zip(outputs, self.units.kinds)])
+            if self.units.model is not None:
+                outputs = self.units.model(x, training=False)
+                outputs = list(outputs) if isinstance(
+                    outputs, (list, tuple)) else [outputs]
+                y_pred = keras.tree.pack_sequence_as(
+                    model.outputs, outputs[:n_out])
+                acts = outputs[n_out:]
+            else:
+                y_pred = model(x, training=False)
+                acts = []
+        if isinstance(y_pred, list) and len(y_pred) == 1 and not isinstance(
+                model.outputs, list):
+            y_pred = y_pred[0]
+        loss, _ = model.stateless_compute_loss(
+            tv, ntv, mv, x=x, y=y, y_pred=y_pred,
+            sample_weight=sample_weight, training=False,
+        )
+        spreads = [_spread(p) for p in keras.tree.flatten(y_pred)]
+        shares = [_bad_unit_share(a, k)
+                  for a, k in zip(acts, self.units.kinds)]
+        peaks = [keras.ops.max(keras.ops.abs(keras.ops.cast(a, "float32")))
+                 for a in acts]
+        return (loss, keras.ops.mean(keras.ops.stack(spreads)),
+                _stack(shares), _stack(peaks))
 
     def _build_tf(self):
         import tensorflow as tf
@@ -103,8 +129,12 @@ class Prober:
             grads = tape.gradient(loss, tv)
             grads = [tf.zeros_like(t) if g is None else g
                      for g, t in zip(grads, tv)]
-            return (loss, _norms(grads), _norms(tv),
-                    self._unit_shares(tv, ntv, x), tv)
+            eval_loss, spread, shares, peaks = self._inference(
+                tv, ntv, mv, x, y, sample_weight)
+            return {"loss": loss, "grad_norms": _norms(grads),
+                    "weight_norms": _norms(tv), "eval_loss": eval_loss,
+                    "pred_spread": spread, "unit_shares": shares,
+                    "act_peaks": peaks, "snapshot": tv}
 
         return tf.function(probe, reduce_retracing=True)
 
@@ -120,9 +150,13 @@ class Prober:
             (_, aux), grads = grad_fn(
                 tv, ntv, mv, x, y, sample_weight, True, ov
             )
+            eval_loss, spread, shares, peaks = self._inference(
+                tv, ntv, mv, x, y, sample_weight)
             # The trainer donates its state buffers, so keep real copies.
-            return (aux[0], _norms(grads), _norms(tv),
-                    self._unit_shares(tv, ntv, x), [t + 0 for t in tv])
+            return {"loss": aux[0], "grad_norms": _norms(grads),
+                    "weight_norms": _norms(tv), "eval_loss": eval_loss,
+                    "pred_spread": spread, "unit_shares": shares,
+                    "act_peaks": peaks, "snapshot": [t + 0 for t in tv]}
 
         compiled = jax.jit(probe)
         return lambda x, y, sample_weight: compiled(
@@ -135,26 +169,35 @@ class Prober:
 
 
 class ActivationLayers:
-    """The ReLU / sigmoid / tanh layers whose units the probe inspects.
+    """The layers with an activation whose outputs the probe inspects.
 
-    Only possible where the activations are reachable as symbolic outputs
-    (Sequential and functional models); otherwise `model` is `None` and
-    `reason` says why.
+    ReLU layers are checked for dead units, sigmoid and tanh layers for
+    saturated ones, and every such layer (other activations included, e.g.
+    `"exponential"`) for the size of its outputs. Only possible where the
+    activations are reachable as symbolic outputs (Sequential and
+    functional models); otherwise `model` is `None` and `reason` says why.
+
+    Attributes:
+        layers: Names of the inspected layers.
+        kinds: `"relu"`, `"sigmoid"`, `"tanh"` or `"other"`, per layer.
+        is_output: Whether the layer's output is one of the model's.
+        model: A model from the inputs to the model's outputs followed by
+            the inspected layers' outputs, or `None`.
+        reason: Why `model` is `None`, else `None`.
 
     Args:
         model: A built Keras model.
     """
 
     def __init__(self, model):
-        self.layers, self.kinds, self.model, self.reason = [], [], None, None
+        self.layers, self.kinds, self.is_output = [], [], []
+        self.model, self.reason = None, None
         try:
+            outputs = keras.tree.flatten(model.outputs)
             picked = [(layer, kind) for layer in _leaf_layers(model)
                       for kind in [_activation_kind(layer)] if kind]
-            if not picked:
-                self.reason = "no ReLU, sigmoid or tanh layer found"
-                return
             self.model = keras.Model(
-                model.inputs, [layer.output for layer, _ in picked]
+                model.inputs, outputs + [layer.output for layer, _ in picked]
             )
         except Exception as error:  # noqa: BLE001 - any failure means "skip"
             self.reason = (
@@ -162,8 +205,12 @@ class ActivationLayers:
                 f"(subclassed or not built from Inputs: {type(error).__name__})"
             )
             return
+        out_ids = {id(t) for t in outputs}
         self.layers = [layer.name for layer, _ in picked]
         self.kinds = [kind for _, kind in picked]
+        self.is_output = [id(layer.output) in out_ids for layer, _ in picked]
+        if not picked:
+            self.reason = "no layer with an activation found"
 
 
 def layer_groups(model):
@@ -191,17 +238,17 @@ def layer_groups(model):
     return groups
 
 
-def probe_from_fit(model, size, seed=0):
-    """Takes a probe batch `(x, y, sample_weight)` from the running `fit`.
+def fit_arguments(model):
+    """Reads the arguments of the running `model.fit` call from the stack.
 
-    Keras does not hand the training data to callbacks, so this reads the
-    arguments of the `fit` call on the stack: NumPy arrays / tensors (a
-    seeded random sample of `size` rows) or a `tf.data.Dataset` (its first
-    batch, cut to `size`).
+    Keras does not hand the training data to callbacks. At
+    `on_train_begin`, `fit` has already cut a `validation_split` off its
+    `x`, `y` and `sample_weight`; the cut-off labels are `val_y`.
 
     Returns:
-        The batch, or `None` when it cannot be taken without consuming the
-        user's data (generators, `PyDataset`) or no `fit` is running.
+        A dict with `x`, `y`, `sample_weight`, `class_weight`,
+        `validation_split` and `val_y`, or `None` when no `fit` of `model`
+        is running.
     """
     frame = inspect.currentframe()
     while frame is not None:
@@ -211,9 +258,26 @@ def probe_from_fit(model, size, seed=0):
         frame = frame.f_back
     if frame is None:
         return None
-    args = frame.f_locals
-    x, y, sw = args.get("x"), args.get("y"), args.get("sample_weight")
+    args = dict(frame.f_locals)
     del frame
+    keys = ("x", "y", "sample_weight", "class_weight", "validation_split",
+            "val_y")
+    out = {key: args.get(key) for key in keys}
+    if not out["validation_split"]:
+        out["val_y"] = None
+    return out
+
+
+def sample_batch(x, y, sample_weight, size, seed=0):
+    """Takes a probe batch `(x, y, sample_weight)` from `fit`'s data.
+
+    NumPy arrays / tensors give a seeded random sample of `size` rows, a
+    `tf.data.Dataset` its first batch cut to `size`.
+
+    Returns:
+        The batch, or `None` when it cannot be taken without consuming the
+        user's data (generators, `PyDataset`).
+    """
     first = keras.tree.flatten(x)[0] if x is not None else None
     if hasattr(first, "shape") and hasattr(first, "__getitem__") and len(
             getattr(first, "shape", ())) > 0 and not _is_dataset(x):
@@ -221,7 +285,8 @@ def probe_from_fit(model, size, seed=0):
         rows = np.sort(np.random.default_rng(seed).choice(
             n, size=min(size, n), replace=False))
         take = lambda a: None if a is None else np.asarray(a)[rows]  # noqa
-        return keras.tree.map_structure(take, x), _map(take, y), _map(take, sw)
+        return (keras.tree.map_structure(take, x), _map(take, y),
+                _map(take, sample_weight))
     if _is_dataset(x):
         batch = next(iter(x.take(1)))
         bx, by, bsw = keras.utils.unpack_x_y_sample_weight(batch)
@@ -247,6 +312,17 @@ def _to_tensors(structure):
     )
 
 
+def _stack(values):
+    return keras.ops.stack(values) if values else keras.ops.zeros((0,))
+
+
+def _spread(pred):
+    """Mean over output units of the predictions' std across rows."""
+    pred = keras.ops.cast(pred, "float32")
+    pred = keras.ops.reshape(pred, (keras.ops.shape(pred)[0], -1))
+    return keras.ops.mean(keras.ops.std(pred, axis=0))
+
+
 def _norms(tensors):
     """L2 norm of each tensor, scaled by its max so squares cannot overflow."""
     out = []
@@ -269,6 +345,8 @@ def _bad_unit_share(out, kind, share=0.95):
     axes = tuple(range(len(out.shape) - 1))
     if kind == "relu":
         bad = keras.ops.max(out, axis=axes) <= 0.0
+    elif kind == "other":
+        return keras.ops.zeros(())
     else:
         flat = (keras.ops.abs(out) > 0.99 if kind == "tanh"
                 else (out < 0.01) | (out > 0.99))
@@ -287,5 +365,11 @@ def _leaf_layers(model):
 def _activation_kind(layer):
     if isinstance(layer, keras.layers.ReLU):
         return "relu"
+    if isinstance(layer, keras.layers.Softmax):
+        return "other"
+    if isinstance(layer, keras.layers.RNN):
+        return None  # gates: outputs bounded by design, not saturation
     name = getattr(getattr(layer, "activation", None), "__name__", None)
-    return name if name in _KINDS else None
+    if name is None or name == "linear":
+        return None
+    return name if name in _KINDS else "other"

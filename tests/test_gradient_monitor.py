@@ -9,6 +9,9 @@ from callbacks import CallbackValueError
 from callbacks import CallbackWarning
 from callbacks import GradientHealthError
 from callbacks import GradientMonitor
+from callbacks._symptoms import ProbeHistory
+from callbacks._symptoms import Thresholds
+from callbacks._symptoms import diagnose
 
 
 def _data(rng, n=128):
@@ -17,11 +20,12 @@ def _data(rng, n=128):
     return x, y
 
 
-def _mlp(act, init, depth=6, bn=False, optimizer="adam", bias=None):
+def _mlp(act, init, depth=6, bn=False, optimizer="adam", bias=None,
+         width=24):
     layers = [keras.Input((12,))]
     for _ in range(depth):
         layers.append(keras.layers.Dense(
-            24, activation=None if bn else act, kernel_initializer=init,
+            width, activation=None if bn else act, kernel_initializer=init,
             bias_initializer=bias or "zeros"))
         if bn:
             layers += [keras.layers.BatchNormalization(),
@@ -50,6 +54,9 @@ def _fit(model, x, y, monitor, epochs=1):
         ({"patience": 0}, "Received: patience=0"),
         ({"vanishing_ratio": 2.0}, "`vanishing_ratio` must be a finite number in the range (0.0, 1.0). Received: vanishing_ratio=2.0"),
         ({"growth": 0.5}, "Received: growth=0.5"),
+        ({"dead_share": 0.0}, "Received: dead_share=0.0"),
+        ({"rise": -1.0}, "Received: rise=-1.0"),
+        ({"setup_checks": "yes"}, "`setup_checks` must be one of True, False. Received: setup_checks='yes'"),
         ({"probe": [1, 2, 3, 4]}, "`probe` must be a tuple (x, y) or (x, y, sample_weight). Received: probe of type list with 4 items"),
         ({"probe": "xy"}, "Received: probe of type str"),
     ],
@@ -71,6 +78,10 @@ def test_plot_before_fit_and_missing_probe_raise(tmp_path):
     assert monitor.report()["status"] == "healthy"
 
 
+def _kinds(monitor):
+    return [f["kind"] for f in monitor.report()["findings"]]
+
+
 def test_vanishing_deep_sigmoid_tiny_init(rng):
     x, y = _data(rng)
     model = _mlp("sigmoid", keras.initializers.RandomNormal(stddev=0.01))
@@ -79,13 +90,17 @@ def test_vanishing_deep_sigmoid_tiny_init(rng):
     report = monitor.report()
     json.dumps(report)
     assert report["status"] == "vanishing"
+    first = report["findings"][0]
+    assert set(first) == {"kind", "message", "fix", "layer", "step"}
+    assert first["layer"] == model.layers[0].name and first["step"] == 2
+    assert "He initialisation" in first["fix"]
     assert report["first_last_ratio"] < 1e-3
     assert report["layers"][0]["flag"] == "vanishing"
     assert report["layers"][-1]["flag"] == "ok"
     assert len(report["layers"]) == 7 and report["units_checked"]
-    assert "He initialisation" in report["advice"][0]
-    assert report["layers"][0]["name"] in report["advice"][0]
-    assert len(found) == 1 and "vanishing gradients at step 2" in found[0]
+    assert report["advice"][0].startswith(first["message"])
+    assert found[0].startswith(
+        f"GradientMonitor: vanishing in '{first['layer']}' at step 2.")
     assert set(history.history) >= {"grad_norm_first", "grad_norm_last",
                                     "grad_norm_ratio"}
 
@@ -97,19 +112,53 @@ def test_exploding_oversized_init_and_stop_policy(rng):
     history, found = _fit(model, x, y, monitor, epochs=3)
     report = monitor.report()
     assert report["status"] == "exploding"
-    assert "clipnorm" in report["advice"][0]
+    assert "clipnorm" in report["findings"][0]["fix"]
     assert any(layer["flag"] == "exploding" for layer in report["layers"])
-    assert len(found) == 1 and "exploding" in found[0]
+    assert any("exploding" in message for message in found)
     assert len(history.history["loss"]) == 1  # stopped in the first epoch
 
 
-def test_exploding_huge_sgd_rate_raises_before_or_at_nan(rng):
+def test_linear_chain_with_high_sgd_rate_is_exploding_not_nan(rng):
+    # Gradient norms grow by orders of magnitude, then the loss turns NaN:
+    # that is an explosion, named with its layer, growth and learning rate.
+    x, y = _data(rng)
+    model = _mlp(None, "glorot_uniform", depth=8,
+                 optimizer=keras.optimizers.SGD(0.5))
+    monitor = GradientMonitor(every=5)
+    _fit(model, x, y, monitor, epochs=2)
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "exploding"
+    assert finding["layer"] in [layer.name for layer in model.layers]
+    assert "grew fastest" in finding["message"]
+    assert "learning rate 0.5" in finding["message"]
+    assert "clipnorm" in finding["fix"] and "0.05" in finding["fix"]
+
+
+def test_huge_sgd_rate_raises_at_once(rng):
     x, y = _data(rng)
     model = _mlp("relu", "he_normal", optimizer=keras.optimizers.SGD(50.0))
     monitor = GradientMonitor(every=50, policy="raise")
-    with pytest.raises(GradientHealthError, match="GradientMonitor: exploding gradients at step"):
+    with pytest.raises(GradientHealthError,
+                       match="GradientMonitor: exploding in '.*' at step"):
         model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[monitor])
     assert monitor.report()["status"] == "exploding"
+
+
+def test_exponential_activation_overflow_is_exploding(rng):
+    x = rng.normal(size=(128, 2)).astype("float32") * 3
+    y = (x[:, 0] * x[:, 1] > 0).astype("float32")
+    model = keras.Sequential(
+        [keras.Input((2,))]
+        + [keras.layers.Dense(4, activation="exponential",
+                              kernel_initializer=keras.initializers.RandomNormal(
+                                  stddev=2.0)) for _ in range(6)]
+        + [keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    monitor = GradientMonitor(every=2)
+    _fit(model, x, y, monitor)
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "exploding"
+    assert "overflow" in finding["message"] or "grew" in finding["message"]
 
 
 def test_healthy_relu_he_batchnorm(rng, tmp_path):
@@ -119,6 +168,7 @@ def test_healthy_relu_he_batchnorm(rng, tmp_path):
     history, found = _fit(model, x, y, monitor, epochs=2)
     report = monitor.report()
     assert report["status"] == "healthy" and found == []
+    assert report["findings"] == []
     assert report["probes"] >= 5
     # Dense + BatchNormalization layers have weights; Activation has none.
     assert [layer["name"] for layer in report["layers"]][:2] == [
@@ -131,37 +181,173 @@ def test_healthy_relu_he_batchnorm(rng, tmp_path):
     assert (tmp_path / "g.png").stat().st_size > 1000
     assert list((tmp_path / "tb").iterdir())
     # The probe is stateless: BatchNorm statistics only move with training.
-    before = [v.numpy().copy() for v in model.non_trainable_variables]
-    monitor.set_model(model)
+    before = [keras.ops.convert_to_numpy(v).copy()
+              for v in model.non_trainable_variables]
     monitor._prober.probe(x[:16], y[:16], None)
-    assert all(np.array_equal(a, v.numpy()) for a, v in
+    assert all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in
                zip(before, model.non_trainable_variables))
 
 
-def test_dead_relu_units_get_leaky_relu_advice(rng):
+def test_probe_history_is_public_and_serialisable(rng):
+    x, y = _data(rng)
+    model = _mlp("relu", "he_normal", depth=2)
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor)
+    h = monitor.probe_history
+    # Steps 0-2 (patience), 4 (every), and the final probe after step 7.
+    assert h.steps.tolist() == [0, 1, 2, 4, 8]
+    assert h.grad_norms.shape == (5, 3) and h.unit_shares.shape == (5, 2)
+    assert h.layers == [layer.name for layer in model.layers]
+    assert np.isfinite(h.update_ratios[:-1]).all()
+    assert h.eval_loss[-1] < h.eval_loss[0]
+    assert json.loads(json.dumps(h.to_dict()))["steps"] == [0, 1, 2, 4, 8]
+
+
+def test_dead_relu_units_from_negative_bias_are_dead_not_vanishing(rng):
     x, y = _data(rng)
     model = _mlp("relu", "he_normal", depth=3,
                  bias=keras.initializers.Constant(-20.0))
     monitor = GradientMonitor(every=2)
     _fit(model, x, y, monitor)
     report = monitor.report()
+    assert report["status"] == "dead_units"
+    assert "vanishing" not in _kinds(monitor)
+    assert "unchanged_weights" not in _kinds(monitor)
+    finding = report["findings"][0]
+    assert finding["layer"] == model.layers[0].name
+    assert "100%" in finding["message"] and "from initialisation" in (
+        finding["message"])
+    assert "bias_initializer='zeros'" in finding["fix"]
     assert report["units"][0]["bad_share"] == 1.0
-    assert any("LeakyReLU" in a and report["units"][0]["name"] in a
-               for a in report["advice"])
+
+
+def test_narrow_relu_chain_with_some_dead_units(rng):
+    x = rng.normal(size=(256, 12)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    model = _mlp("relu", "he_normal", depth=4, width=4,
+                 bias=keras.initializers.Constant(-1.0))
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor)
+    assert _kinds(monitor)[0] == "dead_units"
+
+
+def test_tiny_uniform_relu_chain_is_not_called_exploding(rng):
+    # Gradients grow from almost zero: not an explosion.
+    x, y = _data(rng)
+    model = _mlp("relu", keras.initializers.RandomUniform(-1e-3, 1e-3),
+                 depth=6)
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor, epochs=2)
+    kinds = _kinds(monitor)
+    assert "exploding" not in kinds
+    assert kinds[0] in ("dead_units", "vanishing")
+
+
+def test_rate_far_too_low_is_loss_not_decreasing(rng):
+    x, y = _data(rng)
+    model = _mlp("relu", "he_normal", depth=2,
+                 optimizer=keras.optimizers.Adam(1e-7))
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor, epochs=3)
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "loss_not_decreasing"
+    assert "far too low" in finding["message"]
+    assert "Raise the learning rate" in finding["fix"]
+
+
+def test_gradient_blocked_by_stop_gradient_is_unchanged_weights(rng):
+    x, y = _data(rng)
+    inputs = keras.Input((12,))
+    hidden = keras.layers.Dense(8, activation="relu", name="blocked")(inputs)
+    hidden = keras.layers.Lambda(keras.ops.stop_gradient)(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(2)(
+        keras.layers.Dense(8, activation="relu")(hidden)))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor)
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "unchanged_weights"
+    assert finding["layer"] == "blocked"
+    assert "stop_gradient" in finding["fix"]
+
+
+def test_relu_output_on_negative_targets_gives_constant_predictions(rng):
+    x = rng.normal(size=(128, 12)).astype("float32")
+    y = -5.0 - np.abs(x[:, :1])
+    model = keras.Sequential([
+        keras.Input((12,)), keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(1, activation="relu",
+                           bias_initializer=keras.initializers.Constant(-3.0))])
+    model.compile("adam", "mse")
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor, epochs=2)
+    kinds = _kinds(monitor)
+    assert "constant_predictions" in kinds
+    finding = monitor.report()["findings"][kinds.index("constant_predictions")]
+    assert "linear" in finding["fix"]
+
+
+def _history(losses, grads=None, steps=None, units=(), shares=None):
+    n = len(losses)
+    grads = np.ones((n, 2)) if grads is None else np.asarray(grads, float)
+    h = ProbeHistory(["a", "b"], list(units), ["relu"] * len(units),
+                     [False] * len(units))
+    for i in range(n):
+        h.add(steps[i] if steps else 10 * i, 1e-3, {
+            "loss": losses[i], "eval_loss": losses[i], "pred_spread": 0.3,
+            "grad_norms": grads[i], "weight_norms": [1.0, 1.0],
+            "unit_shares": [] if shares is None else shares[i],
+            "act_peaks": [1.0] * len(units)})
+        h.set_update_ratios(np.where(grads[i] == 0, 0.0, 1e-3))
+    return h
+
+
+def test_rules_on_hand_made_histories():
+    th = Thresholds()
+    falling = [1.0, 0.8, 0.6, 0.5, 0.45, 0.4]
+    assert diagnose(_history(falling), th, final=True, target_spread=1.0) == []
+    jumpy = [1.0, 0.6, 1.2, 0.5, 1.1, 0.6]
+    kinds = [f["kind"] for f in diagnose(_history(jumpy), th, final=True)]
+    assert kinds == ["oscillating_loss"]
+    # The trend rules wait for the end of training.
+    assert diagnose(_history(jumpy), th, final=False) == []
+    flat = [1.0, 1.0, 0.999, 1.0]
+    assert [f["kind"] for f in diagnose(_history(flat), th, final=True)] == [
+        "loss_not_decreasing"]
+    # NaN after growth is an explosion; NaN out of the blue is "nan".
+    grads = [[1, 1], [10, 12], [100, 150], [np.nan, np.nan]]
+    found = diagnose(_history([1, 2, 5, np.nan], grads), th)
+    assert [f["kind"] for f in found] == ["exploding"]
+    assert found[0]["layer"] == "b" and "150x" in found[0]["message"]
+    grads = [[1, 1], [0.9, 0.9], [np.nan, np.nan]]
+    assert diagnose(_history([1, 0.9, np.nan], grads), th)[0]["kind"] == "nan"
+    found = diagnose(_history([1, 0.9], [[1, 1], [0.9, 0.9]]), th,
+                     nonfinite_step=7, data_nonfinite=True)
+    assert found[0]["kind"] == "nan" and "training data" in (
+        found[0]["message"])
+    # Growth from almost zero is no explosion.
+    grads = [[0, 1e-9], [0, 1e-7], [0, 1e-6], [0, 1e-6]]
+    kinds = [f["kind"] for f in diagnose(_history(falling[:4], grads), th)]
+    assert "exploding" not in kinds and kinds == ["unchanged_weights"]
+    # 40% dead units in a hidden layer are reported after `patience` probes.
+    shares = [[0.4], [0.45], [0.4], [0.4]]
+    found = diagnose(_history(falling[:4], units=["r"], shares=shares), th)
+    assert found[0]["kind"] == "dead_units" and found[0]["step"] == 20
 
 
 def test_epoch_nan_loss_is_reported_at_once(rng):
     x, y = _data(rng)
     model = _mlp("relu", "he_normal", depth=1)
-    monitor = GradientMonitor(probe=(x[:8], y[:8]))
+    monitor = GradientMonitor(probe=(x[:8], y[:8]), setup_checks=False)
     monitor.set_model(model)
     monitor.on_train_begin()
     monitor.on_train_batch_begin(0)
     logs = {"loss": float("nan")}
-    with pytest.warns(CallbackWarning, match=r"nan gradients .*NaN/Inf in the epoch's loss"):
+    with pytest.warns(CallbackWarning, match=r"GradientMonitor: nan at step 1"):
         monitor.on_epoch_end(0, logs)
     assert monitor.report()["status"] == "nan"
-    assert "from_logits=True" in monitor.report()["advice"][0]
+    assert "from_logits=True" in monitor.report()["findings"][0]["fix"]
     assert logs["grad_norm_first"] > 0
 
 
@@ -190,7 +376,7 @@ def test_subclassed_model_with_dict_inputs(rng):
     assert [layer["name"] for layer in report["layers"]] == [
         model.a.name, model.b.name, model.head.name]
     assert not report["units_checked"]
-    assert "Dead/saturated unit check skipped" in report["notes"][0]
+    assert "Unit checks skipped" in report["notes"][0]
 
 
 def test_functional_model_with_list_inputs_and_explicit_probe(rng):
@@ -206,7 +392,8 @@ def test_functional_model_with_list_inputs_and_explicit_probe(rng):
     model.fit([xa, xb], y, epochs=1, batch_size=16, verbose=0,
               callbacks=[monitor])
     report = monitor.report()
-    assert report["probes"] == 3 and report["status"] == "healthy"
+    # Steps 0, 1, 2 and the final probe after the last step.
+    assert report["probes"] == 4 and report["status"] == "healthy"
     assert report["units"][0]["activation"] == "tanh"
 
 

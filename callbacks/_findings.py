@@ -1,0 +1,51 @@
+"""The findings vocabulary shared by `check_setup` and `GradientMonitor`.
+
+A finding is a plain, JSON-serialisable dict:
+
+- `kind`: one of `KINDS` below (a stable vocabulary);
+- `message`: what was seen, with the numbers;
+- `fix`: what to change, in code terms;
+- `layer`: the layer concerned, or `None` where no single layer applies;
+- `step`: the training step where it was seen, or `None` for a setup check.
+"""
+
+# Kind -> one-line meaning. Setup kinds first (seen before training), then
+# training kinds (seen while training). The order is also the priority of the
+# kinds when one has to be named first: a cause before its symptoms.
+SETUP_KINDS = {
+    "nonfinite_data": "NaN or inf in the inputs or the targets",
+    "loss_activation_mismatch": "the loss does not fit the output layer's "
+                                "activation (from_logits, softmax over one "
+                                "unit, ReLU under cross-entropy)",
+    "label_mismatch": "the targets do not fit the output layer or the loss "
+                      "(range, one-hot vs sparse, classes under a "
+                      "regression loss)",
+    "unscaled_inputs": "inputs far from unit scale and not rescaled by the "
+                       "model",
+    "sorted_validation_split": "the tail that validation_split takes holds "
+                               "other classes than the rest",
+    "class_imbalance": "a majority class far above the rest, with no class "
+                       "or sample weights",
+}
+TRAINING_KINDS = {
+    "nan": "the loss or the gradients became NaN/Inf without prior growth",
+    "exploding": "gradient norms grew by orders of magnitude (then often NaN)",
+    "dead_units": "ReLU units that output zero on every probe row",
+    "vanishing": "early layers get a vanishing share of the gradient",
+    "saturated_units": "sigmoid/tanh units stuck at their limits",
+    "unchanged_weights": "a trainable layer whose weights never move",
+    "constant_predictions": "the model outputs the same thing for every row",
+    "oscillating_loss": "the loss jumps up and down without diverging (rate "
+                        "too high)",
+    "loss_not_decreasing": "the loss does not fall (rate too low, or stuck)",
+}
+KINDS = {**SETUP_KINDS, **TRAINING_KINDS}
+
+
+def make_finding(kind, message, fix, *, layer=None, step=None):
+    """Returns a finding dict; `kind` must be one of `KINDS`."""
+    if kind not in KINDS:
+        raise KeyError(f"Unknown finding kind {kind!r}; known: {sorted(KINDS)}")
+    return {"kind": kind, "message": str(message), "fix": str(fix),
+            "layer": None if layer is None else str(layer),
+            "step": None if step is None else int(step)}
