@@ -4,10 +4,11 @@ Plugs into any compiled Keras 3 model (TensorFlow or JAX backend) and imports
 nothing from `kerasnn`:
 
 ```python
-from callbacks import GradientMonitor, StepLR
-monitor = GradientMonitor()
+from callbacks import GradientMonitor, StepLR, check_setup
+print(check_setup(model, x, y))  # before training: setup mistakes
+monitor = GradientMonitor()      # while training: symptoms and causes
 model.fit(x, y, epochs=10, callbacks=[monitor, StepLR(step_size=5)])
-print(monitor.report())
+print(monitor.report()["findings"])
 ```
 """
 
@@ -16,11 +17,13 @@ from callbacks._base import CallbackTypeError
 from callbacks._base import CallbackValueError
 from callbacks._base import CallbackWarning
 from callbacks._base import GradientHealthError
+from callbacks._findings import KINDS as FINDING_KINDS
 from callbacks.fit_diagnosis import FitDiagnostics
 from callbacks.fit_diagnosis import diagnose_fit
 from callbacks.gradient_monitor import GradientMonitor
 from callbacks.lr_finder import LRFinder
 from callbacks.lr_finder import find_lr
+from callbacks.setup_checks import check_setup
 from callbacks.step_lr import StepLR
 
 __all__ = [
@@ -28,11 +31,13 @@ __all__ = [
     "CallbackTypeError",
     "CallbackValueError",
     "CallbackWarning",
+    "FINDING_KINDS",
     "FitDiagnostics",
     "GradientHealthError",
     "GradientMonitor",
     "LRFinder",
     "StepLR",
+    "check_setup",
     "diagnose_fit",
     "find_lr",
 ]

@@ -31,8 +31,8 @@ TRAINING_KINDS = {
     "nan": "the loss or the gradients became NaN/Inf without prior growth",
     "exploding": "gradient norms grew by orders of magnitude (then often NaN)",
     "dead_units": "ReLU units that output zero on every probe row",
-    "vanishing": "early layers get a vanishing share of the gradient",
     "saturated_units": "sigmoid/tanh units stuck at their limits",
+    "vanishing": "early layers get a vanishing share of the gradient",
     "unchanged_weights": "a trainable layer whose weights never move",
     "constant_predictions": "the model outputs the same thing for every row",
     "oscillating_loss": "the loss jumps up and down without diverging (rate "

@@ -4,7 +4,8 @@ Everything here is stateless with respect to the model: the forward and
 backward passes run through `stateless_call` / `stateless_compute_loss`
 (TensorFlow) or the JAX trainer's own `compute_loss_and_updates`, so the
 probe never updates BatchNorm statistics, metrics or RNG state. Each probe
-function is compiled once (`tf.function` / `jax.jit`) and returns only small
+function is compiled (`tf.function` / `jax.jit`; short TensorFlow runs probe
+eagerly) and returns only small
 vectors of norms to the host.
 """
 
@@ -32,9 +33,13 @@ class Prober:
         model: A compiled, built Keras model.
         units: An `ActivationLayers`; its layers are skipped when it has no
             `model`.
+        compiled: Whether to compile the probe (`tf.function`). Tracing
+            costs about as much as tens of eager probes, so short runs probe
+            eagerly. JAX always compiles: its eager ops compile one by one.
     """
 
-    def __init__(self, model, units):
+    def __init__(self, model, units, compiled=True):
+        self.compiled = compiled
         backend = keras.backend.backend()
         if backend not in ("tensorflow", "jax"):
             raise CallbackValueError(
@@ -136,6 +141,8 @@ class Prober:
                     "pred_spread": spread, "unit_shares": shares,
                     "act_peaks": peaks, "snapshot": tv}
 
+        if not self.compiled:
+            return probe
         return tf.function(probe, reduce_retracing=True)
 
     def _build_jax(self):
@@ -261,10 +268,10 @@ def fit_arguments(model):
     args = dict(frame.f_locals)
     del frame
     keys = ("x", "y", "sample_weight", "class_weight", "validation_split",
-            "val_y")
+            "val_x", "val_y")
     out = {key: args.get(key) for key in keys}
     if not out["validation_split"]:
-        out["val_y"] = None
+        out["val_x"] = out["val_y"] = None
     return out
 
 

@@ -28,6 +28,10 @@ from callbacks._symptoms import diagnose
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
+# Runs expected to probe fewer times than this probe eagerly (TensorFlow):
+# tracing the probe costs about as much as this many eager probes.
+_EAGER_MAX = 12
+_SPLIT_ROWS = 4096  # rows read to judge a `validation_split`
 
 
 class GradientMonitor(keras.callbacks.Callback):
@@ -369,7 +373,8 @@ class GradientMonitor(keras.callbacks.Callback):
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)
-        self._prober = Prober(model, units)
+        self._prober = Prober(model, units,
+                              compiled=self._expected_probes() >= _EAGER_MAX)
         self._units_checked = units.model is not None
         if units.reason is not None:
             self._notes.append(f"Unit checks skipped: {units.reason}.")
@@ -378,6 +383,15 @@ class GradientMonitor(keras.callbacks.Callback):
                                      units.is_output)
         if not self._setup_done:
             self._run_setup_checks()
+
+    def _expected_probes(self):
+        params = self.params or {}
+        steps = params.get("steps") or 0
+        epochs = params.get("epochs") or 0
+        if not steps or not epochs:
+            return _EAGER_MAX  # unknown length: compile
+        total = steps * epochs
+        return self.thresholds.patience + total // self.every + 1
 
     def _run_setup_checks(self):
         self._setup_done = True
@@ -467,12 +481,35 @@ class GradientMonitor(keras.callbacks.Callback):
 
 
 def _check_fit_setup(model, args):
-    """Runs `check_setup` on the arguments `fit` received."""
+    """Runs `check_setup` on the arguments `fit` received.
+
+    `fit` has already cut the `validation_split` rows off `x` and `y`, so
+    the split is judged on rows taken with one stride from the training
+    rows and the cut-off ones, in their order.
+    """
     from callbacks.setup_checks import check_setup
 
-    return check_setup(model, args["x"], args["y"],
-                       class_weight=args.get("class_weight"),
-                       sample_weight=args.get("sample_weight"))
+    found = check_setup(model, args["x"], args["y"],
+                        class_weight=args.get("class_weight"),
+                        sample_weight=args.get("sample_weight"))
+    split, val_x, val_y = (args.get("validation_split"), args.get("val_x"),
+                           args.get("val_y"))
+    if split and val_y is not None and args["y"] is not None:
+        n = len(keras.tree.flatten(args["y"])[0]) + len(
+            keras.tree.flatten(val_y)[0])
+        stride = max(1, n // _SPLIT_ROWS)
+
+        def joined(head, tail):
+            return keras.tree.map_structure(
+                lambda a, b: np.concatenate([np.asarray(a)[::stride],
+                                             np.asarray(b)[::stride]]),
+                head, tail)
+
+        found += [f for f in check_setup(
+            model, joined(args["x"], val_x), joined(args["y"], val_y),
+            validation_split=split)
+            if f["kind"] == "sorted_validation_split"]
+    return found
 
 
 def _group(values, index):

@@ -10,16 +10,25 @@ def test_public_api_is_pinned():
         "CallbackTypeError",
         "CallbackValueError",
         "CallbackWarning",
+        "FINDING_KINDS",
         "FitDiagnostics",
         "GradientHealthError",
         "GradientMonitor",
         "LRFinder",
         "StepLR",
+        "check_setup",
         "diagnose_fit",
         "find_lr",
     ]
     for name in callbacks.__all__:
         assert getattr(callbacks, name).__doc__
+
+
+def test_finding_kinds_are_the_documented_vocabulary():
+    docs = pathlib.Path(__file__).parents[1] / "docs" / "diagnostics.md"
+    table = re.findall(r"^\| `([a-z_]+)` \| (?:before|training|end)",
+                       docs.read_text(), re.M)
+    assert table == list(callbacks.FINDING_KINDS)
 
 
 def test_errors_share_a_base_and_the_builtins():
