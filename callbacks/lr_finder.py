@@ -17,6 +17,13 @@ from callbacks._base import _print
 
 METHODS = ("valley", "steepest", "minimum")
 
+# Where the "valley" point sits in the descent: 0 is its top, 1 the minimum.
+_POSITION = 0.5
+# A descent is clear when it exceeds _NOISE_FACTOR times the noise left in
+# the trend and _RELATIVE_DROP of the loss it starts from.
+_NOISE_FACTOR = 6.0
+_RELATIVE_DROP = 0.05
+
 
 class LRFinder(_LearningRateCallback):
     """Learning-rate range test: sweeps the rate and records the batch loss.
@@ -27,18 +34,43 @@ class LRFinder(_LearningRateCallback):
     the smoothed loss exceeds `diverge` times its best value or is NaN.
     When `fit` ends, the model's weights, the optimizer's variables
     (iterations and slots included) and the learning rate are restored
-    exactly, so the model is as it was before the test.
+    exactly, so the model is as it was before the test. A model that is not
+    built yet (a subclassed model never called, a `Sequential` without
+    `Input`) is restored to the weights it was built with, and its optimizer
+    to its freshly built state.
 
     True batch loss: Keras 3 reports in `on_train_batch_end` the running mean
     over the epoch, so the finder resets the model's metrics at the start of
     every batch; `logs["loss"]` at its end is then that batch's loss (the
     progress bar shows per-batch values during the sweep).
 
-    The suggestion (`suggestion`, or `suggest(method)`) is computed on the
-    smoothed curve: `"valley"` takes the middle (on the log axis) of the
-    descent into the minimum, from where the loss has fallen 10% of the way
-    down to the minimum; `"steepest"` the point of steepest descent within
-    it; `"minimum"` the rate at the minimum divided by 10.
+    The suggestion rule. The moving average lags behind the rate, so the
+    suggestion is computed on a centred trend of the batch losses instead:
+    a running median, then a running mean, both over `w = 2 * (n // 20) + 1`
+    points, where `n` counts the usable points (finite, before the
+    divergence). The noise of the trend is the batch-to-batch noise
+    (`1.4826 * median(|diff(losses)|) / sqrt(2)`) divided by `sqrt(w)`.
+    The descent runs from the highest point of the trend before its minimum
+    down to the minimum; its top is the last point still above 90% of that
+    drop. The descent is clear when the drop exceeds 6 times the noise and
+    5% of the highest loss. Then `"valley"` takes the middle of the descent
+    (on the log axis), `"steepest"` the point where the trend falls fastest
+    within it, and `"minimum"` the rate at the minimum divided by 10.
+
+    A rate from the first tenth of the sweep (the rates of its first
+    `ceil(num_steps / 10)` steps) is never returned silently. In each case
+    below the suggestion comes with a `CallbackWarning`, whose reason is
+    also stored in `suggestion_note` (`None` when there is nothing to say):
+
+    - clear descent, minimum in the first tenth: `None` (lower `start_lr`);
+    - clear descent, but the valley or steepest point lies in the first
+      tenth (the loss was already falling at `start_lr`): the first rate
+      after the first tenth; a `"minimum"` suggestion there is returned;
+    - no clear descent, and the trend then rises above its minimum by more
+      than the same margin (a model that is already trained): a tenth of the
+      last rate before the rise, or `None` if that lies in the first tenth;
+    - neither a clear descent nor a rise: `None` (the curve is flat);
+    - fewer than 10 usable points: the suggestion, with the warning.
 
     Use `find_lr` for the common case; it also handles the number of epochs.
     When the callback is passed to `fit` yourself, give `fit` at least
@@ -70,7 +102,7 @@ class LRFinder(_LearningRateCallback):
     ```python
     finder = LRFinder(num_steps=100)
     model.fit(x, y, batch_size=32, epochs=5, callbacks=[finder], verbose=0)
-    print(finder.suggestion)
+    print(finder.suggestion, finder.suggestion_note)
     finder.plot("lr_finder.png")
     ```
     """
@@ -94,36 +126,36 @@ class LRFinder(_LearningRateCallback):
         self.verbose = _check_int(name, "verbose", verbose, minimum=0)
         self.lrs, self.losses, self.smoothed_losses = [], [], []
         self.suggestion = None
+        self.suggestion_note = None
         self._saved = None
+        self._watched = None
 
     def suggest(self, method=None):
         """Returns the suggested learning rate of the finished sweep.
+
+        The rule is described in the class docstring. When the curve gives
+        no clear answer, the reason is stored in `suggestion_note` and
+        emitted as a `CallbackWarning`; otherwise `suggestion_note` is
+        `None`.
 
         Args:
             method: String or `None`. `"valley"`, `"steepest"` or
                 `"minimum"`; `None` uses the constructor's `method`.
 
         Returns:
-            Float, or `None` when fewer than 2 finite points were recorded.
+            Float, or `None` when the curve supports no rate.
 
         Raises:
             CallbackValueError: if `method` is not one of the above.
         """
         method = self.method if method is None else _check_choice(
             "LRFinder.suggest", "method", method, METHODS)
-        lrs, sm = self._curve()
-        if len(sm) < 2:
-            return None
-        best = int(np.argmin(sm))
-        if method == "minimum":
-            return float(lrs[best] / 10.0)
-        begin, end = _descent(sm)
-        if method == "steepest":
-            if end - begin < 2:
-                return float(lrs[end])
-            slope = np.gradient(sm[begin:end + 1], np.log10(lrs[begin:end + 1]))
-            return float(lrs[begin + int(np.argmin(slope))])
-        return float(lrs[begin + (end - begin) // 2])
+        lr, notes = self._suggest(method)
+        self.suggestion_note = "; ".join(notes) if notes else None
+        if notes:
+            warnings.warn(f"LRFinder: {self.suggestion_note}.",
+                          CallbackWarning, stacklevel=2)
+        return lr
 
     def restore(self):
         """Puts back the weights, optimizer state and learning rate.
@@ -131,13 +163,15 @@ class LRFinder(_LearningRateCallback):
         Called at the end of `fit`; call it yourself if `fit` was
         interrupted. Does nothing when there is nothing to restore.
         """
+        self._unwatch()
         if self._saved is None:
             return
-        model, weights, opt_values = self._saved
+        model, weights, opt_values, lr = self._saved
         for v, value in zip(_model_vars(model), weights):
             v.assign(value)
         for v, value in zip(model.optimizer.variables, opt_values):
             v.assign(value)
+        self._set_lr(model, lr)
         self._saved = None
 
     def plot(self, path):
@@ -163,19 +197,24 @@ class LRFinder(_LearningRateCallback):
 
         fig = Figure(figsize=(6, 3.6), dpi=80)
         ax = fig.subplots()
-        ax.plot(self.lrs, self.losses, color="0.75", lw=0.8, label="batch loss")
-        ax.plot(self.lrs, self.smoothed_losses, color="C0", label="smoothed")
-        if self.suggestion is not None:
-            lrs = np.asarray(self.lrs)
+        ax.plot(self.lrs[:len(self.losses)], self.losses, color="0.75",
+                lw=0.8, label="batch loss")
+        ax.plot(self.lrs[:len(self.smoothed_losses)], self.smoothed_losses,
+                color="C0", lw=0.8, label="smoothed")
+        lrs, raw = self._usable()
+        trend = _trend(raw)
+        if len(trend):
+            ax.plot(lrs, trend, color="C1", label="trend (suggestion)")
+        if self.suggestion is not None and len(trend):
             i = int(np.argmin(np.abs(np.log(lrs) - math.log(self.suggestion))))
             ax.axvline(self.suggestion, color="C3", ls="--", lw=1)
-            ax.plot([self.suggestion], [self.smoothed_losses[i]], "o",
+            ax.plot([self.suggestion], [trend[i]], "o",
                     color="C3", label=f"{self.method}: {self.suggestion:.1e}")
         ax.set_xscale("log")
-        finite = [v for v in self.smoothed_losses if math.isfinite(v)]
-        if finite:
-            ax.set_ylim(min(finite) * 0.9 if min(finite) > 0 else None,
-                        self.diverge * min(finite) if min(finite) > 0 else None)
+        if len(trend) and trend.min() > 0:
+            # From just below the floor to just above the descent's top.
+            top = trend[:int(np.argmin(trend)) + 1].max()
+            ax.set_ylim(trend.min() * 0.9, max(top * 1.15, trend.min() * 1.5))
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         ax.set_title("LRFinder")
@@ -187,25 +226,40 @@ class LRFinder(_LearningRateCallback):
     def on_train_begin(self, logs=None):
         model = self.model
         self._check_settable_lr(model)
-        optimizer = model.optimizer
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
-        self._saved = (
-            model,
-            [_to_numpy(v) for v in _model_vars(model)],
-            [_to_numpy(v) for v in optimizer.variables],
-        )
+        self._unwatch()
         self.lrs, self.losses, self.smoothed_losses = [], [], []
-        self.suggestion = None
+        self.suggestion, self.suggestion_note = None, None
         self._avg, self._best, self._done = 0.0, math.inf, False
+        optimizer = model.optimizer
+        # JAX and torch build the model before this; TensorFlow (without a
+        # distribution strategy) only inside the first train step, where the
+        # initial values cannot be read, and building the optimizer here
+        # would build it on no variables. There the first step's batch
+        # builds the model first.
+        if _is_built(model) or keras.backend.backend() != "tensorflow":
+            if not optimizer.built:
+                optimizer.build(model.trainable_variables)
+            self._saved = _snapshot(model, self._get_lr(model))
+            return
+        lr = self._get_lr(model)
+        train_function = model.train_function
+
+        def build_then_train(iterator):
+            self._unwatch()
+            data = next(iterator)
+            model(keras.utils.unpack_x_y_sample_weight(data)[0])
+            optimizer.build(model.trainable_variables)
+            self._saved = _snapshot(model, lr)
+            return train_function([data])
+
+        model.train_function = build_then_train
+        self._watched = (model, train_function)
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._done:
             return
         model = self.model  # On JAX this syncs, so the new rate is used.
-        step = len(self.lrs)
-        lr = self.start_lr * (self.end_lr / self.start_lr) ** (
-            step / (self.num_steps - 1))
+        lr = self._rate(len(self.lrs))
         self._set_lr(model, lr)
         model.reset_metrics()
         self.lrs.append(lr)
@@ -235,38 +289,126 @@ class LRFinder(_LearningRateCallback):
     def on_train_end(self, logs=None):
         self.restore()
         self.suggestion = self.suggest()
-        lrs, sm = self._curve()
-        if len(sm) < 10:
-            warnings.warn(
-                f"LRFinder: only {len(sm)} usable points (of num_steps="
-                f"{self.num_steps}); the suggestion is not reliable. Give fit "
-                "more batches, lower `start_lr` or raise `diverge`.",
-                CallbackWarning, stacklevel=2)
-        elif (sm.max() - sm.min()) < 0.05 * abs(sm.max()):
-            warnings.warn(
-                "LRFinder: the loss curve is flat (it moved by less than 5%); "
-                "the suggestion is not reliable. Widen the range "
-                f"(start_lr={self.start_lr:g}, end_lr={self.end_lr:g}) or "
-                "raise num_steps.", CallbackWarning, stacklevel=2)
         if self.verbose > 0:
             shown = "none" if self.suggestion is None else f"{self.suggestion:.2e}"
             _print(f"LRFinder: suggested learning rate {shown} ({self.method}).")
 
-    def _curve(self):
-        lrs = np.asarray(self.lrs[:len(self.smoothed_losses)], dtype="float64")
-        sm = np.asarray(self.smoothed_losses, dtype="float64")
-        keep = np.isfinite(sm)
-        # Drop the diverged tail: it is what stopped the sweep.
-        if len(sm) and self._best < math.inf:
-            keep &= sm <= self.diverge * self._best
-        return lrs[keep], sm[keep]
+    def _unwatch(self):
+        if self._watched is not None:
+            model, train_function = self._watched
+            model.train_function = train_function
+            self._watched = None
+
+    def _rate(self, step):
+        return self.start_lr * (self.end_lr / self.start_lr) ** (
+            step / (self.num_steps - 1))
+
+    def _usable(self):
+        """Rates and batch losses before the sweep diverged or hit NaN."""
+        n = min(len(self.lrs), len(self.losses))
+        lrs = np.asarray(self.lrs[:n], dtype="float64")
+        raw = np.asarray(self.losses[:n], dtype="float64")
+        avg, best = 0.0, math.inf
+        for i, loss in enumerate(raw):
+            avg = self.beta * avg + (1 - self.beta) * loss
+            smooth = avg / (1 - self.beta ** (i + 1))
+            if not math.isfinite(loss) or not math.isfinite(smooth):
+                return lrs[:i], raw[:i]
+            best = min(best, smooth)
+            if smooth > self.diverge * best:
+                return lrs[:i], raw[:i]
+        return lrs, raw
+
+    def _suggest(self, method):
+        lrs, raw = self._usable()
+        n = len(raw)
+        notes = []
+        if n < 10:
+            notes.append(
+                f"only {n} usable points (of num_steps={self.num_steps}); the "
+                "suggestion is not reliable. Give fit more batches, lower "
+                "`start_lr` or raise `diverge`")
+        if n < 2:
+            return None, notes
+        head_lr = self._rate(math.ceil(self.num_steps / 10))
+        trend = _trend(raw)
+        width = 2 * max(1, n // 20) + 1
+        # Batch-to-batch noise, from differences (blind to the trend), then
+        # what of it the trend's window leaves.
+        noise = (1.4826 / math.sqrt(2)) * float(
+            np.median(np.abs(np.diff(raw)))) / math.sqrt(width)
+        low_i = int(np.argmin(trend))
+        high_i = int(np.argmax(trend[:low_i + 1]))
+        low, high = float(trend[low_i]), float(trend[high_i])
+        drop = high - low
+        if drop > max(_NOISE_FACTOR * noise, _RELATIVE_DROP * abs(high)):
+            if lrs[low_i] < head_lr:
+                notes.append(
+                    f"the loss is lowest in the first tenth of the sweep (at "
+                    f"{lrs[low_i]:.1e}, below {head_lr:.1e}), so the curve "
+                    "does not show where the descent starts. Lower `start_lr` "
+                    f"(received start_lr={self.start_lr:g})")
+                return None, notes
+            top = high_i + int(np.nonzero(
+                trend[high_i:low_i + 1] >= low + 0.9 * drop)[0][-1])
+            if method == "minimum":
+                lr = float(lrs[low_i] / 10.0)
+                if lr < head_lr:
+                    notes.append(
+                        f"a tenth of the minimum's rate, {lr:.1e}, lies in "
+                        f"the first tenth of the sweep (below {head_lr:.1e}); "
+                        "lower `start_lr` or use method='valley'")
+                return lr, notes
+            if method == "steepest" and low_i - top >= 2:
+                slope = np.gradient(trend[top:low_i + 1],
+                                    np.log10(lrs[top:low_i + 1]))
+                i = top + int(np.argmin(slope))
+            elif method == "steepest":
+                i = low_i
+            else:
+                i = top + int(round(_POSITION * (low_i - top)))
+            if lrs[i] < head_lr:
+                i = int(np.nonzero(lrs >= head_lr)[0][0])
+                notes.append(
+                    f"the loss was already falling at start_lr="
+                    f"{self.start_lr:g}, so the {method} point lies in the "
+                    f"first tenth of the sweep; using {lrs[i]:.1e}, the first "
+                    "rate after it. Lower `start_lr` to see the whole descent")
+            return float(lrs[i]), notes
+        tol = max(_NOISE_FACTOR * noise, _RELATIVE_DROP * abs(low))
+        above = np.nonzero(trend[low_i:] > low + tol)[0]
+        fell = f"{drop / abs(high):.0%}" if high else f"{drop:.2g}"
+        if not len(above):
+            notes.append(
+                "the loss curve is flat: it neither fell nor rose by more "
+                f"than its noise between {lrs[0]:.1e} and {lrs[-1]:.1e}. "
+                f"Widen the range (start_lr={self.start_lr:g}, "
+                f"end_lr={self.end_lr:g}) or raise num_steps")
+            return None, notes
+        rise = low_i + int(above[0])
+        lr = float(lrs[max(rise - 1, 0)] / 10.0)
+        if lr < head_lr:
+            notes.append(
+                f"the loss rises from near the start of the sweep (from "
+                f"{lrs[rise]:.1e}) without a clear descent before it, so a "
+                "tenth of that rate lies in the first tenth of the sweep. "
+                f"Lower `start_lr` (received start_lr={self.start_lr:g})")
+            return None, notes
+        notes.append(
+            f"no clear descent: the loss fell by {fell} at most before it "
+            f"rose from {lrs[rise]:.1e}, as for a model that is already "
+            f"trained. Suggesting {lr:.1e}, a tenth of the last rate before "
+            "the rise; for a fresh model, check the data and the loss")
+        return lr, notes
 
 
 def find_lr(model, x, y=None, *, batch_size=32, **options):
     """Runs the learning-rate range test on a compiled model.
 
-    The model's weights, optimizer state and learning rate are restored
-    afterwards, even if the sweep fails.
+    A model that is not built yet is first called on one batch of `x`, so
+    that its optimizer is built on its variables. The model's weights,
+    optimizer state and learning rate are restored afterwards, even if the
+    sweep fails.
 
     Args:
         model: A compiled Keras model with a float learning rate.
@@ -279,7 +421,8 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
             `beta`, `diverge`, `method`, `verbose`).
 
     Returns:
-        The finished `LRFinder`: `lrs`, `losses`, `suggestion`, `plot()`.
+        The finished `LRFinder`: `lrs`, `losses`, `suggestion`,
+        `suggestion_note`, `plot()`.
 
     Raises:
         CallbackTypeError: if an option is unknown, or the learning rate is
@@ -291,7 +434,8 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
 
     ```python
     finder = find_lr(model, x_train, y_train, batch_size=64)
-    model.optimizer.learning_rate = finder.suggestion
+    if finder.suggestion is not None:
+        model.optimizer.learning_rate = finder.suggestion
     ```
     """
     unknown = sorted(set(options) - _OPTIONS)
@@ -305,6 +449,10 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     finder._check_settable_lr(model)
     is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")
     fit_kwargs = {"shuffle": False} if is_dataset else {"batch_size": batch_size}
+    if not _is_built(model):
+        inputs = _first_inputs(x, batch_size, is_dataset)
+        if inputs is not None:
+            model(inputs)
     try:
         # One epoch per step at most: the finder stops fit after num_steps.
         model.fit(x, y, epochs=finder.num_steps, verbose=0,
@@ -322,19 +470,39 @@ def _model_vars(model):
     return list(model.trainable_variables) + list(model.non_trainable_variables)
 
 
-def _descent(sm):
-    """Start and end index of the descent into the curve's minimum.
+def _is_built(model):
+    return bool(model.built) and all(layer.built for layer in model.layers)
 
-    The end is the minimum; the start is the last point before it still
-    above 90% of the way from the minimum up to the highest loss before it.
-    The first 10% of the points are left out of that search: the smoothed
-    average of a few batches is still noisy there.
-    """
-    end = int(np.argmin(sm))
-    head = min(len(sm) // 10, end)
-    high, low = float(np.max(sm[head:end + 1])), float(sm[end])
-    above = np.nonzero(sm[head:end + 1] >= low + 0.9 * (high - low))[0]
-    return head + (int(above[-1]) if len(above) else 0), end
+
+def _first_inputs(x, batch_size, is_dataset):
+    """The inputs of the first batch, or `None` if they cannot be peeked."""
+    if is_dataset:
+        for batch in x.take(1):
+            inputs = keras.utils.unpack_x_y_sample_weight(batch)[0]
+            return keras.tree.map_structure(keras.ops.convert_to_numpy, inputs)
+        return None
+    leaves = keras.tree.flatten(x)
+    if not leaves or not all(hasattr(a, "shape") for a in leaves):
+        return None  # A generator or a PyDataset: fit builds the model.
+    return keras.tree.map_structure(lambda a: a[:batch_size], x)
+
+
+def _snapshot(model, lr):
+    return (
+        model,
+        [_to_numpy(v) for v in _model_vars(model)],
+        [_to_numpy(v) for v in model.optimizer.variables],
+        lr,
+    )
+
+
+def _trend(losses):
+    """Centred running median, then running mean, over `2 * (n // 20) + 1`."""
+    n = len(losses)
+    half = max(1, n // 20)
+    windows = [slice(max(0, i - half), i + half + 1) for i in range(n)]
+    median = np.array([np.median(losses[w]) for w in windows])
+    return np.array([median[w].mean() for w in windows])
 
 
 def _to_numpy(variable):

@@ -10,6 +10,7 @@ from callbacks import CallbackValueError
 from callbacks import CallbackWarning
 from callbacks import LRFinder
 from callbacks import find_lr
+from callbacks.lr_finder import METHODS
 
 
 def _data(rng, n=256):
@@ -120,8 +121,13 @@ def test_hooks_sweep_smooth_stop_and_suggest():
     lrs = np.asarray(finder.lrs)
     valley = finder.suggestion
     assert lrs[10] < valley < lrs[40]
-    assert finder.suggest("minimum") == pytest.approx(
-        lrs[int(np.argmin(finder.smoothed_losses))] / 10)
+    assert finder.suggestion_note is None
+    # "minimum" reads the centred trend, not the moving average (which lags
+    # past the floor): a tenth of a rate where the batch loss is lowest.
+    minimum = finder.suggest("minimum")
+    i = int(np.argmin(np.abs(lrs - 10 * minimum)))
+    assert minimum == pytest.approx(lrs[i] / 10)
+    assert finder.losses[i] == min(finder.losses)
     assert lrs[10] <= finder.suggest("steepest") <= lrs[40]
 
 
@@ -132,6 +138,8 @@ def test_short_and_flat_curves_warn():
     finder = LRFinder(num_steps=30)
     with pytest.warns(CallbackWarning, match="the loss curve is flat"):
         _drive(finder, _model(), [1.0 + 0.001 * (i % 2) for i in range(30)])
+    assert finder.suggestion is None
+    assert finder.suggestion_note.startswith("the loss curve is flat")
 
 
 def test_find_lr_restores_bit_identical_state(rng, tmp_path):
@@ -201,3 +209,158 @@ def test_find_lr_on_dataset(rng):
     finder = find_lr(model, ds, num_steps=20)
     assert len(finder.losses) >= 2
     assert _same(weights, _state(model)[0]) and _same(opt, _state(model)[1])
+
+
+class SubclassedNet(keras.Model):
+    """A subclassed model: unbuilt until it is first called."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="relu")
+        self.norm = keras.layers.BatchNormalization()
+        self.out = keras.layers.Dense(2)
+
+    def call(self, x, training=None):
+        return self.out(self.norm(self.hidden(x), training=training))
+
+
+def _unbuilt(kind):
+    if kind == "subclassed":
+        model = SubclassedNet()
+    else:  # A Sequential without `Input`.
+        model = keras.Sequential([keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(2)])
+    model.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+@pytest.mark.parametrize("kind", ["subclassed", "sequential"])
+@pytest.mark.parametrize("how", ["find_lr", "fit"])
+def test_unbuilt_model_is_built_swept_and_restored_exactly(rng, kind, how):
+    x, y = _data(rng, n=64)
+    # The same seed builds a twin with the same initial weights, and its
+    # optimizer built on them gives the freshly built optimizer state.
+    keras.utils.set_random_seed(1)
+    twin = _unbuilt(kind)
+    twin(x[:16])
+    twin.optimizer.build(twin.trainable_variables)
+    weights, opt = _state(twin)
+    keras.utils.set_random_seed(1)
+    model = _unbuilt(kind)
+    assert not model.built
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        if how == "find_lr":
+            finder = find_lr(model, x, y, batch_size=16, num_steps=8)
+        else:
+            finder = LRFinder(num_steps=8)
+            model.fit(x, y, epochs=2, batch_size=16, verbose=0,
+                      callbacks=[finder])
+    assert len(finder.losses) >= 2
+    after_w, after_o = _state(model)
+    assert _same(weights, after_w) and _same(opt, after_o)
+    assert float(model.optimizer.learning_rate.numpy()) == np.float32(1e-3)
+    # The optimizer was built on the model's variables: training goes on.
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 4
+
+
+def _finder_with(losses, **kwargs):
+    """A finder holding a recorded sweep, without training anything."""
+    finder = LRFinder(num_steps=len(losses), **kwargs)
+    finder.lrs = [finder._rate(i) for i in range(len(losses))]
+    finder.losses = [float(v) for v in losses]
+    return finder
+
+
+def _log_lrs(n=100):
+    return np.log10(_finder_with(np.ones(n)).lrs)
+
+
+def test_trained_model_curve_warns_and_suggests_below_the_rise(rng):
+    # Flat at a low loss up to 1e-3, then rising: a model already trained.
+    ll = _log_lrs()
+    curve = (0.1 + np.where(ll > -3, 2 * (ll + 3) ** 2, 0)) * np.exp(
+        0.1 * rng.normal(size=100))
+    finder = _finder_with(curve)
+    with pytest.warns(CallbackWarning, match="no clear descent") as record:
+        lr = finder.suggest()
+    assert "a tenth of the last rate before the rise" in str(record[0].message)
+    assert finder.suggestion_note in str(record[0].message)
+    assert finder.suggestion_note.startswith("no clear descent")
+    # A tenth of a rate just before the rise at 1e-3, not start_lr.
+    assert 10 ** -4.6 < lr < 10 ** -3.6
+    for method in METHODS:
+        with pytest.warns(CallbackWarning, match="no clear descent"):
+            assert finder.suggest(method) == lr
+
+
+def test_curve_rising_from_the_start_gives_none_with_the_reason(rng):
+    ll = _log_lrs()
+    curve = (0.5 + 0.5 * np.clip(ll + 6.5, 0, None) ** 2) * np.exp(
+        0.02 * rng.normal(size=100))
+    finder = _finder_with(curve)
+    with pytest.warns(CallbackWarning, match="rises from near the start"):
+        assert finder.suggest() is None
+    assert "Lower `start_lr` (received start_lr=1e-07)" in finder.suggestion_note
+
+
+def test_minimum_in_first_tenth_gives_none():
+    # A clear fall within the first tenth, then a slow rise: the minimum
+    # sits at step 6 of 100.
+    steps = np.arange(100)
+    curve = np.where(steps < 6, 2.0 - 0.3 * steps, 0.2 + 0.05 * (steps - 6))
+    finder = _finder_with(curve, diverge=100.0)
+    with pytest.warns(CallbackWarning, match="lowest in the first tenth"):
+        assert finder.suggest() is None
+
+
+def test_descent_under_way_at_start_moves_the_valley_out_of_first_tenth():
+    # Falling from the first step to step 8, then flat, then diverging.
+    steps = np.arange(60)
+    curve = np.where(steps < 8, 2.0 - 0.1875 * steps, 0.5)
+    curve = curve + np.where(steps > 50, 0.5 * (steps - 50) ** 2, 0)
+    finder = _finder_with(curve)
+    for method in ("valley", "steepest"):
+        with pytest.warns(CallbackWarning, match="already falling at start_lr"):
+            # ceil(60 / 10) = 6 steps form the first tenth: the next rate.
+            assert finder.suggest(method) == finder.lrs[6]
+    with pytest.warns(CallbackWarning, match="a tenth of the minimum's rate"):
+        assert finder.suggest("minimum") < finder.lrs[6]
+
+
+def test_noisy_descent_is_found_without_warning(rng):
+    # Small batches: 25% noise on a curve falling from 1e-4 to 1e-2.
+    ll = _log_lrs()
+    d = np.clip((ll + 4) / 2, 0, 1)
+    curve = (2.3 - 1.8 * d + np.where(ll > -1, 30 * (ll + 1) ** 2, 0)) * np.exp(
+        0.25 * rng.normal(size=100))
+    finder = _finder_with(curve)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CallbackWarning)
+        lr = finder.suggest()
+    assert finder.suggestion_note is None
+    assert 1e-4 < lr < 1e-2
+
+
+def test_never_silently_in_first_tenth(rng):
+    """Random curves: a suggestion without a warning is past the first tenth."""
+    ll = _log_lrs()
+    head_lr = _finder_with(np.ones(100))._rate(10)
+    for trial in range(60):
+        start, width = rng.uniform(-8, 0), rng.uniform(0.2, 4)
+        fall = rng.uniform(0, 2)
+        base = 1.0 + fall * (1 - np.clip((ll - start) / width, 0, 1))
+        rise = rng.uniform(-7, 1)
+        base = base + np.where(ll > rise, rng.uniform(0.5, 20) * (ll - rise) ** 2, 0)
+        curve = base * np.exp(rng.uniform(0, 0.5) * rng.normal(size=100))
+        for method in METHODS:
+            finder = _finder_with(curve)
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                lr = finder.suggest(method)
+            warned = [w for w in record if w.category is CallbackWarning]
+            assert bool(warned) == (finder.suggestion_note is not None)
+            if not warned:
+                assert lr is not None and lr >= head_lr, (trial, method)
