@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from callbacks._base import CallbackValueError
+from callbacks._setup_data import is_dataset
 
 _KINDS = ("relu", "sigmoid", "tanh")
 
@@ -154,9 +155,13 @@ class Prober:
             grad_fn = jax.value_and_grad(
                 model.compute_loss_and_updates, has_aux=True
             )
-            (_, aux), grads = grad_fn(
+            (scaled, aux), grads = grad_fn(
                 tv, ntv, mv, x, y, sample_weight, True, ov
             )
+            # Under mixed precision the trainer scales the loss (and so the
+            # gradients) by the loss-scale factor: undo it.
+            scale = jax.numpy.where(aux[0] != 0, scaled / aux[0], 1.0)
+            grads = [g / scale.astype(g.dtype) for g in grads]
             eval_loss, spread, shares, peaks = self._inference(
                 tv, ntv, mv, x, y, sample_weight)
             # The trainer donates its state buffers, so keep real copies.
@@ -287,14 +292,14 @@ def sample_batch(x, y, sample_weight, size, seed=0):
     """
     first = keras.tree.flatten(x)[0] if x is not None else None
     if hasattr(first, "shape") and hasattr(first, "__getitem__") and len(
-            getattr(first, "shape", ())) > 0 and not _is_dataset(x):
+            getattr(first, "shape", ())) > 0 and not is_dataset(x):
         n = int(first.shape[0])
         rows = np.sort(np.random.default_rng(seed).choice(
             n, size=min(size, n), replace=False))
         take = lambda a: None if a is None else np.asarray(a)[rows]  # noqa
         return (keras.tree.map_structure(take, x), _map(take, y),
                 _map(take, sample_weight))
-    if _is_dataset(x):
+    if is_dataset(x):
         batch = next(iter(x.take(1)))
         bx, by, bsw = keras.utils.unpack_x_y_sample_weight(batch)
         take = lambda a: None if a is None else np.asarray(a)[:size]  # noqa
@@ -306,10 +311,6 @@ def sample_batch(x, y, sample_weight, size, seed=0):
 def _map(fn, structure):
     return None if structure is None else keras.tree.map_structure(
         fn, structure)
-
-
-def _is_dataset(x):
-    return type(x).__module__.startswith("tensorflow") and hasattr(x, "take")
 
 
 def _to_tensors(structure):

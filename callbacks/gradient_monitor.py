@@ -295,7 +295,7 @@ class GradientMonitor(keras.callbacks.Callback):
                     "be read twice). Received: probe=None; pass "
                     "`GradientMonitor(probe=(x_batch, y_batch))`."
                 )
-            self._batch = batch
+            self._batch = _with_class_weight(batch, args["class_weight"])
         self._fit_args = args if args is not None else {
             "x": self._batch[0], "y": self._batch[1],
             "sample_weight": self._batch[2]}
@@ -510,6 +510,23 @@ def _check_fit_setup(model, args):
             validation_split=split)
             if f["kind"] == "sorted_validation_split"]
     return found
+
+
+def _with_class_weight(batch, class_weight):
+    """Turns `fit`'s `class_weight` into the probe's sample weights, as
+    Keras does for the training batches, so the probe sees the loss that is
+    trained."""
+    x, y, sw = batch
+    if not class_weight or sw is not None or y is None or len(
+            keras.tree.flatten(y)) != 1:
+        return batch
+    labels = np.asarray(keras.tree.flatten(y)[0])
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(axis=-1)
+    labels = labels.reshape(len(labels)).astype("int64")
+    weights = np.array([class_weight.get(int(c), 1.0) for c in labels],
+                       dtype="float32")
+    return x, y, weights
 
 
 def _group(values, index):

@@ -271,9 +271,12 @@ def _labels_case(rng, units, activation, loss, y):
      "values {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}", "Dense(10"),
     (1, None, "mse", np.arange(40) % 10, "10 distinct whole values 0..9",
      'Dense(10, activation="softmax")'),
+    (3, "softmax", "mse", np.arange(30) % 3,
+     "one value per row but output layer 'head' has 3 units",
+     "to_categorical(y, 3)"),
 ], ids=["sparse_range", "sparse_from_1", "sparse_one_unit", "one_hot_sparse",
         "ids_cce", "ids_n1_cce", "bce_12", "bce_pm1", "bce_digits",
-        "classes_mse"])
+        "classes_mse", "ids_mse_broadcast"])
 def test_label_mismatch(rng, units, activation, loss, y, seen, fix):
     f = _one(_labels_case(rng, units, activation, loss, y), "label_mismatch")
     assert f["layer"] == "head"
