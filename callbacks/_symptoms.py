@@ -24,6 +24,7 @@ class Thresholds:
     grad_ceiling: float = 1e3
     growth: float = 1e3
     nan_growth: float = 10.0
+    diverge: float = 3.0
     max_update_ratio: float = 1.0
     min_update_ratio: float = 1e-6
     dead_share: float = 0.4
@@ -133,14 +134,18 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
     if nonfinite is not None:
         return [nonfinite]
     dead = _dead_or_saturated(history, th, "relu")
-    found = [_exploding(history, th), dead,
+    found = [_exploding(history, th, final), dead,
              _dead_or_saturated(history, th, "saturating"),
              _vanishing(history, th),
              # Dead units get exactly zero gradients too: no second finding.
              None if dead is not None else _unchanged(history, th)]
     if final:
-        found += [_constant(history, th, target_spread),
-                  _oscillating(history, th), _flat(history, th)]
+        found.append(_constant(history, th, target_spread))
+        # A loss that explodes or oscillates is explained: no trend finding.
+        if found[0] is None:
+            found.append(_oscillating(history, th))
+            if found[-1] is None:
+                found.append(_flat(history, th))
     return [f for f in found if f is not None]
 
 
@@ -230,23 +235,22 @@ def _overflow(h, i, limit=1e15):
     return None
 
 
-def _exploding(h, th):
+def _exploding(h, th, final=False):
     n, p = len(h), th.patience
     if n < p:
         return None
     g = h.grad_norms
-    base = g[0]
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(base > 0, g / base, np.nan)
+        growth = np.where(g[0] > 0, g / g[0], np.nan)
         flagged = ((g > th.grad_ceiling)
                    | ((growth > th.growth) & (g > 1.0))
                    | (h.update_ratios > th.max_update_ratio))
     hit = _run_of(flagged.any(axis=1), p)
     if hit is None:
-        return None
+        return _diverged(h, th) if final else None
     i = hit
-    j = int(np.argmax(np.where(flagged[i], np.nan_to_num(growth[i], nan=0.0)
-                               + g[i], -1)))
+    score = np.nan_to_num(growth[i], nan=0.0) + g[i]
+    j = int(np.argmax(np.where(flagged[i], score, -1)))
     layer, lr = h.layers[j], h.learning_rate[i]
     return make_finding(
         "exploding", f"The gradient norm of '{layer}' reached "
@@ -257,6 +261,33 @@ def _exploding(h, th):
         f"learning rate (e.g. to {lr / 10:g}) or add a warm-up, and check "
         "the initialisation (He or Glorot, not larger).",
         layer=layer, step=int(h.steps[i]))
+
+
+def _diverged(h, th):
+    """The loss rose far above its start after updates as large as the
+    weights, and stayed there: an explosion that saturated the output
+    instead of reaching NaN."""
+    loss, upd = h.eval_loss, h.update_ratios
+    if len(loss) < th.patience or not np.isfinite(loss[0]) or loss[0] <= 0:
+        return None
+    high = loss >= th.diverge * loss[0]
+    i = _run_of(high, 2)
+    if i is None or not bool(np.all(high[i:])):
+        return None
+    before = upd[:i]
+    big = np.nanmax(before) if np.isfinite(before).any() else np.nan
+    if not big >= 0.1 * th.max_update_ratio:
+        return None
+    j = int(np.nanargmax(np.nan_to_num(before, nan=-1.0)) % len(h.layers))
+    layer, lr = h.layers[j], h.learning_rate[i]
+    return make_finding(
+        "exploding", f"The loss rose from {_fmt(loss[0])} to {_fmt(loss[i])} "
+        f"by step {int(h.steps[i])} and stayed there, after updates as large "
+        f"as {_fmt(big)} of the weights in '{layer}' (healthy is about "
+        f"1e-3; learning rate {lr:g}): training diverged.",
+        f"Lower the learning rate (e.g. to {lr / 10:g}) and clip gradients "
+        "with the optimizer's `clipnorm=1.0`.", layer=layer,
+        step=int(h.steps[i]))
 
 
 def _dead_or_saturated(h, th, which):

@@ -60,7 +60,9 @@ class GradientMonitor(keras.callbacks.Callback):
       before (an operation produced NaN, or NaN in the data);
     - `"exploding"`: norms above `grad_ceiling`, more than `growth` times
       their first value (and above 1), or updates above
-      `max_update_ratio` of the weights, for `patience` probes; also a
+      `max_update_ratio` of the weights, for `patience` probes; a probe
+      loss that rose to `diverge` times its first value after updates of
+      at least a tenth of `max_update_ratio` and stayed there; also a
       NaN/Inf preceded by gradient growth of at least `nan_growth` times, a
       rising loss or huge updates, or by an overflowing activation;
     - `"dead_units"` / `"saturated_units"`: at least `dead_share` of a

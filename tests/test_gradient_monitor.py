@@ -330,6 +330,15 @@ def test_rules_on_hand_made_histories():
     grads = [[0, 1e-9], [0, 1e-7], [0, 1e-6], [0, 1e-6]]
     kinds = [f["kind"] for f in diagnose(_history(falling[:4], grads), th)]
     assert "exploding" not in kinds and kinds == ["unchanged_weights"]
+    # A loss that jumps to 3x its start after huge updates and stays there
+    # is an explosion that saturated instead of reaching NaN (end of run).
+    h = _history([2.0, 9.0, 8.0, 7.0, 7.5])
+    h._rows["update_ratios"][0] = np.array([2.0, 0.5])
+    assert diagnose(h, th, final=False) == []
+    found = diagnose(h, th, final=True, target_spread=1.0)
+    assert found[0]["kind"] == "exploding" and "diverged" in (
+        found[0]["message"])
+    assert [f["kind"] for f in found] == ["exploding"]
     # 40% dead units in a hidden layer are reported after `patience` probes.
     shares = [[0.4], [0.45], [0.4], [0.4]]
     found = diagnose(_history(falling[:4], units=["r"], shares=shares), th)
