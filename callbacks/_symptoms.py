@@ -110,7 +110,7 @@ class ProbeHistory:
 
 
 def diagnose(history, th, *, final=False, nonfinite_step=None,
-             data_nonfinite=False, target_spread=None):
+             data_nonfinite=False, target_spread=None, epoch_losses=()):
     """Returns the training findings that `history` supports, in priority
     order (one per kind).
 
@@ -125,6 +125,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         data_nonfinite: Whether the setup checks found NaN/Inf in the data.
         target_spread: Standard deviation of the probe batch's targets, the
             scale for `constant_predictions`, or `None`.
+        epoch_losses: The training loss `fit` logged at each epoch's end.
+            A loss that fell there is not `loss_not_decreasing`, whatever
+            the probe batch says (a small probe may miss a rare class).
     """
     if not len(history):
         if nonfinite_step is None:
@@ -144,7 +147,7 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         # A loss that explodes or oscillates is explained: no trend finding.
         if found[0] is None:
             found.append(_oscillating(history, th))
-            if found[-1] is None:
+            if found[-1] is None and not _fell(epoch_losses, th):
                 found.append(_flat(history, th))
     return [f for f in found if f is not None]
 
@@ -440,6 +443,13 @@ def _flat(h, th):
         "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
         f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
         f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
+
+
+def _fell(epoch_losses, th):
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if len(loss) < 2 or not np.all(np.isfinite(loss)) or loss[0] == 0:
+        return False
+    return (loss[0] - loss[1:].min()) / abs(loss[0]) >= th.flat_loss
 
 
 def _run_of(flags, patience):

@@ -77,7 +77,8 @@ class GradientMonitor(keras.callbacks.Callback):
       spread across rows below `constant` times the targets'),
       `"oscillating_loss"` (the inference-mode probe loss rose by more than
       `rise` between probes at least twice) and `"loss_not_decreasing"`
-      (it fell by less than `flat_loss` over at least `min_steps` steps).
+      (it fell by less than `flat_loss` over at least `min_steps` steps,
+      and so did the epoch loss `fit` logged, when there are two epochs).
 
     Each kind is reported once, when first confirmed, and acted on per
     `policy`. `report()["status"]` is the kind of the first finding (setup
@@ -331,6 +332,8 @@ class GradientMonitor(keras.callbacks.Callback):
         if logs is None:
             return
         loss = logs.get("loss")
+        if loss is not None:
+            self._epoch_losses.append(float(loss))
         if (loss is not None and not math.isfinite(float(loss))
                 and self._nonfinite_step is None):
             self._nonfinite_step = self._step
@@ -369,6 +372,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._units_checked, self._index = False, []
         self._prober, self._batch, self._writer = None, None, None
         self._fit_args, self._target_spread = None, None
+        self._epoch_losses = []
         self._setup_done = False
 
     def _setup(self, model):
@@ -434,7 +438,8 @@ class GradientMonitor(keras.callbacks.Callback):
         found = diagnose(self._history, self.thresholds, final=final,
                          nonfinite_step=self._nonfinite_step,
                          data_nonfinite=data_nonfinite,
-                         target_spread=self._target_spread)
+                         target_spread=self._target_spread,
+                         epoch_losses=self._epoch_losses)
         for f in found:
             if f["kind"] not in self._found:
                 self._found[f["kind"]] = f
