@@ -6,6 +6,7 @@ powers of 2, dropout and weight decay, BatchNorm before the activation,
 initialisation matched to the activation).
 """
 
+from kerasnn._plan import embedding_size
 from kerasnn.dense import build_model
 from kerasnn.errors import KerasnnError
 from kerasnn.errors import KerasnnTypeError
@@ -15,7 +16,6 @@ from kerasnn.problems import PROBLEMS
 from kerasnn.problems import infer_problem
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
-from kerasnn.tabular import embedding_size
 from kerasnn.tabular import predict_labels
 from kerasnn.training import train_tabular
 from kerasnn.transfer import fine_tune

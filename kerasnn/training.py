@@ -7,6 +7,9 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._tables import category_strings
+from kerasnn._tables import check_frame
+from kerasnn._tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -15,9 +18,6 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
-from kerasnn.tabular import _category_strings
-from kerasnn.tabular import _check_frame
-from kerasnn.tabular import _check_target
 from kerasnn.tabular import build_tabular_model
 
 OVERSAMPLERS = ("smote",)
@@ -81,8 +81,8 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
     >>> model, history = train_tabular(df.drop(columns="species"),
     ...                                df["species"], seed=0)  # doctest: +SKIP
     """
-    X = _check_frame(X)
-    y = _check_target(y, len(X))
+    X = check_frame(X)
+    y = check_target(y, len(X))
     problem = infer_problem(y) if problem is None else check_problem(problem)
     classification = problem != "regression"
     validation_split = check_float("validation_split", validation_split, low=0.0,
@@ -125,7 +125,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
         if oversample == "smote":
             fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
                                             seed=run_seed)
-        weights = _class_weights(class_weight, fit_y, model.classes)
+        weights = class_weights(class_weight, fit_y, model.classes)
         run_callbacks = _callbacks(validation is not None, patience, backup_dir,
                                    restart if restarts > 1 else None)
         history = model.fit(
@@ -199,7 +199,7 @@ def oversample_smote(X, y, kinds, *, seed=None):
     for i, (column, kind) in enumerate(kinds.items()):
         values = X[column].reset_index(drop=True)
         if kind == "categorical":
-            filled[column] = _category_strings(values).reshape(-1)
+            filled[column] = category_strings(values).reshape(-1)
             categorical.append(i)
         else:
             numbers_ = pd.to_numeric(values).astype("float64")
@@ -230,6 +230,24 @@ def oversample_smote(X, y, kinds, *, seed=None):
     return X_out, y_out
 
 
+def class_weights(class_weight, y, classes):
+    """`class_weight` (`None`, `"balanced"` or `{label: w}`) -> `{index: w}`."""
+    if class_weight is None:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    if class_weight == "balanced":
+        counts = pd.Series(y).value_counts()
+        n, k = len(y), len(classes)
+        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
+    unknown = [label for label in class_weight if label not in index]
+    if unknown:
+        raise KerasnnValueError(
+            f"`class_weight` names labels that are not in `y`: {unknown}. "
+            f"Received: class_weight={class_weight!r}; the labels are {classes}."
+        )
+    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
+
+
 def _check_class_weight(class_weight, classification):
     if class_weight is None:
         return
@@ -245,23 +263,6 @@ def _check_class_weight(class_weight, classification):
             "`class_weight` must be None, 'balanced' or a dict {label: weight}. "
             f"Received: class_weight={class_weight!r}."
         )
-
-
-def _class_weights(class_weight, y, classes):
-    if class_weight is None:
-        return None
-    index = {c: i for i, c in enumerate(classes)}
-    if class_weight == "balanced":
-        counts = pd.Series(y).value_counts()
-        n, k = len(y), len(classes)
-        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
-    unknown = [label for label in class_weight if label not in index]
-    if unknown:
-        raise KerasnnValueError(
-            f"`class_weight` names labels that are not in `y`: {unknown}. "
-            f"Received: class_weight={class_weight!r}; the labels are {classes}."
-        )
-    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
 
 
 def _callbacks(validate, patience, backup_dir, restart):

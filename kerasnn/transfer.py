@@ -19,10 +19,10 @@ import numbers
 import keras
 import numpy as np
 
+from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import make_initializer
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
-from kerasnn.dense import hidden_widths
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean

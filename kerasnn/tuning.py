@@ -15,6 +15,8 @@ import keras_tuner
 import numpy as np
 import pandas as pd
 
+from kerasnn._tables import check_frame
+from kerasnn._tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -23,8 +25,6 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
-from kerasnn.tabular import _check_frame
-from kerasnn.tabular import _check_target
 from kerasnn.tabular import build_tabular_model
 from kerasnn.training import split_rows
 
@@ -271,11 +271,11 @@ class _Data:
         self.builder = builder
         self.table = _is_table_builder(builder)
         if self.table:
-            self.X = _check_frame(X)
-            self.y = _check_target(y, len(X))
+            self.X = check_frame(X)
+            self.y = check_target(y, len(X))
         else:
             self.X = _as_features(X)
-            self.y = _check_target(y, len(self.X))
+            self.y = check_target(y, len(self.X))
         self.problem = infer_problem(self.y) if problem is None else check_problem(
             problem)
         self.classification = self.problem != "regression"

@@ -5,15 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kerasnn import embedding_size
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
 from kerasnn.tabular import TabularModel
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
-from kerasnn.tabular import embedding_size
 from kerasnn.tabular import predict_labels
-from kerasnn.training import _class_weights
+from kerasnn.training import class_weights
 from kerasnn.training import oversample_smote
 from kerasnn.training import split_rows
 from kerasnn.training import train_tabular
@@ -157,12 +157,12 @@ def test_split_is_shuffled_and_stratified():
     assert sorted(pd.Series(y[val]).value_counts().tolist()) == [4, 6, 10]
 
 
-def test_balanced_class_weights():
+def test_balancedclass_weights():
     y = np.array(["a"] * 90 + ["b"] * 10)
-    weights = _class_weights("balanced", y, ["a", "b"])
+    weights = class_weights("balanced", y, ["a", "b"])
     assert weights[0] == pytest.approx(100 / (2 * 90))
     assert weights[1] == pytest.approx(100 / (2 * 10))
-    assert _class_weights({"b": 3.0}, y, ["a", "b"]) == {0: 1.0, 1: 3.0}
+    assert class_weights({"b": 3.0}, y, ["a", "b"]) == {0: 1.0, 1: 3.0}
 
 
 def test_smote_adds_minority_rows_only_to_what_it_is_given():
@@ -291,18 +291,27 @@ def test_ambiguous_target_asks_for_problem():
 
 
 def test_bin_edges_give_tied_columns_their_spare_bins():
-    from kerasnn.tabular import _bin_edges
+    from kerasnn._plan import bin_edges
 
     rng = np.random.default_rng(0)
     spread = rng.normal(size=1000)
     np.testing.assert_array_equal(
-        _bin_edges(spread, 8), np.quantile(spread, np.linspace(0, 1, 9)))
+        bin_edges(spread, 8), np.quantile(spread, np.linspace(0, 1, 9)))
     # 92% zeros, as adult's capital-gain: plain quantiles keep 2 edges.
     gains = np.where(rng.random(1000) < 0.92, 0.0,
                      rng.integers(1, 100, size=1000) * 1000.0)
     assert len(np.unique(np.quantile(gains, np.linspace(0, 1, 9)))) <= 3
-    edges = _bin_edges(gains, 8)
+    edges = bin_edges(gains, 8)
     assert len(edges) >= 8
     assert np.all(np.isin(edges, gains))           # edges on real values
     assert edges[0] == 0.0 and edges[-1] == gains.max()
     assert np.all(np.diff(edges) > 0)
+
+
+def test_registered_names_stay_stable_for_saved_models():
+    # Saved .keras files name the layers by these; renaming breaks loading.
+    from kerasnn import layers
+
+    for cls in (layers.FillMissing, layers.SignedLog, layers.PiecewiseLinear,
+                TabularModel):
+        assert keras.saving.get_registered_name(cls) == f"kerasnn>{cls.__name__}"
