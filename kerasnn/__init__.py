@@ -14,6 +14,10 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
 from kerasnn.problems import PROBLEMS
 from kerasnn.problems import infer_problem
+from kerasnn.results import CrossValidationResult
+from kerasnn.results import FineTuneResult
+from kerasnn.results import SearchResult
+from kerasnn.results import TrainingResult
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
 from kerasnn.tabular import predict_labels
@@ -30,10 +34,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PROBLEMS",
+    "CrossValidationResult",
+    "FineTuneResult",
     "KerasnnError",
     "KerasnnTypeError",
     "KerasnnValueError",
     "ProblemInferenceError",
+    "SearchResult",
+    "TrainingResult",
     "build_image_model",
     "build_model",
     "build_tabular_model",

@@ -5,6 +5,10 @@ activation (and the Dense layer then drops its bias, which BatchNorm's shift
 replaces); the weight initializer follows the activation (He for the ReLU
 family, Glorot for tanh/sigmoid, LeCun for SELU); SELU gets AlphaDropout so
 the self-normalising property survives dropout.
+
+Every builder also shares the resolution of `hidden` to layer widths
+(`hidden_widths`), the stack of hidden blocks (`hidden_stack`) and building
+under a distribution strategy (`strategy_scope`).
 """
 
 import contextlib

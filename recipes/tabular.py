@@ -104,16 +104,17 @@ def main(argv=None):
         if args.tune:
             from kerasnn.tuning import tune
 
-            _, trials = tune(X_train, y_train, problem=problem, strategy=args.tune,
-                             max_trials=args.trials, epochs=args.epochs,
-                             directory=os.path.join(args.out, "tuning"),
-                             project_name=args.tune, seed=args.seed,
-                             verbose=args.verbose)
-            tuned = trials.attrs["best_options"]
-            trials.to_csv(os.path.join(args.out, "trials.csv"), index=False)
+            search = tune(X_train, y_train, problem=problem, search=args.tune,
+                          max_trials=args.trials, epochs=args.epochs,
+                          directory=os.path.join(args.out, "tuning"),
+                          project_name=args.tune, seed=args.seed,
+                          verbose=args.verbose)
+            tuned = search.best_options
+            search.trials.to_csv(os.path.join(args.out, "trials.csv"),
+                                 index=False)
             options.update(tuned)
-        model, history = train_tabular(X_train, y_train, backup_dir=backup,
-                                       **options)
+        result = train_tabular(X_train, y_train, backup_dir=backup, **options)
+        model, history = result.model, result.history
     except KerasnnError as error:
         raise RecipeError(str(error)) from None
     seconds = time.perf_counter() - start

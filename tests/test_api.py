@@ -10,10 +10,14 @@ import kerasnn
 def test_public_api_is_pinned():
     assert sorted(kerasnn.__all__) == sorted([
         "PROBLEMS",
+        "CrossValidationResult",
+        "FineTuneResult",
         "KerasnnError",
         "KerasnnTypeError",
         "KerasnnValueError",
         "ProblemInferenceError",
+        "SearchResult",
+        "TrainingResult",
         "build_image_model",
         "build_model",
         "build_tabular_model",

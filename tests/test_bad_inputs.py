@@ -98,9 +98,10 @@ CASES = [
     ("three classes for binary", lambda: kerasnn.cross_validate(
         X, np.arange(6) % 3, builder=kerasnn.build_model, problem="binary",
         n_splits=2, epochs=1), ValueError, "class codes 0..1"),
-    ("unknown search strategy", lambda: kerasnn.tune(
-        X, Y, builder=kerasnn.build_model, strategy="genetic"), ValueError,
-     "strategy"),
+    ("unknown search", lambda: kerasnn.tune(
+        X, Y, builder=kerasnn.build_model, search="genetic"), ValueError,
+     "`search` must be one of 'random', 'grid', 'bayesian', 'hyperband'. "
+     "Received: search='genetic'."),
     ("unknown builder option", lambda: kerasnn.build_model("binary", 4, widths=[8]),
      TypeError, "widths"),
     # transfer learning

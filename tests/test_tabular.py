@@ -131,8 +131,8 @@ def test_regression_predicts_in_target_units():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=200)})
     y = 200_000 + 50_000 * df["x"].to_numpy()
-    model, history = train_tabular(df, y, epochs=40, seed=0, hidden=[16],
-                                   numeric_bins=0)
+    model = train_tabular(df, y, epochs=40, seed=0, hidden=[16],
+                          numeric_bins=0).model
     pred = model.predict(df, verbose=0).reshape(-1)
     assert model.get_layer("target_scale").offset == pytest.approx(y.mean(), rel=0.05)
     assert np.corrcoef(pred, y)[0, 1] > 0.95
@@ -182,9 +182,22 @@ def test_smote_adds_minority_rows_only_to_what_it_is_given():
 def test_seed_makes_training_repeatable(penguins):
     X, y = penguins.drop(columns="species"), penguins["species"]
     runs = [train_tabular(X, y, epochs=2, seed=3, hidden=[8]) for _ in range(2)]
-    for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()):
+    for a, b in zip(runs[0].model.get_weights(), runs[1].model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert runs[0][1].history["loss"] == runs[1][1].history["loss"]
+    assert runs[0].history.history["loss"] == runs[1].history.history["loss"]
+
+
+def test_seed_leaves_the_callers_random_state_as_it_was(penguins):
+    import random
+
+    X, y = penguins.drop(columns="species"), penguins["species"]
+    random.seed(7)
+    np.random.seed(7)
+    expected = (random.random(), np.random.rand())
+    random.seed(7)
+    np.random.seed(7)
+    train_tabular(X, y, epochs=1, seed=3, hidden=[4])
+    assert (random.random(), np.random.rand()) == expected
 
 
 def test_restarts_keep_the_best_validation_run(penguins):
@@ -195,10 +208,10 @@ def test_restarts_keep_the_best_validation_run(penguins):
         def on_train_end(self, logs=None):
             seen.append(min(self.model.history.history["val_loss"]))
 
-    model, history = train_tabular(X, y, epochs=2, seed=0, restarts=2,
-                                   hidden=[8], callbacks=[Record()])
+    result = train_tabular(X, y, epochs=2, seed=0, restarts=2, hidden=[8],
+                           callbacks=[Record()])
     assert len(seen) == 2
-    assert min(history.history["val_loss"]) == pytest.approx(min(seen))
+    assert min(result.history.history["val_loss"]) == pytest.approx(min(seen))
 
 
 def test_backup_dir_resumes_a_killed_run(penguins, tmp_path):
@@ -212,9 +225,21 @@ def test_backup_dir_resumes_a_killed_run(penguins, tmp_path):
     with pytest.raises(RuntimeError, match="killed"):
         train_tabular(X, y, epochs=4, seed=0, hidden=[8], backup_dir=str(tmp_path),
                       callbacks=[Kill()])
-    _, history = train_tabular(X, y, epochs=4, seed=0, hidden=[8],
-                               backup_dir=str(tmp_path))
-    assert history.epoch[0] == 2  # epochs 0 and 1 finished before the kill
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    history = train_tabular(X, y, epochs=4, seed=0, hidden=[8],
+                            backup_dir=str(tmp_path),
+                            callbacks=[Record()]).history
+    assert seen == [2, 3]  # epochs 0 and 1 finished before the kill
+    # ... and the history still tells all four.
+    assert history.epoch == [0, 1, 2, 3]
+    assert len(history.history["loss"]) == 4
+    assert np.all(np.isfinite(history.history["val_loss"]))
+    assert not os.path.exists(tmp_path / "epochs.jsonl")  # removed at the end
 
 
 def test_strategy_scope_is_used(penguins):
@@ -222,7 +247,7 @@ def test_strategy_scope_is_used(penguins):
 
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     X, y = penguins.drop(columns="species"), penguins["species"]
-    model, _ = train_tabular(X, y, epochs=1, hidden=[8], strategy=strategy)
+    model = train_tabular(X, y, epochs=1, hidden=[8], strategy=strategy).model
     assert model.distribute_strategy is strategy
 
 
