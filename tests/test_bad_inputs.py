@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import callbacks
 import kerasnn
+from kerasnn import callbacks
 
 X = np.arange(24, dtype="float32").reshape(6, 4)
 Y = np.array([0, 1, 0, 1, 1, 0])
@@ -134,10 +134,6 @@ def test_bad_input_is_refused_clearly(call, error, message):
     np.testing.assert_array_equal(X, before[0])
     np.testing.assert_array_equal(Y, before[1])
     pd.testing.assert_frame_equal(FRAME, before[2])
-
-
-def test_table_is_long_enough():
-    assert len(CASES) + len(CLI_CASES) >= 25
 
 
 def _text_file(tmp_path):

@@ -1,8 +1,3 @@
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -14,8 +9,6 @@ from kerasnn.transfer import fine_tune
 from kerasnn.transfer import freeze
 from kerasnn.transfer import swap_head
 from kerasnn.transfer import unfreeze
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _tiny_cnn(n_classes=4):
@@ -300,62 +293,3 @@ def test_fine_tune_rejects_mismatched_labels_and_unfrozen_models(rng):
     with pytest.raises(KerasnnValueError, match=(
         r"`head_epochs` and `epochs` must not both be 0.")):
         fine_tune(swapped, x, y % 3, head_epochs=0, epochs=0)
-
-
-# Run first in the child: the GPU machine has no TensorFlow, so imports of it
-# fail there. Keras itself probes for TensorFlow when it serializes (and copes
-# with its absence); any of our own modules that imports it is recorded.
-NO_TENSORFLOW = textwrap.dedent(f"""
-    import os, sys, traceback
-    ROOT = {ROOT!r}
-    ours = []
-    class NoTensorFlow:
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] != "tensorflow":
-                return None
-            # The frame that ran the import statement (Keras's own lazy probe
-            # for TensorFlow is fine: it copes with the ImportError).
-            frames = [f for f in traceback.extract_stack()[:-1]
-                      if "importlib" not in f.filename]
-            # Installed packages may live inside the checkout (a CI venv).
-            if (frames and frames[-1].filename.startswith(ROOT + os.sep)
-                    and "site-packages" not in frames[-1].filename):
-                ours.append(f"{{frames[-1].filename}}:{{frames[-1].lineno}}")
-            raise ModuleNotFoundError(f"No module named {{name!r}}")
-    sys.meta_path.insert(0, NoTensorFlow())
-""")
-
-
-def run_without_tensorflow(code, tmp_path):
-    """Runs `code` on JAX in a child Python where tensorflow cannot be imported."""
-    script = tmp_path / "no_tf.py"
-    script.write_text(NO_TENSORFLOW + textwrap.dedent(code) + textwrap.dedent("""
-        import keras
-        assert keras.backend.backend() == "jax", keras.backend.backend()
-        assert not ours, f"tensorflow imported from {ours}"
-        assert "tensorflow" not in sys.modules
-        print("clean")
-    """))
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-
-
-@pytest.mark.one_pass
-def test_transfer_runs_on_jax_without_tensorflow(tmp_path):
-    result = run_without_tensorflow(f"""
-        import numpy as np
-        import keras
-        import kerasnn.transfer as t
-        from kerasnn.vision import build_image_model
-        m = build_image_model("multiclass", (12, 12, 1), n_classes=4, blocks=1,
-                              filters=4, convs_per_block=1, head_units=8)
-        x = np.random.rand(32, 12, 12, 1).astype("float32")
-        s = t.swap_head(m, "multiclass", n_classes=3, hidden=[4])
-        t.fine_tune(s, x, np.arange(32) % 3, head_epochs=1, epochs=1)
-        t.freeze(s, to_layer=-2)
-        s.save({str(tmp_path / "s.keras")!r})
-        keras.models.load_model({str(tmp_path / "s.keras")!r}, safe_mode=True)
-    """, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("clean")
