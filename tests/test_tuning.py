@@ -24,6 +24,7 @@ def blobs(rng):
     return X, y
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_grid_search_tries_every_combination_in_order(blobs, tmp_path):
     X, y = blobs
     result = tune(X, y, builder=build_model, search="grid", max_trials=4,
@@ -40,6 +41,7 @@ def test_grid_search_tries_every_combination_in_order(blobs, tmp_path):
     assert best["dropout"] == trials["dropout"][0]
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 @pytest.mark.parametrize("search", ["random", "bayesian", "hyperband"])
 def test_each_search_runs_and_resumes(search, blobs, tmp_path):
     X, y = blobs
@@ -68,6 +70,7 @@ def test_tune_tabular_returns_raw_row_model(tmp_path):
     assert X.equals(df.drop(columns="species"))  # caller's frame untouched
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_cross_validate_dense_reports_mean_and_std(blobs):
     X, y = blobs
     result = cross_validate(X, y, builder=build_model, n_splits=3, epochs=2,
@@ -80,6 +83,7 @@ def test_cross_validate_dense_reports_mean_and_std(blobs):
     assert result.std["accuracy"] == pytest.approx(scores["accuracy"].std())
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_cross_validate_image_builder(rng):
     X = rng.normal(size=(24, 8, 8, 1)).astype("float32")
     y = np.arange(24) % 3
