@@ -55,6 +55,20 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture(scope="session")
+def _penguins_file():
+    import pandas as pd
+
+    return pd.read_csv(PENGUINS)
+
+
+@pytest.fixture
+def penguins_table(_penguins_file):
+    """The embedded penguins table (a fresh copy per test): 344 rows, three
+    species, missing numbers and sexes included."""
+    return _penguins_file.copy()
+
+
 @pytest.fixture
 def write_npz(rng):
     """Writes a small `.npz` in Keras's mnist.npz layout; returns its path.

@@ -1,9 +1,7 @@
-import os
 import re
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 
 from kerasnn.dense import build_model
@@ -12,10 +10,6 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.tuning import cross_validate
 from kerasnn.tuning import tune
 from kerasnn.vision import build_image_model
-
-PENGUINS = os.path.join(os.path.dirname(__file__), "..", "recipes", "data",
-                        "penguins.csv")
-
 
 @pytest.fixture
 def blobs(rng):
@@ -56,8 +50,8 @@ def test_each_search_runs_and_resumes(search, blobs, tmp_path):
 
 
 @pytest.mark.tf_only
-def test_tune_tabular_returns_raw_row_model(tmp_path):
-    df = pd.read_csv(PENGUINS).iloc[::3]
+def test_tune_tabular_returns_raw_row_model(tmp_path, penguins_table):
+    df = penguins_table.iloc[::3]
     X, y = df.drop(columns="species"), df["species"]
     result = tune(X, y, search="random", max_trials=2, epochs=2,
                   directory=str(tmp_path), seed=0,
@@ -94,8 +88,8 @@ def test_cross_validate_image_builder(rng):
 
 
 @pytest.mark.tf_only
-def test_cross_validate_tabular_is_stratified():
-    df = pd.read_csv(PENGUINS).iloc[::4]
+def test_cross_validate_tabular_is_stratified(penguins_table):
+    df = penguins_table.iloc[::4]
     X, y = df.drop(columns="species"), df["species"]
     result = cross_validate(X, y, n_splits=3, epochs=1, seed=0, hidden=[4])
     scores = result.scores
