@@ -140,8 +140,8 @@ def test_callers_frame_and_labels_are_unchanged(penguins):
     X = penguins.drop(columns="species")
     y = penguins["species"].copy()
     before_X, before_y = X.copy(deep=True), y.copy(deep=True)
-    model, _ = train_tabular(X, y, epochs=1, seed=0, oversample="smote",
-                             class_weight="balanced")
+    model = train_tabular(X, y, epochs=1, seed=0, oversample="smote",
+                          class_weight="balanced").model
     model.predict(X, verbose=0)
     pd.testing.assert_frame_equal(X, before_X)
     pd.testing.assert_series_equal(y, before_y)
