@@ -11,17 +11,17 @@ print(monitor.report())
 ```
 """
 
-from callbacks._base import CallbackError
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._base import CallbackWarning
-from callbacks._base import GradientHealthError
-from callbacks.fit_diagnosis import FitDiagnostics
-from callbacks.fit_diagnosis import diagnose_fit
-from callbacks.gradient_monitor import GradientMonitor
-from callbacks.lr_finder import LRFinder
-from callbacks.lr_finder import find_lr
-from callbacks.step_lr import StepLR
+from ._base import CallbackError
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
+from ._base import CallbackWarning
+from ._base import GradientHealthError
+from .fit_diagnosis import FitDiagnostics
+from .fit_diagnosis import diagnose_fit
+from .gradient_monitor import GradientMonitor
+from .lr_finder import LRFinder
+from .lr_finder import find_lr
+from .step_lr import StepLR
 
 __all__ = [
     "CallbackError",

@@ -13,7 +13,7 @@ import inspect
 import keras
 import numpy as np
 
-from callbacks._base import CallbackValueError
+from ._base import CallbackValueError
 
 _KINDS = ("relu", "sigmoid", "tanh")
 

@@ -7,17 +7,17 @@ import warnings
 import keras
 import numpy as np
 
-from callbacks._base import CallbackValueError
-from callbacks._base import CallbackWarning
-from callbacks._base import GradientHealthError
-from callbacks._base import _check_choice
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._base import _print
-from callbacks._grads import ActivationLayers
-from callbacks._grads import Prober
-from callbacks._grads import layer_groups
-from callbacks._grads import probe_from_fit
+from ._base import CallbackValueError
+from ._base import CallbackWarning
+from ._base import GradientHealthError
+from ._base import _check_choice
+from ._base import _check_float
+from ._base import _check_int
+from ._base import _print
+from ._grads import ActivationLayers
+from ._grads import Prober
+from ._grads import layer_groups
+from ._grads import probe_from_fit
 
 _SEVERITY = {"healthy": 0, "vanishing": 1, "exploding": 2, "nan": 3}
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
