@@ -130,11 +130,12 @@ def _plot_norms(out):
             warnings.simplefilter("ignore", CallbackWarning)
             model.fit(x, y, epochs=4, batch_size=32, verbose=0, callbacks=[monitor])
         report = monitor.report()
-        dense = [i for i, n in enumerate(monitor._names) if "dense" in n]
-        norms = np.asarray(monitor._history_norms)[:, dense]
+        probes = monitor.probe_history
+        dense = [i for i, n in enumerate(probes.layers) if "dense" in n]
+        norms = probes.grad_norms[:, dense]
         cmap = plt.get_cmap("viridis")
         for j, i in enumerate(dense):
-            ax.plot(monitor._history_steps, norms[:, j], color=cmap(j / (len(dense) - 1)),
+            ax.plot(probes.steps, norms[:, j], color=cmap(j / (len(dense) - 1)),
                     label=f"dense {j + 1}" if j in (0, len(dense) - 1) else None)
         ax.set_yscale("log")
         ax.set_title(f"{title}: {report['status']}", fontsize=9)

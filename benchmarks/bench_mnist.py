@@ -24,7 +24,10 @@ sys.path.insert(0, ROOT)
 import keras  # noqa: E402
 
 from recipes import mnist  # noqa: E402
+from recipes._common import MNIST  # noqa: E402
+from recipes._common import load_npz  # noqa: E402
 from recipes._common import set_seed  # noqa: E402
+from recipes._common import stratified_split  # noqa: E402
 from recipes._common import write_json  # noqa: E402
 
 
@@ -61,9 +64,9 @@ def main(argv=None):
     keras.backend.clear_session()
 
     set_seed(args.seed)
-    x, y = mnist.load_npz(mnist.DATA, "--data", ("x_train", "y_train"))
-    x_test, y_test = mnist.load_npz(mnist.DATA, "--data", ("x_test", "y_test"))
-    x_train, y_train, x_val, y_val = mnist.stratified_split(x, y, 0.1, args.seed)
+    x, y = load_npz(MNIST, "--data", ("x_train", "y_train"))
+    x_test, y_test = load_npz(MNIST, "--data", ("x_test", "y_test"))
+    x_train, y_train, x_val, y_val = stratified_split(x, y, 0.1, args.seed)
     model = keras_io_convnet()
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=128, epochs=15,

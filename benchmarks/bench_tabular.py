@@ -67,8 +67,8 @@ def run_kerasnn(X_train, y_train, X_test, y_test, problem, seed):
     from kerasnn.tabular import predict_labels
 
     start = time.perf_counter()
-    model, history = kerasnn.training.train_tabular(X_train, y_train,
-                                                    problem=problem, seed=seed)
+    model = kerasnn.training.train_tabular(X_train, y_train, problem=problem,
+                                           seed=seed).model
     seconds = time.perf_counter() - start
     scores = model.predict(X_test, verbose=0)
     labels = predict_labels(model, X_test) if problem != "regression" else None

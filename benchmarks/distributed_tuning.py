@@ -30,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--trials", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--strategy", default="random")
+    parser.add_argument("--search", default="random")
     parser.add_argument("--out", default="runs/distributed_tuning")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -48,7 +48,7 @@ def main(argv=None):
                "KERASTUNER_ORACLE_PORT": str(port)}
         cmd = [sys.executable, os.path.abspath(__file__), "--role", role,
                "--trials", str(args.trials), "--epochs", str(args.epochs),
-               "--strategy", args.strategy, "--out", args.out]
+               "--search", args.search, "--out", args.out]
         procs.append(subprocess.Popen(cmd, env=env))
         if role == "chief":
             time.sleep(2)  # let the oracle server start listening
@@ -86,13 +86,13 @@ def _search(args):
             with open(log, "a") as f:
                 f.write("trial\n")
 
-    model, trials = kerasnn.tune(
+    trials = kerasnn.tune(
         x, y, builder=kerasnn.build_model, problem="binary",
-        strategy=args.strategy, max_trials=args.trials, epochs=args.epochs,
+        search=args.search, max_trials=args.trials, epochs=args.epochs,
         patience=2, seed=0, directory=os.path.join(args.out, "search"),
         project_name="dense", callbacks=[RecordRun()],
         search_space={"units": [8, 16, 32], "learning_rate": [1e-3, 3e-3, 1e-2]},
-    )
+    ).trials
     if args.role == "chief":
         with open(os.path.join(args.out, "chief.json"), "w") as f:
             json.dump({"trials": int(len(trials)),

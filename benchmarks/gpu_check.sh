@@ -2,6 +2,7 @@
 # The one GPU check of the image side, for a session that is lent the device.
 #
 # Here, once, from the repo root:   ../shared/device/wheels.sh
+#                                   pip wheel --no-deps -w .whl .   (kerasnn)
 # Then one device call:             run(command="bash benchmarks/gpu_check.sh",
 #                                       carry=[".whl"], timeout_s=540)
 #
@@ -21,7 +22,9 @@ runs=$(mktemp -d)
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target .site .whl/*.whl
 fi
-export PYTHONPATH=$PWD/.site:$PWD KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
+# The installed kerasnn (with kerasnn.callbacks and kerasnn.recipes), not the
+# checkout's folders.
+export PYTHONPATH=$PWD/.site KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi" > "$OUT/nvidia-smi.txt"
 python3 -c "import jax; print('jax', jax.__version__, jax.devices())" >> "$OUT/nvidia-smi.txt" 2>&1
 
@@ -40,11 +43,11 @@ run() {
   tail -n 5 "$runs/$name.log" | sed "s/^/  [$name] /" >> "$runs/status.txt"
 }
 
-run transfer_gpu cuda 120 recipes.transfer
-run mnist_gpu cuda 150 recipes.mnist
-run mnist_gpu_bf16 cuda 150 recipes.mnist --mixed-precision
-run transfer_cpu cpu 120 recipes.transfer
-run mnist_cpu cpu 240 recipes.mnist
+run transfer_gpu cuda 120 kerasnn.recipes.transfer
+run mnist_gpu cuda 150 kerasnn.recipes.mnist
+run mnist_gpu_bf16 cuda 150 kerasnn.recipes.mnist --mixed-precision
+run transfer_cpu cpu 120 kerasnn.recipes.transfer
+run mnist_cpu cpu 240 kerasnn.recipes.mnist
 
 python3 - "$OUT" "$runs/status.txt" > "$OUT/summary.txt" <<'EOF'
 import json, os, sys

@@ -4,7 +4,7 @@ Plugs into any compiled Keras 3 model (TensorFlow or JAX backend) and imports
 nothing from `kerasnn`:
 
 ```python
-from callbacks import GradientMonitor, StepLR, check_setup
+from kerasnn.callbacks import GradientMonitor, StepLR, check_setup
 print(check_setup(model, x, y))  # before training: setup mistakes
 monitor = GradientMonitor()      # while training: symptoms and causes
 model.fit(x, y, epochs=10, callbacks=[monitor, StepLR(step_size=5)])
@@ -12,19 +12,19 @@ print(monitor.report()["findings"])
 ```
 """
 
-from callbacks._base import CallbackError
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._base import CallbackWarning
-from callbacks._base import GradientHealthError
-from callbacks._findings import KINDS as FINDING_KINDS
-from callbacks.fit_diagnosis import FitDiagnostics
-from callbacks.fit_diagnosis import diagnose_fit
-from callbacks.gradient_monitor import GradientMonitor
-from callbacks.lr_finder import LRFinder
-from callbacks.lr_finder import find_lr
-from callbacks.setup_checks import check_setup
-from callbacks.step_lr import StepLR
+from ._base import CallbackError
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
+from ._base import CallbackWarning
+from ._base import GradientHealthError
+from ._findings import KINDS as FINDING_KINDS
+from .fit_diagnosis import FitDiagnostics
+from .fit_diagnosis import diagnose_fit
+from .gradient_monitor import GradientMonitor
+from .lr_finder import LRFinder
+from .lr_finder import find_lr
+from .setup_checks import check_setup
+from .step_lr import StepLR
 
 __all__ = [
     "CallbackError",

@@ -14,8 +14,8 @@ import inspect
 import keras
 import numpy as np
 
-from callbacks._base import CallbackValueError
-from callbacks._setup_data import is_dataset
+from ._base import CallbackValueError
+from ._setup_data import is_dataset
 
 _KINDS = ("relu", "sigmoid", "tanh")
 

@@ -12,8 +12,8 @@ import inspect
 import keras
 import numpy as np
 
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
 
 _OWNER = "check_setup"
 

@@ -10,7 +10,7 @@ weights, measured by a sub-model up to them.
 import keras
 import numpy as np
 
-from callbacks._setup_data import leaves
+from ._setup_data import leaves
 
 _LOSSES = {  # loss function name -> (family, class to name in a fix)
     "binary_crossentropy": ("binary", "BinaryCrossentropy"),

@@ -11,19 +11,19 @@ and loss spec) and returns a list of findings of its kind (see
 import keras
 import numpy as np
 
-from callbacks._findings import make_finding
-from callbacks._setup_data import floats
-from callbacks._setup_data import leaves
-from callbacks._setup_graph import CROSSENTROPY
-from callbacks._setup_graph import activation
-from callbacks._setup_graph import activation_from_values
-from callbacks._setup_graph import as_input_structure
-from callbacks._setup_graph import first_layers
-from callbacks._setup_graph import graph_entries
-from callbacks._setup_graph import loss_text
-from callbacks._setup_graph import model_graph
-from callbacks._setup_graph import raw_entries
-from callbacks._setup_graph import unadapted
+from ._findings import make_finding
+from ._setup_data import floats
+from ._setup_data import leaves
+from ._setup_graph import CROSSENTROPY
+from ._setup_graph import activation
+from ._setup_graph import activation_from_values
+from ._setup_graph import as_input_structure
+from ._setup_graph import first_layers
+from ._setup_graph import graph_entries
+from ._setup_graph import loss_text
+from ._setup_graph import model_graph
+from ._setup_graph import raw_entries
+from ._setup_graph import unadapted
 
 _MAX_CLASSES = 20  # most distinct whole values that may read as class ids
 _EVEN_CLASSES = 5.0  # and the most the largest of them may outnumber the least

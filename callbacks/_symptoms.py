@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from callbacks._findings import make_finding
+from ._findings import make_finding
 
 
 @dataclasses.dataclass

@@ -3,11 +3,11 @@
 import keras
 import numpy as np
 
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._base import _print
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
+from ._base import _check_float
+from ._base import _check_int
+from ._base import _print
 
 
 def diagnose_fit(history, *, flat_tol=0.1, rise_tol=0.05, slope_tol=0.01):

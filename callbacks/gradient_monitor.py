@@ -7,24 +7,24 @@ import warnings
 import keras
 import numpy as np
 
-from callbacks._base import CallbackValueError
-from callbacks._base import CallbackWarning
-from callbacks._base import GradientHealthError
-from callbacks._base import _check_choice
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._base import _print
-from callbacks._findings import KINDS
-from callbacks._findings import SETUP_KINDS
-from callbacks._grads import ActivationLayers
-from callbacks._grads import Prober
-from callbacks._grads import fit_arguments
-from callbacks._grads import layer_groups
-from callbacks._grads import sample_batch
-from callbacks._plot import line_plot
-from callbacks._symptoms import ProbeHistory
-from callbacks._symptoms import Thresholds
-from callbacks._symptoms import diagnose
+from ._base import CallbackValueError
+from ._base import CallbackWarning
+from ._base import GradientHealthError
+from ._base import _check_choice
+from ._base import _check_float
+from ._base import _check_int
+from ._base import _print
+from ._findings import KINDS
+from ._findings import SETUP_KINDS
+from ._grads import ActivationLayers
+from ._grads import Prober
+from ._grads import fit_arguments
+from ._grads import layer_groups
+from ._grads import sample_batch
+from ._plot import line_plot
+from ._symptoms import ProbeHistory
+from ._symptoms import Thresholds
+from ._symptoms import diagnose
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
@@ -494,7 +494,7 @@ def _check_fit_setup(model, args):
     the split is judged on rows taken with one stride from the training
     rows and the cut-off ones, in their order.
     """
-    from callbacks.setup_checks import check_setup
+    from .setup_checks import check_setup
 
     found = check_setup(model, args["x"], args["y"],
                         class_weight=args.get("class_weight"),

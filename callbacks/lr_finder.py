@@ -6,14 +6,14 @@ import warnings
 import keras
 import numpy as np
 
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._base import CallbackWarning
-from callbacks._base import _LearningRateCallback
-from callbacks._base import _check_choice
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._base import _print
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
+from ._base import CallbackWarning
+from ._base import _LearningRateCallback
+from ._base import _check_choice
+from ._base import _check_float
+from ._base import _check_int
+from ._base import _print
 
 METHODS = ("valley", "steepest", "minimum")
 

@@ -11,23 +11,23 @@ imbalance with no weights. Nothing is trained and nothing passed in changes.
 import keras
 import numpy as np
 
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._setup_data import Data
-from callbacks._setup_data import align
-from callbacks._setup_graph import as_input_structure
-from callbacks._setup_graph import fixed_batch_size
-from callbacks._setup_graph import loss_specs
-from callbacks._setup_graph import model_graph
-from callbacks._setup_graph import producer
-from callbacks._setup_rules import class_imbalance
-from callbacks._setup_rules import label_mismatch
-from callbacks._setup_rules import loss_activation_mismatch
-from callbacks._setup_rules import nonfinite_data
-from callbacks._setup_rules import sorted_validation_split
-from callbacks._setup_rules import unscaled_inputs
+from ._base import CallbackTypeError
+from ._base import CallbackValueError
+from ._base import _check_float
+from ._base import _check_int
+from ._setup_data import Data
+from ._setup_data import align
+from ._setup_graph import as_input_structure
+from ._setup_graph import fixed_batch_size
+from ._setup_graph import loss_specs
+from ._setup_graph import model_graph
+from ._setup_graph import producer
+from ._setup_rules import class_imbalance
+from ._setup_rules import label_mismatch
+from ._setup_rules import loss_activation_mismatch
+from ._setup_rules import nonfinite_data
+from ._setup_rules import sorted_validation_split
+from ._setup_rules import unscaled_inputs
 
 _OWNER = "check_setup"
 # Arrays up to this many elements are scanned in full (NaN/inf, labels);

@@ -2,11 +2,11 @@
 
 import weakref
 
-from callbacks._base import CallbackValueError
-from callbacks._base import _LearningRateCallback
-from callbacks._base import _check_float
-from callbacks._base import _check_int
-from callbacks._base import _print
+from ._base import CallbackValueError
+from ._base import _LearningRateCallback
+from ._base import _check_float
+from ._base import _check_int
+from ._base import _print
 
 
 class StepLR(_LearningRateCallback):

@@ -6,6 +6,7 @@ powers of 2, dropout and weight decay, BatchNorm before the activation,
 initialisation matched to the activation).
 """
 
+from kerasnn._plan import embedding_size
 from kerasnn.dense import build_model
 from kerasnn.errors import KerasnnError
 from kerasnn.errors import KerasnnTypeError
@@ -13,9 +14,12 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
 from kerasnn.problems import PROBLEMS
 from kerasnn.problems import infer_problem
+from kerasnn.results import CrossValidationResult
+from kerasnn.results import FineTuneResult
+from kerasnn.results import SearchResult
+from kerasnn.results import TrainingResult
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
-from kerasnn.tabular import embedding_size
 from kerasnn.tabular import predict_labels
 from kerasnn.training import train_tabular
 from kerasnn.transfer import fine_tune
@@ -30,10 +34,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PROBLEMS",
+    "CrossValidationResult",
+    "FineTuneResult",
     "KerasnnError",
     "KerasnnTypeError",
     "KerasnnValueError",
     "ProblemInferenceError",
+    "SearchResult",
+    "TrainingResult",
     "build_image_model",
     "build_model",
     "build_tabular_model",

@@ -5,7 +5,14 @@ activation (and the Dense layer then drops its bias, which BatchNorm's shift
 replaces); the weight initializer follows the activation (He for the ReLU
 family, Glorot for tanh/sigmoid, LeCun for SELU); SELU gets AlphaDropout so
 the self-normalising property survives dropout.
+
+Every builder also shares the resolution of `hidden` to layer widths
+(`hidden_widths`), the stack of hidden blocks (`hidden_stack`) and building
+under a distribution strategy (`strategy_scope`).
 """
+
+import contextlib
+import math
 
 import keras
 
@@ -13,6 +20,7 @@ from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
+from kerasnn.errors import KerasnnValueError
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "gelu", "tanh", "sigmoid")
 
@@ -125,3 +133,58 @@ def output_layer(spec, *, seed, index):
         dtype="float32",
         name="output",
     )
+
+
+def hidden_stack(x, widths, options):
+    """Applies one `dense_block` per width with the checked shared options."""
+    activation, dropout, l1, l2, batchnorm, initializer, seed = options
+    for index, units in enumerate(widths, start=1):
+        x = dense_block(x, units, index=index, activation=activation,
+                        dropout=dropout, l1=l1, l2=l2, batchnorm=batchnorm,
+                        initializer=initializer, seed=seed)
+    return x
+
+
+def auto_width(n_inputs, n_outputs):
+    """Mean of input and output sizes, rounded up to a power of 2, at least 8."""
+    mean = (n_inputs + n_outputs) / 2
+    return max(8, 2 ** math.ceil(math.log2(max(mean, 1))))
+
+
+def hidden_widths(hidden, n_inputs, n_outputs):
+    """Resolves the `hidden` argument to a list of layer widths."""
+    if isinstance(hidden, str):
+        if hidden != "auto":
+            raise KerasnnValueError(
+                "`hidden` must be 'auto' or a list of positive layer widths. "
+                f"Received: hidden={hidden!r}."
+            )
+        return [auto_width(n_inputs, n_outputs)]
+    if not isinstance(hidden, (list, tuple)):
+        raise KerasnnTypeError(
+            "`hidden` must be 'auto' or a list of positive layer widths, e.g. "
+            f"[64, 32]. Received: hidden={hidden!r}."
+        )
+    widths = []
+    for i, width in enumerate(hidden):
+        try:
+            widths.append(check_int(f"hidden[{i}]", width, minimum=1))
+        except (KerasnnValueError, KerasnnTypeError) as error:
+            raise type(error)(
+                f"{error} Every entry of `hidden` is the width of one layer and "
+                f"must be a positive integer. Received: hidden={list(hidden)!r}."
+            ) from None
+    return widths
+
+
+def strategy_scope(strategy):
+    """`strategy.scope()`, or a no-op context when `strategy` is `None`."""
+    if strategy is None:
+        return contextlib.nullcontext()
+    if not callable(getattr(strategy, "scope", None)):
+        raise KerasnnTypeError(
+            "`strategy` must be a tf.distribute.Strategy (e.g. "
+            "tf.distribute.MirroredStrategy()) or None. Received: "
+            f"strategy={strategy!r}."
+        )
+    return strategy.scope()

@@ -1,17 +1,15 @@
 """`build_model`: a compiled multilayer perceptron for a problem type."""
 
-import contextlib
 import math
 
 import keras
 
 from kerasnn._blocks import check_hidden_options
-from kerasnn._blocks import dense_block
+from kerasnn._blocks import hidden_stack
+from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import output_layer
+from kerasnn._blocks import strategy_scope
 from kerasnn._validation import check_input_shape
-from kerasnn._validation import check_int
-from kerasnn.errors import KerasnnTypeError
-from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
@@ -100,58 +98,3 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         model = keras.Model(inputs, outputs, name=name or f"{spec['problem']}_mlp")
         compile_model(model, spec, opt)
     return model
-
-
-def hidden_stack(x, widths, options):
-    """Applies one `dense_block` per width with the checked shared options."""
-    activation, dropout, l1, l2, batchnorm, initializer, seed = options
-    for index, units in enumerate(widths, start=1):
-        x = dense_block(x, units, index=index, activation=activation,
-                        dropout=dropout, l1=l1, l2=l2, batchnorm=batchnorm,
-                        initializer=initializer, seed=seed)
-    return x
-
-
-def auto_width(n_inputs, n_outputs):
-    """Mean of input and output sizes, rounded up to a power of 2, at least 8."""
-    mean = (n_inputs + n_outputs) / 2
-    return max(8, 2 ** math.ceil(math.log2(max(mean, 1))))
-
-
-def hidden_widths(hidden, n_inputs, n_outputs):
-    """Resolves the `hidden` argument to a list of layer widths."""
-    if isinstance(hidden, str):
-        if hidden != "auto":
-            raise KerasnnValueError(
-                "`hidden` must be 'auto' or a list of positive layer widths. "
-                f"Received: hidden={hidden!r}."
-            )
-        return [auto_width(n_inputs, n_outputs)]
-    if not isinstance(hidden, (list, tuple)):
-        raise KerasnnTypeError(
-            "`hidden` must be 'auto' or a list of positive layer widths, e.g. "
-            f"[64, 32]. Received: hidden={hidden!r}."
-        )
-    widths = []
-    for i, width in enumerate(hidden):
-        try:
-            widths.append(check_int(f"hidden[{i}]", width, minimum=1))
-        except (KerasnnValueError, KerasnnTypeError) as error:
-            raise type(error)(
-                f"{error} Every entry of `hidden` is the width of one layer and "
-                f"must be a positive integer. Received: hidden={list(hidden)!r}."
-            ) from None
-    return widths
-
-
-def strategy_scope(strategy):
-    """`strategy.scope()`, or a no-op context when `strategy` is `None`."""
-    if strategy is None:
-        return contextlib.nullcontext()
-    if not callable(getattr(strategy, "scope", None)):
-        raise KerasnnTypeError(
-            "`strategy` must be a tf.distribute.Strategy (e.g. "
-            "tf.distribute.MirroredStrategy()) or None. Received: "
-            f"strategy={strategy!r}."
-        )
-    return strategy.scope()

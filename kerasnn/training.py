@@ -1,5 +1,6 @@
 """`train_tabular`: split, build, fit with early stopping, keep the best run."""
 
+import json
 import math
 import os
 
@@ -7,6 +8,10 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._random import seeded
+from kerasnn._tables import category_strings
+from kerasnn._tables import check_frame
+from kerasnn._tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -15,9 +20,7 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
-from kerasnn.tabular import _category_strings
-from kerasnn.tabular import _check_frame
-from kerasnn.tabular import _check_target
+from kerasnn.results import TrainingResult
 from kerasnn.tabular import build_tabular_model
 
 OVERSAMPLERS = ("smote",)
@@ -58,19 +61,25 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             `seed + 1`, ...) and keeps the model with the best validation loss
             (random restart). Defaults to `1`.
         seed: Integer or `None`. Seeds the split, the weights and the
-            shuffling, so a CPU run is repeatable.
+            shuffling, so a CPU run is repeatable (TensorFlow's op
+            determinism, which a GPU run also needs, is left to the caller:
+            `tf.config.experimental.enable_op_determinism()`). The call
+            seeds the global generators with `keras.utils.set_random_seed`
+            and puts back Python's and NumPy's global random states when it
+            returns; the backend's global seed stays at `seed`.
         strategy: A `tf.distribute.Strategy` or `None`: the model is built and
             compiled under its scope.
         backup_dir: String or `None`. Folder for
             `keras.callbacks.BackupAndRestore`: a killed run started again
-            with the same arguments resumes after its last finished epoch.
+            with the same arguments resumes after its last finished epoch,
+            and its history holds the epochs before the kill too.
         verbose: Integer. Passed to `fit`. Defaults to `0`.
         **options: Passed to `kerasnn.build_tabular_model` (`hidden`,
             `dropout`, `l2`, `learning_rate`, `categorical`, ...).
 
     Returns:
-        `(model, history)`: the compiled, trained `TabularModel` and the
-        `History` of its run.
+        A `kerasnn.results.TrainingResult`: `.model`, the compiled, trained
+        `TabularModel`, and `.history`, the `History` of its run.
 
     Raises:
         KerasnnValueError, KerasnnTypeError: For a bad argument, before any
@@ -78,11 +87,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
 
     Example:
 
-    >>> model, history = train_tabular(df.drop(columns="species"),
-    ...                                df["species"], seed=0)  # doctest: +SKIP
+    >>> result = train_tabular(df.drop(columns="species"), df["species"],
+    ...                        seed=0)  # doctest: +SKIP
+    >>> result.model.classes  # doctest: +SKIP
+    ['Adelie', 'Chinstrap', 'Gentoo']
     """
-    X = _check_frame(X)
-    y = _check_target(y, len(X))
+    X = check_frame(X)
+    y = check_target(y, len(X))
     problem = infer_problem(y) if problem is None else check_problem(problem)
     classification = problem != "regression"
     validation_split = check_float("validation_split", validation_split, low=0.0,
@@ -108,36 +119,39 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             "validation_split=0."
         )
     callbacks = check_callbacks(callbacks)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    train, val = split_rows(y, validation_split, classification, seed)
-    X_train, y_train = X.iloc[train], y[train]
-    validation = None if val is None else (X.iloc[val], y[val])
-
-    best = None
-    for restart in range(restarts):
-        run_seed = None if seed is None else seed + restart
-        if run_seed is not None:
-            keras.utils.set_random_seed(run_seed)
-        model = build_tabular_model(X_train, y_train, problem=problem,
-                                    seed=run_seed, strategy=strategy, **options)
-        fit_X, fit_y = X_train, y_train
-        if oversample == "smote":
-            fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
-                                            seed=run_seed)
-        weights = _class_weights(class_weight, fit_y, model.classes)
-        run_callbacks = _callbacks(validation is not None, patience, backup_dir,
-                                   restart if restarts > 1 else None)
-        history = model.fit(
-            fit_X, fit_y, validation_data=validation, epochs=epochs,
-            batch_size=_batch_size(batch_size, len(fit_y)), class_weight=weights,
-            callbacks=run_callbacks + list(callbacks), shuffle=True,
-            verbose=verbose,
-        )
-        score = _best_loss(history, validation is not None)
-        if best is None or score < best[0]:
-            best = (score, model, history)
-    return best[1], best[2]
+    with seeded(seed):
+        train, val = split_rows(y, validation_split, classification, seed)
+        X_train, y_train = X.iloc[train], y[train]
+        validation = None if val is None else (X.iloc[val], y[val])
+        best = None
+        for restart in range(restarts):
+            run_seed = None if seed is None else seed + restart
+            if run_seed is not None:
+                keras.utils.set_random_seed(run_seed)
+            model = build_tabular_model(X_train, y_train, problem=problem,
+                                        seed=run_seed, strategy=strategy,
+                                        **options)
+            fit_X, fit_y = X_train, y_train
+            if oversample == "smote":
+                fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
+                                                seed=run_seed)
+            weights = class_weights(class_weight, fit_y, model.classes)
+            run_callbacks = _callbacks(validation is not None, patience,
+                                       backup_dir,
+                                       restart if restarts > 1 else None)
+            history = model.fit(
+                fit_X, fit_y, validation_data=validation, epochs=epochs,
+                batch_size=_batch_size(batch_size, len(fit_y)),
+                class_weight=weights, callbacks=run_callbacks + list(callbacks),
+                shuffle=True, verbose=verbose,
+            )
+            for callback in run_callbacks:
+                if isinstance(callback, _EpochLog):
+                    callback.complete(history)
+            score = _best_loss(history, validation is not None)
+            if best is None or score < best[0]:
+                best = (score, model, history)
+    return TrainingResult(model=best[1], history=best[2])
 
 
 def split_rows(y, validation_split, stratify, seed):
@@ -199,7 +213,7 @@ def oversample_smote(X, y, kinds, *, seed=None):
     for i, (column, kind) in enumerate(kinds.items()):
         values = X[column].reset_index(drop=True)
         if kind == "categorical":
-            filled[column] = _category_strings(values).reshape(-1)
+            filled[column] = category_strings(values).reshape(-1)
             categorical.append(i)
         else:
             numbers_ = pd.to_numeric(values).astype("float64")
@@ -230,6 +244,24 @@ def oversample_smote(X, y, kinds, *, seed=None):
     return X_out, y_out
 
 
+def class_weights(class_weight, y, classes):
+    """`class_weight` (`None`, `"balanced"` or `{label: w}`) -> `{index: w}`."""
+    if class_weight is None:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    if class_weight == "balanced":
+        counts = pd.Series(y).value_counts()
+        n, k = len(y), len(classes)
+        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
+    unknown = [label for label in class_weight if label not in index]
+    if unknown:
+        raise KerasnnValueError(
+            f"`class_weight` names labels that are not in `y`: {unknown}. "
+            f"Received: class_weight={class_weight!r}; the labels are {classes}."
+        )
+    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
+
+
 def _check_class_weight(class_weight, classification):
     if class_weight is None:
         return
@@ -247,29 +279,15 @@ def _check_class_weight(class_weight, classification):
         )
 
 
-def _class_weights(class_weight, y, classes):
-    if class_weight is None:
-        return None
-    index = {c: i for i, c in enumerate(classes)}
-    if class_weight == "balanced":
-        counts = pd.Series(y).value_counts()
-        n, k = len(y), len(classes)
-        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
-    unknown = [label for label in class_weight if label not in index]
-    if unknown:
-        raise KerasnnValueError(
-            f"`class_weight` names labels that are not in `y`: {unknown}. "
-            f"Received: class_weight={class_weight!r}; the labels are {classes}."
-        )
-    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
-
-
 def _callbacks(validate, patience, backup_dir, restart):
     monitor = "val_loss" if validate else "loss"
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if backup_dir is not None:
         folder = backup_dir if restart is None else os.path.join(
             backup_dir, f"restart_{restart}")
+        # The log goes first: an epoch logged but not backed up is rerun and
+        # logged again, never lost.
+        callbacks.append(_EpochLog(os.path.join(folder, "epochs.jsonl")))
         callbacks.append(keras.callbacks.BackupAndRestore(folder))
     if validate:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -290,3 +308,50 @@ def _best_loss(history, validate):
     losses = history.history.get("val_loss" if validate else "loss", [])
     finite = [v for v in losses if np.isfinite(v)]
     return min(finite) if finite else math.inf
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """Keeps each finished epoch's logs in a file beside the training backup.
+
+    `BackupAndRestore` brings back the weights and the epoch count after a
+    kill, but not the `History` of the epochs before it; this log does.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.epochs = {}
+
+    def on_train_begin(self, logs=None):
+        self.epochs = {}
+        if not os.path.exists(self.path):
+            return
+        with open(self.path) as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except ValueError:  # a line cut short by the kill
+                    continue
+                self.epochs[int(row.pop("epoch"))] = row
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {k: _number(v) for k, v in (logs or {}).items()}
+        self.epochs[epoch] = row
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"epoch": epoch, **row}) + "\n")
+
+    def complete(self, history):
+        """Puts the logged epochs of earlier, killed runs into `history`."""
+        epochs = sorted(self.epochs)
+        keys = sorted({k for row in self.epochs.values() for k in row})
+        history.epoch = epochs
+        history.history = {k: [self.epochs[e].get(k, math.nan) for e in epochs]
+                           for k in keys}
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

@@ -19,20 +19,23 @@ import numbers
 import keras
 import numpy as np
 
+from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import make_initializer
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
-from kerasnn.dense import hidden_widths
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
 from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import make_optimizer
+from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
+from kerasnn.results import FineTuneResult
 
 
 def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
-              hidden=None, dropout=0.0, learning_rate=1e-3, seed=None):
+              hidden=None, dropout=0.0, optimizer="adam", learning_rate=None,
+              momentum=0.9, clipnorm=None, clipvalue=None, metrics=None,
+              seed=None):
     """Returns a new compiled model: the body of `model` under a fresh head.
 
     The body is a copy of `model`'s layers from its inputs up to and including
@@ -61,8 +64,9 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
             e.g. `[64]`. Defaults to `None` (the output layer alone).
         dropout: Float in [0, 1). Dropout before each head layer. Defaults
             to `0.0`.
-        learning_rate: Float > 0. Learning rate of Adam for the head.
-            Defaults to `1e-3`.
+        optimizer, learning_rate, momentum, clipnorm, clipvalue, metrics:
+            As in `kerasnn.build_model`: the head trains with Adam at `1e-3`
+            and the problem type's metrics unless told otherwise.
         seed: Integer or `None`. Seeds the initial weights of the head.
 
     Returns:
@@ -83,7 +87,7 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     >>> letters.output_shape
     (None, 26)
     """
-    spec = output_spec(problem, n_classes=n_classes)
+    spec = output_spec(problem, n_classes=n_classes, metrics=metrics)
     _check_model(model)
     if not isinstance(freeze, bool):
         raise KerasnnTypeError(
@@ -91,8 +95,9 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
         )
     widths = hidden_widths([] if hidden is None else hidden, 0, 0)
     dropout = check_float("dropout", dropout, low=0.0, high=1.0)
-    learning_rate = check_float("learning_rate", learning_rate, low=0.0,
-                                low_inclusive=False)
+    make = optimizer_factory(optimizer, learning_rate=learning_rate,
+                             momentum=momentum, clipnorm=clipnorm,
+                             clipvalue=clipvalue)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
     features = _cut_features(model, cut)
     body = _copy(keras.Model(model.inputs, features))
@@ -127,8 +132,7 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     if freeze:
         for layer in body.layers:
             layer.trainable = False
-    return compile_model(swapped, spec,
-                         make_optimizer("adam", learning_rate=learning_rate))
+    return compile_model(swapped, spec, make)
 
 
 def unfreeze(model, *, from_layer=None, learning_rate=1e-5):
@@ -169,8 +173,8 @@ def unfreeze(model, *, from_layer=None, learning_rate=1e-5):
     return _recompile(model, learning_rate)
 
 
-def freeze(model, *, upto, learning_rate=None):
-    """Freezes the layers up to and including `upto` and recompiles, in place.
+def freeze(model, *, to_layer, learning_rate=None):
+    """Freezes the layers up to and including `to_layer`; recompiles in place.
 
     The inverse of `unfreeze`: frozen layers keep their weights (and
     BatchNormalization layers their statistics) while the rest trains.
@@ -178,8 +182,9 @@ def freeze(model, *, upto, learning_rate=None):
     Args:
         model: A compiled functional or Sequential `keras.Model`. Modified
             in place.
-        upto: Layer name or index (negative counts from the end) of the last
-            layer to freeze.
+        to_layer: Layer name or index (negative counts from the end) of the
+            last layer to freeze (the counterpart of `unfreeze`'s
+            `from_layer`).
         learning_rate: Float > 0 or `None`. Defaults to the current learning
             rate of the model's optimizer.
 
@@ -188,14 +193,14 @@ def freeze(model, *, upto, learning_rate=None):
 
     Raises:
         KerasnnValueError, KerasnnTypeError: For a model that is not compiled
-            or an `upto` that names no layer.
+            or a `to_layer` that names no layer.
 
     Example:
 
-    >>> freeze(model, upto="block1_pool")  # keep the first block as it is
+    >>> freeze(model, to_layer="block1_pool")  # keep the first block as is
     """
     _check_compiled(model)
-    stop = _layer_index(model, upto, "upto")
+    stop = _layer_index(model, to_layer, "to_layer")
     if learning_rate is None:
         learning_rate = float(keras.ops.convert_to_numpy(
             model.optimizer.learning_rate))
@@ -231,8 +236,8 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
             `Model.fit`, for both phases.
 
     Returns:
-        A dict `{"head": History, "fine_tune": History}` (a phase of zero
-        epochs gives `None`).
+        A `kerasnn.results.FineTuneResult`: `.head` and `.fine_tune`, the
+        `History` of each phase (`None` for a phase of zero epochs).
 
     Raises:
         KerasnnValueError, KerasnnTypeError: For a bad argument, a model with
@@ -242,7 +247,8 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     Example:
 
     >>> model = swap_head(trained, "multiclass", n_classes=5)
-    >>> histories = fine_tune(model, x, y, head_epochs=10, epochs=5)
+    >>> result = fine_tune(model, x, y, head_epochs=10, epochs=5)
+    >>> result.fine_tune.history["loss"]
     """
     _check_compiled(model)
     head_epochs = check_int("head_epochs", head_epochs, minimum=0)
@@ -263,7 +269,7 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
         raise KerasnnValueError(
             "`model` must have a frozen body for the head-only phase, but every "
             "layer is trainable. Use kerasnn.swap_head(..., freeze=True) or "
-            "kerasnn.freeze(model, upto=...) first, or pass head_epochs=0."
+            "kerasnn.freeze(model, to_layer=...) first, or pass head_epochs=0."
         )
     _check_labels(model, y)
     fit = dict(batch_size=batch_size, validation_data=validation_data,
@@ -275,7 +281,7 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     if epochs:
         unfreeze(model, from_layer=from_layer, learning_rate=learning_rate)
         tuned = model.fit(x, y, initial_epoch=done, epochs=done + epochs, **fit)
-    return {"head": head, "fine_tune": tuned}
+    return FineTuneResult(head=head, fine_tune=tuned)
 
 
 def _check_model(model):

@@ -11,10 +11,12 @@ import math
 import numbers
 
 import keras
-import keras_tuner
 import numpy as np
 import pandas as pd
 
+from kerasnn._random import seeded
+from kerasnn._tables import check_frame
+from kerasnn._tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -23,12 +25,12 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
-from kerasnn.tabular import _check_frame
-from kerasnn.tabular import _check_target
+from kerasnn.results import CrossValidationResult
+from kerasnn.results import SearchResult
 from kerasnn.tabular import build_tabular_model
 from kerasnn.training import split_rows
 
-STRATEGIES = ("random", "grid", "bayesian", "hyperband")
+SEARCHES = ("random", "grid", "bayesian", "hyperband")
 
 #: Default search spaces: option -> the values tried. `units` and `layers`
 #: make `hidden=[units] * layers`; `batch_size` goes to `fit`.
@@ -50,11 +52,11 @@ IMAGE_SPACE = {
 }
 
 
-def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
+def tune(X, y, *, builder=build_tabular_model, problem=None, search="random",
          max_trials=10, search_space=None, epochs=50, patience=10,
          validation_split=0.2, executions_per_trial=1, directory="kerasnn_tuning",
-         project_name="tune", overwrite=False, seed=None,
-         distribution_strategy=None, callbacks=None, verbose=0, **options):
+         project_name="tune", overwrite=False, seed=None, strategy=None,
+         callbacks=None, verbose=0, **options):
     """Searches a builder's options with keras-tuner.
 
     The rows are split once into training and validation parts (shuffled,
@@ -73,7 +75,7 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
         builder: The builder whose options are searched. Defaults to
             `kerasnn.build_tabular_model`.
         problem: Problem type, or `None` to infer it from `y`.
-        strategy: `"random"`, `"grid"` (every combination in order: keep the
+        search: `"random"`, `"grid"` (every combination in order: keep the
             space small), `"bayesian"` (Gaussian-process guided) or
             `"hyperband"` (many short runs, the best trained longer; the
             number of trials follows from `epochs`, not `max_trials`).
@@ -90,20 +92,23 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
         directory, project_name: Where the search is kept.
         overwrite: Boolean. Start afresh instead of resuming. Defaults to
             `False`.
-        seed: Integer or `None`. Seeds the split, the search and the weights.
-        distribution_strategy: A `tf.distribute.Strategy` passed to
+        seed: Integer or `None`. Seeds the split, the search and the
+            weights. Python's and NumPy's global random states are put back
+            when the call returns; the backend's global seed stays at `seed`.
+        strategy: A `tf.distribute.Strategy` or `None`, passed to
             keras-tuner, which builds and trains each model under it.
         callbacks: List of extra Keras callbacks for every trial.
         verbose: Integer. Defaults to `0`.
         **options: Fixed builder options (e.g. `categorical=[...]`).
 
     Returns:
-        `(model, trials)`: the best model (weights of its best epoch) and a
-        DataFrame with one row per trial, best first: `trial_id`, `status`,
-        `score` (validation loss), `best_step` and one column per option.
-        `trials.attrs["best_options"]` holds the best options as keyword
-        arguments for the builder (plus `batch_size`), e.g. to retrain with
-        `kerasnn.train_tabular(X, y, **trials.attrs["best_options"])`.
+        A `kerasnn.results.SearchResult`: `.model`, the best model (weights
+        of its best epoch); `.trials`, a DataFrame with one row per trial,
+        best first (`trial_id`, `status`, `score` (validation loss),
+        `best_step` and one column per option); `.best_options`, the best
+        options as keyword arguments for the builder (plus `batch_size`),
+        e.g. to retrain with `kerasnn.train_tabular(X, y,
+        **result.best_options)`.
 
     Raises:
         KerasnnValueError, KerasnnTypeError: For a bad argument, before any
@@ -111,12 +116,13 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
 
     Example:
 
-    >>> model, trials = tune(X, y, strategy="bayesian", max_trials=8,
-    ...                      directory="runs/tune")  # doctest: +SKIP
-    >>> trials[["score", "units", "layers", "learning_rate"]].head()
+    >>> result = tune(X, y, search="bayesian", max_trials=8,
+    ...               directory="runs/tune")  # doctest: +SKIP
+    >>> result.trials[["score", "units", "layers", "learning_rate"]].head()
     ...                                               # doctest: +SKIP
     """
-    strategy = check_choice("strategy", strategy, STRATEGIES)
+    search = check_choice("search", search, SEARCHES)
+    _check_strategy(strategy)
     max_trials = check_int("max_trials", max_trials)
     epochs = check_int("epochs", epochs)
     patience = check_int("patience", patience)
@@ -127,42 +133,46 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, strategy="random",
     callbacks = check_callbacks(callbacks)
     data = _Data(builder, X, y, problem)
     space = _check_space(search_space, builder, options)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    train, val = split_rows(data.y, validation_split, data.classification, seed)
+    import keras_tuner  # only a search needs it
 
-    hypermodel = _HyperModel(data, train, space, options, seed)
-    common = dict(objective="val_loss", seed=seed, directory=directory,
-                  project_name=project_name, overwrite=overwrite,
-                  executions_per_trial=executions_per_trial,
-                  distribution_strategy=distribution_strategy)
-    if strategy == "hyperband":
-        tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs, factor=3,
-                                      **common)
-    else:
-        cls = {"random": keras_tuner.RandomSearch,
-               "grid": keras_tuner.GridSearch,
-               "bayesian": keras_tuner.BayesianOptimization}[strategy]
-        tuner = cls(hypermodel, max_trials=max_trials, **common)
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                         restore_best_weights=True)
-    tuner.search(data.rows(train), data.y[train],
-                 validation_data=(data.rows(val), data.y[val]), epochs=epochs,
-                 callbacks=[stop, *callbacks], verbose=verbose)
-    trials = _trials_table(tuner)
-    if trials.empty or not np.isfinite(trials["score"].astype(float)).any():
-        raise KerasnnValueError(
-            "No trial of the search finished with a finite validation loss. "
-            f"Received: {len(trials)} trial(s) in "
-            f"{directory}/{project_name}. Lower the learning rates in "
-            "`search_space`, or pass overwrite=True to start afresh."
+    with seeded(seed):
+        train, val = split_rows(data.y, validation_split, data.classification,
+                                seed)
+        hypermodel = _hypermodel(keras_tuner, data, train, space, options, seed)
+        common = dict(objective="val_loss", seed=seed, directory=directory,
+                      project_name=project_name, overwrite=overwrite,
+                      executions_per_trial=executions_per_trial,
+                      distribution_strategy=strategy)
+        if search == "hyperband":
+            tuner = keras_tuner.Hyperband(hypermodel, max_epochs=epochs,
+                                          factor=3, **common)
+        else:
+            cls = {"random": keras_tuner.RandomSearch,
+                   "grid": keras_tuner.GridSearch,
+                   "bayesian": keras_tuner.BayesianOptimization}[search]
+            tuner = cls(hypermodel, max_trials=max_trials, **common)
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss",
+                                             patience=patience,
+                                             restore_best_weights=True)
+        tuner.search(data.rows(train), data.y[train],
+                     validation_data=(data.rows(val), data.y[val]),
+                     epochs=epochs, callbacks=[stop, *callbacks],
+                     verbose=verbose)
+        trials = _trials_table(tuner)
+        if trials.empty or not np.isfinite(trials["score"].astype(float)).any():
+            raise KerasnnValueError(
+                "No trial of the search finished with a finite validation "
+                f"loss. Received: {len(trials)} trial(s) in "
+                f"{directory}/{project_name}. Lower the learning rates in "
+                "`search_space`, or pass overwrite=True to start afresh."
+            )
+        best = trials.iloc[0]
+        best_options = _options(
+            {k: best[k] for k in space if k in best.index and not _isnan(best[k])},
+            fit=True,
         )
-    best = trials.iloc[0]
-    trials.attrs["best_options"] = _options(
-        {k: best[k] for k in space if k in best.index and not _isnan(best[k])},
-        fit=True,
-    )
-    return tuner.get_best_models(num_models=1)[0], trials
+        model = tuner.get_best_models(num_models=1)[0]
+    return SearchResult(model=model, trials=trials, best_options=best_options)
 
 
 def cross_validate(X, y, *, builder=build_tabular_model, problem=None, n_splits=5,
@@ -184,20 +194,23 @@ def cross_validate(X, y, *, builder=build_tabular_model, problem=None, n_splits=
         validation_split: Float in [0, 1). Part of the training folds used
             for early stopping. Defaults to `0.2`.
         batch_size: Integer or `None` (Keras's default, 32).
-        seed: Integer or `None`. Seeds the folds and the weights.
+        seed: Integer or `None`. Seeds the folds and the weights. Python's
+            and NumPy's global random states are put back when the call
+            returns; the backend's global seed stays at `seed`.
         callbacks: List of extra Keras callbacks for every fold.
         verbose: Integer. Defaults to `0`.
         **options: Builder options, e.g. `hidden=[64]`, `dropout=0.2`.
 
     Returns:
-        A dict: `"scores"`, a DataFrame with one row per fold (`loss` and the
-        model's metrics, plus `n_train`, `n_test`); `"mean"` and `"std"`,
-        Series of the per-fold mean and standard deviation of each score.
+        A `kerasnn.results.CrossValidationResult`: `.scores`, a DataFrame
+        with one row per fold (`loss` and the model's metrics, plus
+        `n_train`, `n_test`); `.mean` and `.std`, Series of the per-fold mean
+        and standard deviation of each score.
 
     Example:
 
     >>> result = cross_validate(X, y, n_splits=5, seed=0)  # doctest: +SKIP
-    >>> result["mean"]["accuracy"], result["std"]["accuracy"]  # doctest: +SKIP
+    >>> result.mean["accuracy"], result.std["accuracy"]  # doctest: +SKIP
     """
     from sklearn.model_selection import KFold
     from sklearn.model_selection import StratifiedKFold
@@ -228,34 +241,41 @@ def cross_validate(X, y, *, builder=build_tabular_model, problem=None, n_splits=
         folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
     else:
         folds = KFold(n_splits, shuffle=True, random_state=seed)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-
-    rows = []
-    for fold, (train, test) in enumerate(folds.split(np.zeros(len(labels)), labels)):
-        inner_train, inner_val = split_rows(data.y[train], validation_split,
-                                            data.classification, seed)
-        fit_rows, val_rows = train[inner_train], (
-            None if inner_val is None else train[inner_val])
-        model = data.build(fit_rows, options, seed=None if seed is None
-                           else seed + fold)
-        fold_callbacks = [keras.callbacks.TerminateOnNaN(), *callbacks]
-        validation = None
-        if val_rows is not None:
-            validation = (data.rows(val_rows), data.y[val_rows])
-            fold_callbacks.insert(0, keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True))
-        model.fit(data.rows(fit_rows), data.y[fit_rows], validation_data=validation,
-                  epochs=epochs, batch_size=batch_size, callbacks=fold_callbacks,
-                  verbose=verbose)
-        result = model.evaluate(data.rows(test), data.y[test], return_dict=True,
-                                verbose=0)
-        rows.append({"fold": fold, **{k: float(v) for k, v in result.items()},
-                     "n_train": len(fit_rows), "n_test": len(test)})
+    with seeded(seed):
+        rows = [_fold(data, fold, train, test, options, epochs=epochs,
+                      patience=patience, validation_split=validation_split,
+                      batch_size=batch_size, seed=seed, callbacks=callbacks,
+                      verbose=verbose)
+                for fold, (train, test) in enumerate(
+                    folds.split(np.zeros(len(labels)), labels))]
     scores = pd.DataFrame(rows).set_index("fold")
     metrics = [c for c in scores.columns if c not in ("n_train", "n_test")]
-    return {"scores": scores, "mean": scores[metrics].mean(),
-            "std": scores[metrics].std(ddof=1)}
+    return CrossValidationResult(scores=scores, mean=scores[metrics].mean(),
+                                 std=scores[metrics].std(ddof=1))
+
+
+def _fold(data, fold, train, test, options, *, epochs, patience,
+          validation_split, batch_size, seed, callbacks, verbose):
+    """Builds on the other folds, trains with early stopping, scores `test`."""
+    inner_train, inner_val = split_rows(data.y[train], validation_split,
+                                        data.classification, seed)
+    fit_rows, val_rows = train[inner_train], (
+        None if inner_val is None else train[inner_val])
+    model = data.build(fit_rows, options,
+                       seed=None if seed is None else seed + fold)
+    fold_callbacks = [keras.callbacks.TerminateOnNaN(), *callbacks]
+    validation = None
+    if val_rows is not None:
+        validation = (data.rows(val_rows), data.y[val_rows])
+        fold_callbacks.insert(0, keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True))
+    model.fit(data.rows(fit_rows), data.y[fit_rows], validation_data=validation,
+              epochs=epochs, batch_size=batch_size, callbacks=fold_callbacks,
+              verbose=verbose)
+    result = model.evaluate(data.rows(test), data.y[test], return_dict=True,
+                            verbose=0)
+    return {"fold": fold, **{k: float(v) for k, v in result.items()},
+            "n_train": len(fit_rows), "n_test": len(test)}
 
 
 class _Data:
@@ -271,11 +291,11 @@ class _Data:
         self.builder = builder
         self.table = _is_table_builder(builder)
         if self.table:
-            self.X = _check_frame(X)
-            self.y = _check_target(y, len(X))
+            self.X = check_frame(X)
+            self.y = check_target(y, len(X))
         else:
             self.X = _as_features(X)
-            self.y = _check_target(y, len(self.X))
+            self.y = check_target(y, len(self.X))
         self.problem = infer_problem(self.y) if problem is None else check_problem(
             problem)
         self.classification = self.problem != "regression"
@@ -422,25 +442,35 @@ def _options(values, *, fit=False):
     return options
 
 
-class _HyperModel(keras_tuner.HyperModel):
-    """Builds a model from one choice of options; `batch_size` goes to fit."""
+def _hypermodel(keras_tuner, data, train_rows, space, options, seed):
+    """A keras-tuner HyperModel: one choice of options per model."""
 
-    def __init__(self, data, train_rows, space, options, seed):
-        super().__init__(name="kerasnn")
-        self.data, self.train_rows = data, train_rows
-        self.space, self.options, self.seed = space, options, seed
+    class HyperModel(keras_tuner.HyperModel):
+        def build(self, hp):
+            values = {name: hp.Choice(name, values)
+                      for name, values in space.items()}
+            return data.build(train_rows, {**options, **_options(values)},
+                              seed=seed)
 
-    def build(self, hp):
-        values = {name: hp.Choice(name, values)
-                  for name, values in self.space.items()}
-        return self.data.build(self.train_rows,
-                               {**self.options, **_options(values)},
-                               seed=self.seed)
+        def fit(self, hp, model, *args, **kwargs):
+            if "batch_size" in space:
+                kwargs["batch_size"] = hp.get("batch_size")
+            return model.fit(*args, **kwargs)
 
-    def fit(self, hp, model, *args, **kwargs):
-        if "batch_size" in self.space:
-            kwargs["batch_size"] = hp.get("batch_size")
-        return model.fit(*args, **kwargs)
+    return HyperModel(name="kerasnn")
+
+
+def _check_strategy(strategy):
+    if strategy is None or callable(getattr(strategy, "scope", None)):
+        return
+    hint = ""
+    if isinstance(strategy, str) and strategy.lower() in SEARCHES:
+        hint = f" The search algorithm is `search`: tune(..., search={strategy!r})."
+    raise KerasnnTypeError(
+        "`strategy` must be a tf.distribute.Strategy (e.g. "
+        "tf.distribute.MirroredStrategy()) or None. Received: "
+        f"strategy={strategy!r}.{hint}"
+    )
 
 
 def _trials_table(tuner):

@@ -6,10 +6,10 @@ from kerasnn._blocks import dropout_layer
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import make_regularizer
 from kerasnn._blocks import output_layer
+from kerasnn._blocks import strategy_scope
 from kerasnn._validation import check_float
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
-from kerasnn.dense import strategy_scope
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model

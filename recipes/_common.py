@@ -1,31 +1,62 @@
-"""Pieces every recipe shares: seeding, atomic output files, history and plots."""
+"""Pieces the recipes share: the command line, seeding, atomic output files,
+history and plots, and the MNIST data, CNN and guarded training loop that the
+MNIST and transfer recipes both use.
+"""
 
+import argparse
 import csv
+import importlib.util
 import json
 import math
 import os
 import sys
 import tempfile
+import time
+import zipfile
 
 import keras
 import numpy as np
 
+import kerasnn
+from kerasnn.callbacks import diagnose_fit
+
 
 #: Choices of every recipe's `--distribute`.
 DISTRIBUTE = ("none", "mirrored", "multiworker")
+#: The embedded MNIST subset: 5,000 training and 5,000 test images.
+MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                     "mnist-5k.npz")
+N_CLASSES = 10
+#: Status values of GradientMonitor that mean the run failed.
+FAILED = ("nan", "exploding")
 
 
 class RecipeError(Exception):
     """A bad input to a recipe: printed as one line, exit status 2."""
 
 
-def run_main(main, argv=None):
+def run_main(main, argv=None, **kwargs):
     """Runs a recipe's `main(argv)`; a `RecipeError` becomes a clear exit."""
     try:
-        return main(argv)
+        return main(argv, **kwargs)
     except RecipeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def add_run_options(parser, *, backup_what="training"):
+    """The options every recipe takes, with the same names and meanings."""
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--seed", type=natural_int, default=0,
+                        help="seeds the split, the weights and TensorFlow's op "
+                             "determinism, so a CPU run is repeatable "
+                             "(default 0)")
+    parser.add_argument("--backup-dir", default=None,
+                        help=f"where the {backup_what} keeps its state for "
+                             "BackupAndRestore (default OUT/backup, removed "
+                             "after a successful run)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no per-epoch progress lines")
 
 
 def set_seed(seed, *, deterministic=True):
@@ -133,6 +164,270 @@ def plot_history(history, path, *, title=None):
     fig.tight_layout()
     _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"),
                   suffix=".png")
+
+
+def load_npz(path, flag, keys, *, required=True):
+    """Loads arrays `keys` (images, labels) from a `.npz`, pickles refused."""
+    if not os.path.isfile(path):
+        raise RecipeError(f"{flag} must be an existing .npz file. Received: "
+                          f"{path!r} (no such file).")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise ValueError("it holds a single array, not named arrays")
+            missing = [k for k in keys if k not in data.files]
+            if missing and required:
+                raise RecipeError(
+                    f"{flag} must hold the arrays {', '.join(keys)} (Keras's "
+                    f"mnist.npz layout). Received: {path!r} without "
+                    f"{', '.join(missing)}; it holds "
+                    f"{', '.join(data.files) or 'no arrays'}.")
+            if missing:
+                return None
+            x, y = (data[k] for k in keys)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise RecipeError(
+            f"{flag} must be a NumPy .npz file in Keras's mnist.npz layout "
+            f"(x_train, y_train, x_test, y_test). Received: {path!r}, which "
+            f"could not be read as one ({error})."
+        ) from None
+    return check_images(x, y, f"{flag} {keys[0]}/{keys[1]}")
+
+
+def check_images(x, y, what):
+    """Checks images (n, h, w[, 1]) and integer labels 0-9; returns float32/255."""
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or len(y) == 0:
+        raise RecipeError(
+            f"{what} must be images of shape (n, height, width) and n labels. "
+            f"Received: shapes {x.shape} and {y.shape}.")
+    if x.dtype.kind not in "uif" or not np.all(np.isfinite(x)):
+        raise RecipeError(
+            f"{what}: the images must be finite numbers (pixels 0-255). "
+            f"Received: dtype {x.dtype}"
+            + (", with NaN or inf." if x.dtype.kind == "f" else "."))
+    if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= N_CLASSES:
+        raise RecipeError(
+            f"{what}: the labels must be integers 0-{N_CLASSES - 1}. Received: "
+            f"dtype {y.dtype}, values {y.min()} to {y.max()}.")
+    return (x.astype("float32") / 255.0)[..., None], y.astype("int64")
+
+
+def stratified_split(x, y, fraction, seed):
+    """Shuffles and holds out `fraction` of every class for validation."""
+    rng = np.random.default_rng(seed)
+    val = []
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        val.append(rows[:max(1, round(fraction * len(rows)))])
+    val = np.sort(np.concatenate(val))
+    train = rng.permutation(np.setdiff1d(np.arange(len(y)), val))
+    return x[train], y[train], x[val], y[val]
+
+
+#: The recipes' CNN: two blocks of two 3x3 convs (32, 64 filters) with
+#: BatchNorm, light augmentation, a little weight decay, and no dropout
+#: between the blocks: dropout before a BatchNorm layer shifts the variance
+#: it learns between training and inference ("variance shift"), which cost
+#: about 0.5% test accuracy here. Measured choices: docs/images.md.
+CNN = dict(augment=True, dropout=0.0, translation=0.08, rotation=0.03,
+           zoom=0.08, l2=1e-4)
+
+
+def image_model(n_classes, *, learning_rate=None, seed=None, strategy=None):
+    """The compiled CNN of the MNIST and transfer recipes, on 28x28x1 pixels."""
+    return short_run_batchnorm(kerasnn.build_image_model(
+        "multiclass", (28, 28, 1), n_classes=n_classes,
+        learning_rate=learning_rate, seed=seed, strategy=strategy, **CNN))
+
+
+def short_run_batchnorm(model, momentum=0.9):
+    """Sets the moving-average momentum of every BatchNorm layer.
+
+    Keras's default, 0.99, averages over ~100 steps; a run of ~140 steps per
+    epoch then evaluates with statistics that lag the weights by an epoch,
+    and the validation accuracy jumps around. 0.9 follows the weights.
+    """
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+    return model
+
+
+class FitResult:
+    """What `fit_safely` learned: the full history, time, monitor and status."""
+
+    def __init__(self, history, seconds, monitor, resumed_from):
+        self.history = history
+        self.seconds = seconds
+        self.callback = monitor
+        self.monitor = monitor.report()
+        self.resumed_from = resumed_from
+        losses = history.get("loss", [])
+        self.finite = bool(losses) and all(
+            v is not None and math.isfinite(v) for v in losses)
+        self.ok = self.finite and self.monitor["status"] not in FAILED
+
+    def summary(self):
+        diagnosis = diagnose_fit(self.history) if self.finite else {
+            "status": "failed", "advice": [], "best_epoch": None}
+        return {
+            "status": "ok" if self.ok else "failed",
+            "train_seconds": round(self.seconds, 2),
+            "epochs_run": len(self.history.get("loss", [])),
+            "resumed_from_epoch": self.resumed_from,
+            "monitor_status": self.monitor["status"],
+            "monitor": {k: self.monitor[k] for k in
+                        ("status", "advice", "first_last_ratio", "notes")},
+            "fit_diagnosis": {k: diagnosis[k] for k in
+                              ("status", "best_epoch", "advice")},
+        }
+
+
+def fit_safely(model, x, y, validation_data, *, epochs, batch_size, monitor,
+               callbacks, backup_dir, patience, verbose):
+    """`fit` that stops on NaN, keeps the best finite weights and resumes.
+
+    The per-epoch log is kept in `backup_dir` with the training state, so a
+    resumed run reports the history of all its epochs.
+    """
+    log = os.path.join(backup_dir, "epochs.csv")
+    resumed_from = last_epoch(backup_dir)
+    os.makedirs(backup_dir, exist_ok=True)
+    stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=patience, restore_best_weights=True)
+    every = [
+        monitor, *callbacks, keras.callbacks.TerminateOnNaN(), stopping,
+        keras.callbacks.CSVLogger(log, append=True),
+        FiniteBackup(backup_dir, delete_checkpoint=False),
+    ]
+    start = time.perf_counter()
+    model.fit(x, y, validation_data=validation_data, epochs=epochs,
+              batch_size=batch_size, callbacks=every, verbose=verbose)
+    seconds = time.perf_counter() - start
+    return FitResult(read_log(log), seconds, monitor, resumed_from)
+
+
+def score(model, x, y, prefix):
+    """`{prefix}_accuracy`, `{prefix}_loss` and the number of images."""
+    loss, accuracy = model.evaluate(x, y, batch_size=500, verbose=0)[:2]
+    return {f"{prefix}_accuracy": finite_or_none(accuracy),
+            f"{prefix}_loss": finite_or_none(loss),
+            f"n_{prefix}": int(len(y))}
+
+
+def write_outputs(out, model, result, metrics, finder=None):
+    """metrics.json, model.keras (finite weights only), history.csv, plots.
+
+    Plots need matplotlib; where it is missing (the GPU machine) they are
+    left out and `metrics["plots"]` says so.
+    """
+    finite = all(np.all(np.isfinite(w)) for w in model.get_weights())
+    if finite:
+        save_model(model, os.path.join(out, "model.keras"))
+    metrics["model_saved"] = finite
+    can_plot = importlib.util.find_spec("matplotlib") is not None
+    metrics["plots"] = "written" if can_plot else (
+        "skipped: matplotlib is not installed")
+    write_json(os.path.join(out, "metrics.json"), metrics)
+    if result.history.get("loss"):
+        write_history(result.history, os.path.join(out, "history.csv"))
+    if not can_plot:
+        return
+    if result.history.get("loss"):
+        plot_history(result.history, os.path.join(out, "history.png"))
+    if finder is not None:
+        plot_to(finder, os.path.join(out, "lr_finder.png"))
+    if result.monitor["probes"]:
+        plot_to(result.callback, os.path.join(out, "gradient_norms.png"))
+
+
+def print_summary(title, metrics):
+    lines = [f"{title}: {metrics['status']}"]
+    if metrics.get("test_accuracy") is not None:
+        lines.append(f"  test accuracy {metrics['test_accuracy']:.4f} on "
+                     f"{metrics['n_test']} images")
+    if metrics.get("eval_accuracy") is not None:
+        lines.append(f"  eval accuracy {metrics['eval_accuracy']:.4f} on "
+                     f"{metrics['n_eval']} images (--eval-npz)")
+    lines.append(f"  {metrics['epochs_run']} epochs in "
+                 f"{metrics['train_seconds']:.1f} s at learning rate "
+                 f"{metrics['learning_rate']:.3g}")
+    lines.append(f"  gradients: {metrics['monitor_status']}; fit: "
+                 f"{metrics['fit_diagnosis']['status']}")
+    for advice in (metrics["monitor"]["advice"]
+                   + metrics["fit_diagnosis"]["advice"])[:3]:
+        lines.append(f"  - {advice}")
+    print("\n".join(lines))
+
+
+class FiniteBackup(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore that never saves an epoch whose loss is NaN/inf."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(float(loss)):
+            super().on_epoch_end(epoch, logs)
+
+
+def plot_to(source, path):
+    """`source.plot` into a temp file, then a rename: never half a PNG."""
+    tmp = path[:-len(".png")] + ".tmp.png"
+    source.plot(tmp)
+    os.replace(tmp, path)
+
+
+def last_epoch(backup_dir):
+    """The epoch a resumed run starts from (0 for a fresh run)."""
+    path = os.path.join(backup_dir, "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f).get("epoch", 0))
+
+
+def read_log(path):
+    """The per-epoch log as a History dict; a rerun epoch keeps its last row."""
+    if not os.path.exists(path):
+        return {}
+    rows = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            rows[int(row.pop("epoch"))] = row
+    history = {}
+    for epoch in sorted(rows):
+        for key, value in rows[epoch].items():
+            history.setdefault(key, []).append(_number(value))
+    return history
+
+
+def _number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def natural_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text):
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
 
 
 def finite_or_none(value):

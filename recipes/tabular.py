@@ -3,19 +3,22 @@
     python -m recipes.tabular --out runs/penguins            # embedded data
     python -m recipes.tabular --csv data.csv --target price --out runs/price
     python -m recipes.tabular --csv train.csv --test-csv test.csv \\
-        --target label --tune bayesian --trials 10 --out runs/label
+        --target label --search bayesian --trials 10 --out runs/label
 
 Writes `DIR/metrics.json` (`status`, `problem`, `n_train`, `n_test`,
 `train_seconds` and the test metrics: `accuracy` and `auc` for binary,
 `accuracy` for multiclass, `rmse`, `mae`, `r2` for regression),
 `DIR/model.keras` (takes raw rows: `model.predict(dict(df))`),
-`DIR/history.csv` and `DIR/history.png`. Rows whose target is missing are
+`DIR/history.csv` (every epoch, those before a kill included) and
+`DIR/history.png`. Rows whose target is missing are
 dropped and counted. With no `--csv` it trains on the Palmer penguins table
 shipped in `recipes/data/penguins.csv` (target `species`).
 
+Training keeps its state in `--backup-dir`: a run killed mid-training and
+started again with the same command resumes after its last finished epoch.
 Exit status: 0 on success, 2 for bad input (one-line message), 1 when the
-training diverged (NaN loss): then `metrics.json` has `status: "diverged"`
-and no model is saved.
+training failed (NaN loss): then `metrics.json` has `status: "failed"` and
+no model is saved.
 """
 
 import argparse
@@ -28,26 +31,29 @@ import time
 import numpy as np
 import pandas as pd
 
-from recipes._common import DISTRIBUTE
-from recipes._common import RecipeError
-from recipes._common import distribution_strategy
-from recipes._common import finite_or_none
-from recipes._common import output_dir
-from recipes._common import plot_history
-from recipes._common import run_main
-from recipes._common import save_model
-from recipes._common import set_seed
-from recipes._common import write_history
-from recipes._common import write_json
+from ._common import DISTRIBUTE
+from ._common import RecipeError
+from ._common import add_run_options
+from ._common import distribution_strategy
+from ._common import finite_or_none
+from ._common import output_dir
+from ._common import plot_history
+from ._common import positive_int
+from ._common import run_main
+from ._common import save_model
+from ._common import set_seed
+from ._common import write_history
+from ._common import write_json
 
 DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
                            "penguins.csv")
 DEFAULT_TARGET = "species"
-STRATEGIES = ("random", "grid", "bayesian", "hyperband")
+SEARCHES = ("random", "grid", "bayesian", "hyperband")
 
 
-def main(argv=None):
-    args = _parse(argv)
+def main(argv=None, *, prog=None, extra_callbacks=()):
+    """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
+    args = _parse(argv, prog)
     set_seed(args.seed)
     from kerasnn.errors import KerasnnError
     from kerasnn.errors import did_you_mean
@@ -86,13 +92,13 @@ def main(argv=None):
     else:
         X_train, X_test, y_train, y_test = _split(X, y, args, classification)
 
-    os.makedirs(args.out, exist_ok=True)
     output_dir(args.out)
     backup = args.backup_dir or os.path.join(args.out, "backup")
     options = {"problem": problem, "epochs": args.epochs, "seed": args.seed,
                "patience": args.patience, "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
-               "verbose": args.verbose,
+               "verbose": 0 if args.quiet else 2,
+               "callbacks": list(extra_callbacks),
                "strategy": distribution_strategy(args.distribute)}
     if args.batch_size:
         options["batch_size"] = args.batch_size
@@ -101,19 +107,20 @@ def main(argv=None):
     try:
         from kerasnn.training import train_tabular
 
-        if args.tune:
+        if args.search:
             from kerasnn.tuning import tune
 
-            _, trials = tune(X_train, y_train, problem=problem, strategy=args.tune,
-                             max_trials=args.trials, epochs=args.epochs,
-                             directory=os.path.join(args.out, "tuning"),
-                             project_name=args.tune, seed=args.seed,
-                             verbose=args.verbose)
-            tuned = trials.attrs["best_options"]
-            trials.to_csv(os.path.join(args.out, "trials.csv"), index=False)
+            search = tune(X_train, y_train, problem=problem, search=args.search,
+                          max_trials=args.trials, epochs=args.epochs,
+                          directory=os.path.join(args.out, "search"),
+                          project_name=args.search, seed=args.seed,
+                          verbose=0 if args.quiet else 1)
+            tuned = search.best_options
+            search.trials.to_csv(os.path.join(args.out, "trials.csv"),
+                                 index=False)
             options.update(tuned)
-        model, history = train_tabular(X_train, y_train, backup_dir=backup,
-                                       **options)
+        result = train_tabular(X_train, y_train, backup_dir=backup, **options)
+        model, history = result.model, result.history
     except KerasnnError as error:
         raise RecipeError(str(error)) from None
     seconds = time.perf_counter() - start
@@ -123,7 +130,7 @@ def main(argv=None):
                "n_test": int(len(y_test)), "n_dropped_missing_target": dropped,
                "n_dropped_missing_target_test": dropped_test,
                "train_seconds": round(seconds, 3), "epochs_run": len(history.epoch),
-               "seed": args.seed, "tuned_options": tuned,
+               "seed": args.seed, "best_options": tuned,
                "columns": model.columns, "classes": model.classes}
     write_history(history, os.path.join(args.out, "history.csv"))
     losses = history.history.get("loss", [])
@@ -131,10 +138,10 @@ def main(argv=None):
     if not losses or not all(math.isfinite(v) for v in losses) or not np.all(
         np.isfinite(predictions)
     ):
-        metrics.update(status="diverged", reason="the loss or the predictions "
+        metrics.update(status="failed", reason="the loss or the predictions "
                        "went NaN/inf; lower the learning rate")
         write_json(os.path.join(args.out, "metrics.json"), metrics)
-        print(f"error: training diverged (NaN loss); see {args.out}/metrics.json",
+        print(f"error: training failed (NaN loss); see {args.out}/metrics.json",
               file=sys.stderr)
         return 1
     metrics.update(status="ok", **test_metrics(problem, y_test, predictions,
@@ -201,10 +208,11 @@ def test_metrics(problem, y_true, predictions, classes):
     return result
 
 
-def _parse(argv):
+def _parse(argv, prog=None):
     parser = argparse.ArgumentParser(
-        prog="python -m recipes.tabular",
+        prog=prog or "python -m recipes.tabular",
         description="Train kerasnn's tabular model on a CSV and evaluate it.")
+    add_run_options(parser)
     parser.add_argument("--csv", help="training table (default: the embedded "
                         "penguins data)")
     parser.add_argument("--target", help="target column (default with the "
@@ -213,25 +221,18 @@ def _parse(argv):
     parser.add_argument("--test-csv", help="held-out table (default: split "
                         "--test-size of --csv)")
     parser.add_argument("--test-size", type=float, default=0.2)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--restarts", type=int, default=1)
+    parser.add_argument("--epochs", type=positive_int, default=100)
+    parser.add_argument("--patience", type=positive_int, default=10)
+    parser.add_argument("--batch-size", type=positive_int, default=None)
+    parser.add_argument("--restarts", type=positive_int, default=1)
     parser.add_argument("--class-weight", choices=("balanced",), default=None)
     parser.add_argument("--oversample", choices=("smote",), default=None)
-    parser.add_argument("--tune", choices=STRATEGIES, default=None,
+    parser.add_argument("--search", choices=SEARCHES, default=None,
                         help="search the options first with keras-tuner")
-    parser.add_argument("--trials", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--trials", type=positive_int, default=10)
     parser.add_argument("--distribute", choices=DISTRIBUTE, default="none",
                         help="tf.distribute strategy (TensorFlow backend); "
                              "multiworker reads TF_CONFIG")
-    parser.add_argument("--backup-dir", default=None,
-                        help="BackupAndRestore folder (default: DIR/backup, "
-                        "removed after a successful run)")
-    parser.add_argument("--out", default=os.path.join("runs", "tabular"),
-                        help="output folder DIR")
-    parser.add_argument("--verbose", type=int, default=0)
     args = parser.parse_args(argv)
     if args.csv and not args.target:
         raise RecipeError("--target is required with --csv (the column to "
@@ -239,12 +240,6 @@ def _parse(argv):
     if not 0 < args.test_size < 1:
         raise RecipeError(f"--test-size must be in (0, 1). Received: "
                           f"{args.test_size}.")
-    for flag, value in (("--epochs", args.epochs), ("--trials", args.trials),
-                        ("--patience", args.patience),
-                        ("--restarts", args.restarts)):
-        if value < 1:
-            raise RecipeError(f"{flag} must be a positive integer. Received: "
-                              f"{value}.")
     return args
 
 

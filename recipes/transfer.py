@@ -29,63 +29,53 @@ import time
 import keras
 import numpy as np
 
-import kerasnn
-from callbacks import GradientMonitor
-from callbacks import StepLR
+from kerasnn.callbacks import GradientMonitor
+from kerasnn.callbacks import StepLR
 from kerasnn.transfer import fine_tune
 from kerasnn.transfer import swap_head
-from recipes import _common
-from recipes import mnist
-from recipes._common import RecipeError
+
+from . import _common
+from ._common import RecipeError
 
 SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 
 
-def parse_args(argv):
+def parse_args(argv, prog=None):
     parser = argparse.ArgumentParser(
-        prog="python -m recipes.transfer",
+        prog=prog or "python -m recipes.transfer",
         description="Train on digits 0-4, swap the head for 5-9 with a few "
                     "images per class, and compare with training from scratch.")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--data", default=mnist.DATA,
+    _common.add_run_options(parser, backup_what="training of the 0-4 model")
+    parser.add_argument("--data", default=_common.MNIST,
                         help="a .npz in Keras's mnist.npz layout (default: the "
                              "embedded 5k subset)")
-    parser.add_argument("--shots", type=mnist._positive, default=20,
+    parser.add_argument("--shots", type=_common.positive_int, default=20,
                         help="labelled images per new class (default 20)")
-    parser.add_argument("--epochs", type=mnist._positive, default=6,
+    parser.add_argument("--epochs", type=_common.positive_int, default=6,
                         help="epochs on the digits 0-4")
-    parser.add_argument("--head-epochs", type=mnist._positive, default=40,
+    parser.add_argument("--head-epochs", type=_common.positive_int, default=40,
                         help="epochs of the head (and of the scratch model)")
-    parser.add_argument("--fine-epochs", type=mnist._positive, default=20,
+    parser.add_argument("--fine-epochs", type=_common.positive_int, default=20,
                         help="epochs of fine-tuning after the head")
-    parser.add_argument("--fine-lr", type=mnist._positive_float, default=3e-4)
+    parser.add_argument("--fine-learning-rate", type=_common.positive_float,
+                        default=3e-4,
+                        help="learning rate of the fine-tuning phase")
     parser.add_argument("--cut", default="flatten",
                         help="last layer of the reused body (default: flatten, "
                              "the conv features; 'penultimate' keeps the 0-4 "
                              "model's dense layer too)")
-    parser.add_argument("--batch-size", type=mnist._positive, default=32)
-    parser.add_argument("--seed", type=mnist._natural, default=0,
-                        help="seeds the split, the weights and TensorFlow's op "
-                             "determinism, so a CPU run is repeatable "
-                             "(default 0)")
+    parser.add_argument("--batch-size", type=_common.positive_int, default=32)
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
-    parser.add_argument("--backup-dir", default=None,
-                        help="where the 0-4 training keeps its state (default "
-                             "OUT/backup, removed after a successful run)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--limit", type=mnist._positive, default=None,
-                        help=argparse.SUPPRESS)
-    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def main(argv=None, *, extra_callbacks=()):
+def main(argv=None, *, prog=None, extra_callbacks=()):
     """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
-    args = parse_args(argv)
-    x, y = mnist.load_npz(args.data, "--data", ("x_train", "y_train"))
-    test = mnist.load_npz(args.data, "--data", ("x_test", "y_test"),
-                          required=False)
+    args = parse_args(argv, prog)
+    x, y = _common.load_npz(args.data, "--data", ("x_train", "y_train"))
+    test = _common.load_npz(args.data, "--data", ("x_test", "y_test"),
+                            required=False)
     if test is None:
         raise RecipeError(
             f"--data must hold x_test and y_test: the recipe scores the digits "
@@ -109,11 +99,8 @@ def main(argv=None, *, extra_callbacks=()):
 
     # (0) The model of the digits 0-4.
     source = np.isin(y, SOURCE)
-    x_tr, y_tr, x_val, y_val = mnist.stratified_split(x[source], y[source],
-                                                      0.1, args.seed)
-    if args.limit:
-        x_tr, y_tr = x_tr[:args.limit], y_tr[:args.limit]
-        x_val, y_val = x_val[:args.limit], y_val[:args.limit]
+    x_tr, y_tr, x_val, y_val = _common.stratified_split(x[source], y[source],
+                                                        0.1, args.seed)
     base, base_result = _train_base(args, x_tr, y_tr, (x_val, y_val),
                                     backup_dir, extra_callbacks)
     metrics = {"backend": keras.backend.backend(), "seed": args.seed,
@@ -130,9 +117,9 @@ def main(argv=None, *, extra_callbacks=()):
                                   os.path.join(out, "base_history.csv"))
         if not base_result.ok:
             metrics["status"] = "failed"
-            mnist.write_outputs(out, base, base_result, metrics)
-            mnist.print_summary("Transfer, digits 0-4 model", {
-                **metrics, **base_result.summary(), "lr": 1e-3})
+            _common.write_outputs(out, base, base_result, metrics)
+            _common.print_summary("Transfer, digits 0-4 model", {
+                **metrics, **base_result.summary(), "learning_rate": 1e-3})
             return 1
     metrics["base"]["test_accuracy"] = _accuracy(
         base, x_test[on_source], y_test[on_source])
@@ -145,11 +132,9 @@ def main(argv=None, *, extra_callbacks=()):
     x_few, y_few = x[order], y[order] - TARGET[0]
     on_target = np.isin(y_test, TARGET)
     x_new, y_new = x_test[on_target], y_test[on_target] - TARGET[0]
-    if args.limit:
-        x_new, y_new = x_new[:args.limit], y_new[:args.limit]
     fit = dict(batch_size=args.batch_size, verbose=0)
 
-    scratch = _image_model(args, len(TARGET))
+    scratch = _common.image_model(len(TARGET), seed=args.seed)
     start = time.perf_counter()
     scratch.fit(x_few, y_few, epochs=args.head_epochs, **fit)
     metrics["scratch"] = _scored(scratch, x_new, y_new, start)
@@ -163,12 +148,12 @@ def main(argv=None, *, extra_callbacks=()):
     except ValueError as error:
         raise RecipeError(f"--cut: {error}") from None
     start = time.perf_counter()
-    fine_tune(swapped, x_few, y_few, head_epochs=args.head_epochs,
-                      epochs=0, **fit)
+    fine_tune(swapped, x_few, y_few, head_epochs=args.head_epochs, epochs=0,
+              **fit)
     metrics["head_only"] = _scored(swapped, x_new, y_new, start)
     start = time.perf_counter()
-    fine_tune(swapped, x_few, y_few, head_epochs=0,
-                      epochs=args.fine_epochs, learning_rate=args.fine_lr, **fit)
+    fine_tune(swapped, x_few, y_few, head_epochs=0, epochs=args.fine_epochs,
+              learning_rate=args.fine_learning_rate, **fit)
     metrics["fine_tuned"] = _scored(swapped, x_new, y_new, start)
     metrics["fine_tuned"]["seconds"] = round(
         metrics["fine_tuned"]["seconds"] + metrics["head_only"]["seconds"], 2)
@@ -189,9 +174,9 @@ def _train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     saved = os.path.join(backup_dir, "base.keras")
     if os.path.exists(saved):
         return keras.models.load_model(saved, safe_mode=True), None
-    base = _image_model(args, len(SOURCE))
+    base = _common.image_model(len(SOURCE), seed=args.seed)
     monitor = GradientMonitor(policy="stop", every=50)
-    result = mnist.fit_safely(
+    result = _common.fit_safely(
         base, x, y, validation_data, epochs=args.epochs,
         batch_size=args.batch_size, monitor=monitor,
         callbacks=[StepLR(step_size=3, gamma=0.5), *extra_callbacks],
@@ -200,16 +185,6 @@ def _train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     if result.ok:
         _common.save_model(base, saved)
     return base, result
-
-
-def _image_model(args, n_classes):
-    if args.tiny:
-        return kerasnn.build_image_model(
-            "multiclass", (28, 28, 1), n_classes=n_classes, blocks=1,
-            filters=4, convs_per_block=1, head_units=16, seed=args.seed)
-    return mnist.short_run_batchnorm(kerasnn.build_image_model(
-        "multiclass", (28, 28, 1), n_classes=n_classes, seed=args.seed,
-        **mnist.CNN))
 
 
 def _accuracy(model, x, y):

@@ -6,9 +6,11 @@ devices) must be set before the backend starts.
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -57,7 +59,7 @@ def test_mirrored_strategy_on_two_cpu_devices_matches_one_device():
     assert out["single"][-1] < out["single"][0]
 
 
-@pytest.mark.one_pass
+@pytest.mark.slow
 def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
     code = _TRAIN + textwrap.dedent("""
         import jax, keras
@@ -73,20 +75,55 @@ def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
     assert out["parallel"] == pytest.approx(out["single"], rel=1e-4)
 
 
+_SEARCH = textwrap.dedent("""
+    import json, os, sys
+    import keras, numpy as np
+    import kerasnn
+
+    out, role = sys.argv[1], os.environ["KERASTUNER_TUNER_ID"]
+
+    class RecordRun(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            with open(os.path.join(out, f"runs-{role}.txt"), "a") as f:
+                f.write("trial\\n")
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype("float32")
+    y = (x[:, 0] - x[:, 1] > 0).astype("int32")
+    trials = kerasnn.tune(
+        x, y, builder=kerasnn.build_model, problem="binary", search="random",
+        max_trials=2, epochs=1, seed=0, directory=os.path.join(out, "search"),
+        callbacks=[RecordRun()], search_space={"units": [8, 16, 32]}).trials
+    if role == "chief":
+        with open(os.path.join(out, "chief.json"), "w") as f:
+            json.dump({"trials": len(trials),
+                       "best_score": float(trials["score"].iloc[0])}, f)
+""")
+
+
 @pytest.mark.tf_only
+@pytest.mark.slow
 def test_keras_tuner_chief_and_worker_finish_a_search(tmp_path):
-    script = os.path.join(os.path.dirname(__file__), "..", "benchmarks",
-                          "distributed_tuning.py")
-    result = subprocess.run(
-        [sys.executable, script, "--workers", "1", "--trials", "2", "--epochs", "1",
-         "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["trials"] == 2
+    script = tmp_path / "search.py"
+    script.write_text(_SEARCH)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs = []
+    for role in ("chief", "tuner0"):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+               "KERASTUNER_TUNER_ID": role, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+               "KERASTUNER_ORACLE_PORT": str(port)}
+        procs.append(subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path)], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        if role == "chief":
+            time.sleep(2)  # let the oracle server start listening
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+    chief = json.loads((tmp_path / "chief.json").read_text())
+    assert chief["trials"] == 2 and chief["best_score"] > 0
     # The chief only serves the oracle; the worker trained every trial.
-    assert summary["runs_per_worker"] == {"tuner0": 2}
+    assert (tmp_path / "runs-tuner0.txt").read_text().split() == ["trial"] * 2
     assert not (tmp_path / "runs-chief.txt").exists()
-    assert summary["best_score"] > 0

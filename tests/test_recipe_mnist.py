@@ -3,29 +3,22 @@ import os
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
+from kerasnn.callbacks import diagnose_fit
+from recipes import _common
 from recipes import mnist
 from recipes._common import run_main
 
-# The recipes run on JAX in test_recipes_run_on_jax_without_tensorflow
-# (a child Python pinned to JAX), so CI runs this module in one pass only.
-pytestmark = pytest.mark.one_pass
-
-
-def _write_npz(path, rng, n=160, keys=("x_train", "y_train", "x_test", "y_test")):
-    arrays = {}
-    for x_key, y_key in (("x_train", "y_train"), ("x_test", "y_test")):
-        if x_key in keys:
-            arrays[x_key] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        if y_key in keys:
-            arrays[y_key] = np.arange(n, dtype=np.uint8) % 10
-    np.savez(path, **arrays)
-    return str(path)
+# End-to-end runs of the recipe, on a tiny CNN (the tiny_recipes fixture).
+# The recipes also run on JAX in test_packaging.py (a child Python pinned to
+# JAX), so CI runs this module once, in the TensorFlow pass.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tiny_recipes")]
 
 
 def _argv(tmp_path, data, *extra, out="out"):
-    return ["--data", data, "--out", str(tmp_path / out), "--tiny", "--quiet",
+    return ["--data", data, "--out", str(tmp_path / out), "--quiet",
             "--epochs", "1", "--batch-size", "32", "--seed", "0", *extra]
 
 
@@ -59,60 +52,66 @@ class _Poison(keras.callbacks.Callback):
             kernel.assign(np.full(kernel.shape, np.nan, "float32"))
 
 
-def test_run_writes_metrics_model_history_and_plots(tmp_path, rng, capsys):
-    data = _write_npz(tmp_path / "data.npz", rng)
-    extra = _write_npz(tmp_path / "extra.npz", rng, n=40, keys=("x_test", "y_test"))
+def test_run_writes_metrics_model_history_and_plots(tmp_path, write_npz,
+                                                     capsys):
+    data = write_npz(tmp_path / "data.npz")
+    extra = write_npz(tmp_path / "extra.npz", n=40, keys=("x_test", "y_test"))
     assert mnist.main(_argv(tmp_path, data, "--eval-npz", extra)) == 0
     metrics = _metrics(tmp_path)
     assert metrics["status"] == "ok"
     assert metrics["n_train"] == 140 and metrics["n_val"] == 20
     assert metrics["n_test"] == 160 and metrics["n_eval"] == 40
-    for key in ("test_accuracy", "eval_accuracy", "train_seconds", "lr"):
+    for key in ("test_accuracy", "eval_accuracy", "train_seconds",
+                "learning_rate"):
         assert isinstance(metrics[key], float)
+    assert metrics["learning_rate"] == 2e-3
     assert metrics["epochs_run"] == 1
     assert metrics["monitor_status"] == "healthy"
-    assert metrics["fit_diagnosis"]["status"] in (
-        "good", "underfitting", "overfitting", "not_converged")
     out = tmp_path / "out"
+    # The verdict is the plugin's, on the history the run wrote.
+    history = pd.read_csv(out / "history.csv").to_dict("list")
+    diagnosis = diagnose_fit(history)
+    assert metrics["fit_diagnosis"] == {
+        k: diagnosis[k] for k in ("status", "best_epoch", "advice")}
     assert sorted(os.listdir(out)) == [
-        "gradient_norms.png", "history.csv", "metrics.json", "model.keras",
-        "training_curves.png"]
+        "gradient_norms.png", "history.csv", "history.png", "metrics.json",
+        "model.keras"]
     model = keras.models.load_model(out / "model.keras", safe_mode=True)
     assert model.output_shape == (None, 10)
     assert "test accuracy" in capsys.readouterr().out
 
 
 def test_the_embedded_data_is_keras_mnist_layout_and_split_stratified():
-    x, y = mnist.load_npz(mnist.DATA, "--data", ("x_train", "y_train"))
+    x, y = _common.load_npz(_common.MNIST, "--data", ("x_train", "y_train"))
     assert x.shape == (5000, 28, 28, 1) and x.dtype == np.float32
-    assert 0.0 <= x.min() and x.max() <= 1.0
-    x_tr, y_tr, x_val, y_val = mnist.stratified_split(x, y, 0.1, seed=0)
+    assert x.min() == 0.0 and x.max() == 1.0  # pixels / 255
+    x_tr, y_tr, x_val, y_val = _common.stratified_split(x, y, 0.1, seed=0)
     assert np.bincount(y_val).tolist() == [50] * 10
     assert len(y_tr) == 4500 and len(set(y_tr[:100])) == 10  # shuffled
 
 
-def test_seed_makes_a_run_repeatable(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_seed_makes_a_run_repeatable(tmp_path, write_npz):
+    data = write_npz(tmp_path / "data.npz", n=80)
     for out in ("a", "b"):
-        assert mnist.main(_argv(tmp_path, data, "--limit", "64", out=out)) == 0
+        assert mnist.main(_argv(tmp_path, data, out=out)) == 0
         keras.backend.clear_session()
     a, b = _metrics(tmp_path, "a"), _metrics(tmp_path, "b")
     assert a["test_loss"] == b["test_loss"]
     assert a["test_accuracy"] == b["test_accuracy"]
 
 
-def test_find_lr_trains_the_mlp_at_the_suggestion(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng)
-    assert mnist.main(_argv(tmp_path, data, "--find-lr", "--limit", "64",
-                            "--model", "mlp")) == 0
+def test_find_lr_trains_the_mlp_at_the_suggestion(tmp_path, write_npz):
+    data = write_npz(tmp_path / "data.npz", n=80)
+    assert mnist.main(_argv(tmp_path, data, "--find-lr", "--model", "mlp")) == 0
     metrics = _metrics(tmp_path)
     assert metrics["model"] == "mlp"
-    assert metrics["lr"] == metrics["lr_finder"]["suggestion"]
+    assert metrics["learning_rate"] == metrics["lr_finder"]["suggestion"]
     assert (tmp_path / "out" / "lr_finder.png").exists()
 
 
-def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path,
+                                                           write_npz):
+    data = write_npz(tmp_path / "data.npz")
     argv = _argv(tmp_path, data, "--epochs", "3")
     with pytest.raises(KeyboardInterrupt):
         mnist.main(argv, extra_callbacks=[_Stop(at=1)])
@@ -130,8 +129,9 @@ def test_a_killed_run_resumes_from_its_last_finished_epoch(tmp_path, rng):
     assert not backup.exists()
 
 
-def test_nan_stops_training_keeps_the_best_weights_and_exits_1(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_nan_stops_training_keeps_the_best_weights_and_exits_1(tmp_path,
+                                                               write_npz):
+    data = write_npz(tmp_path / "data.npz")
     argv = _argv(tmp_path, data, "--epochs", "3")
     assert mnist.main(argv, extra_callbacks=[_Poison(at=1)]) == 1
     metrics = _metrics(tmp_path)
@@ -174,9 +174,10 @@ def test_bad_data_is_a_clear_error_with_exit_status_2(tmp_path, rng, capsys,
     assert not (tmp_path / "out").exists()
 
 
-def test_eval_npz_needs_x_test_and_bad_flags_exit_2(tmp_path, rng, capsys):
-    data = _write_npz(tmp_path / "data.npz", rng)
-    only_train = _write_npz(tmp_path / "t.npz", rng, keys=("x_train", "y_train"))
+def test_eval_npz_needs_x_test_and_bad_flags_exit_2(tmp_path, write_npz,
+                                                    capsys):
+    data = write_npz(tmp_path / "data.npz")
+    only_train = write_npz(tmp_path / "t.npz", keys=("x_train", "y_train"))
     assert run_main(mnist.main, _argv(tmp_path, data, "--eval-npz",
                                       only_train)) == 2
     assert ("--eval-npz must hold the arrays x_test, y_test"
@@ -188,7 +189,7 @@ def test_eval_npz_needs_x_test_and_bad_flags_exit_2(tmp_path, rng, capsys):
 
 
 @pytest.mark.tf_only
-def test_distribute_mirrored_runs_on_tensorflow(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng, n=80)
+def test_distribute_mirrored_runs_on_tensorflow(tmp_path, write_npz):
+    data = write_npz(tmp_path / "data.npz", n=80)
     assert mnist.main(_argv(tmp_path, data, "--distribute", "mirrored")) == 0
     assert _metrics(tmp_path)["status"] == "ok"

@@ -8,25 +8,14 @@ import pytest
 from recipes import transfer
 from recipes._common import run_main
 
-# The recipes run on JAX in test_recipes_run_on_jax_without_tensorflow
-# (a child Python pinned to JAX), so CI runs this module in one pass only.
-pytestmark = pytest.mark.one_pass
-
-
-def _write_npz(path, rng, n=120, test_digits=range(10)):
-    labels = np.arange(n) % 10
-    test_labels = np.array([d for d in np.arange(n) % 10 if d in test_digits])
-    np.savez(path,
-             x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-             y_train=labels.astype(np.uint8),
-             x_test=rng.integers(0, 256, (len(test_labels), 28, 28),
-                                 dtype=np.uint8),
-             y_test=test_labels.astype(np.uint8))
-    return str(path)
+# End-to-end runs of the recipe, on a tiny CNN (the tiny_recipes fixture).
+# The recipe also runs on JAX in test_packaging.py (a child Python pinned to
+# JAX), so CI runs this module once, in the TensorFlow pass.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("tiny_recipes")]
 
 
 def _argv(tmp_path, data, *extra):
-    return ["--data", data, "--out", str(tmp_path / "out"), "--tiny", "--quiet",
+    return ["--data", data, "--out", str(tmp_path / "out"), "--quiet",
             "--epochs", "1", "--head-epochs", "2", "--fine-epochs", "1",
             "--shots", "4", "--seed", "0", *extra]
 
@@ -39,15 +28,28 @@ class _Stop(keras.callbacks.Callback):
             raise KeyboardInterrupt("killed")
 
 
-def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, rng, capsys):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
+                                                       capsys):
+    data = write_npz(tmp_path / "data.npz", n=120)
     assert transfer.main(_argv(tmp_path, data)) == 0
     with open(tmp_path / "out" / "metrics.json") as f:
         metrics = json.load(f)
     assert metrics["status"] == "ok" and metrics["shots"] == 4
     for key in ("scratch", "head_only", "fine_tuned"):
-        assert 0.0 <= metrics[key]["accuracy"] <= 1.0
+        # Scored on the 60 test images of 5-9: a whole number of them.
+        correct = metrics[key]["accuracy"] * 60
+        assert correct == pytest.approx(round(correct), abs=1e-4)
         assert metrics[key]["seconds"] > 0
+    # The saved model is the fine-tuned one: it scores what metrics say.
+    with np.load(data) as arrays:
+        x, y = arrays["x_test"], arrays["y_test"]
+    new = y >= 5
+    saved = keras.models.load_model(tmp_path / "out" / "model.keras",
+                                    safe_mode=True)
+    pixels = (x[new].astype("float32") / 255.0)[..., None]
+    _, accuracy = saved.evaluate(pixels, y[new] - 5, verbose=0)[:2]
+    assert accuracy == pytest.approx(metrics["fine_tuned"]["accuracy"],
+                                     abs=1e-6)
     assert metrics["n_test"] == 60  # the test images of 5-9
     assert metrics["base"]["monitor_status"] == "healthy"
     assert metrics["margin_over_scratch"] == pytest.approx(round(
@@ -64,8 +66,8 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, rng, capsys):
 # The resume logic is backend-neutral; on JAX it is covered by the MNIST
 # recipe's resume test, which keeps the JAX test pass short.
 @pytest.mark.tf_only
-def test_a_killed_run_reuses_the_trained_base_model(tmp_path, rng):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_a_killed_run_reuses_the_trained_base_model(tmp_path, write_npz):
+    data = write_npz(tmp_path / "data.npz", n=120)
     argv = _argv(tmp_path, data, "--epochs", "3")
     with pytest.raises(KeyboardInterrupt):
         transfer.main(argv, extra_callbacks=[_Stop()])
@@ -85,15 +87,15 @@ def test_a_killed_run_reuses_the_trained_base_model(tmp_path, rng):
     ("test_digits", "--data y_test must hold at least 1 image(s) of each digit "
                     "5-9. Received: counts [0, 0, 0, 0, 0]."),
 ])
-def test_bad_data_exits_2_with_a_clear_message(tmp_path, rng, capsys, kind,
-                                               message):
+def test_bad_data_exits_2_with_a_clear_message(tmp_path, write_npz, capsys,
+                                               kind, message):
     path = tmp_path / "data.npz"
     if kind == "no_test":
         np.savez(path, x_train=np.zeros((20, 28, 28), np.uint8),
                  y_train=np.arange(20) % 10)
     else:
-        _write_npz(path, rng, test_digits=range(5) if kind == "test_digits"
-                   else range(10))
+        write_npz(path, n=120, test_digits=range(5) if kind == "test_digits"
+                  else range(10))
     argv = _argv(tmp_path, str(path))
     if kind == "few":
         argv += ["--shots", "20"]
@@ -101,28 +103,8 @@ def test_bad_data_exits_2_with_a_clear_message(tmp_path, rng, capsys, kind,
     assert capsys.readouterr().err.startswith("error: " + message)
 
 
-def test_recipes_run_on_jax_without_tensorflow(tmp_path, rng):
-    from test_transfer import run_without_tensorflow
-
-    data = _write_npz(tmp_path / "data.npz", rng)
-    result = run_without_tensorflow(f"""
-        from recipes import mnist, transfer
-        from recipes._common import run_main
-        common = ["--data", {data!r}, "--tiny", "--quiet", "--seed", "0",
-                  "--epochs", "1"]
-        assert transfer.main(common + ["--out", {str(tmp_path / "t")!r},
-                             "--head-epochs", "1", "--fine-epochs", "1",
-                             "--shots", "4"]) == 0
-        assert run_main(mnist.main, common + ["--out", {str(tmp_path / "d")!r},
-                        "--distribute", "mirrored"]) == 2
-    """, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().endswith("clean")
-    assert "--distribute mirrored needs the TensorFlow backend" in result.stderr
-
-
-def test_a_bad_cut_exits_2(tmp_path, rng, capsys):
-    data = _write_npz(tmp_path / "data.npz", rng)
+def test_a_bad_cut_exits_2(tmp_path, write_npz, capsys):
+    data = write_npz(tmp_path / "data.npz", n=120)
     assert run_main(transfer.main, _argv(tmp_path, data, "--cut", "flaten")) == 2
     assert capsys.readouterr().err.startswith(
         "error: --cut: `cut` must name a layer of model 'multiclass_cnn'. "

@@ -1,8 +1,7 @@
-import os
+import re
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 
 from kerasnn.dense import build_model
@@ -12,10 +11,6 @@ from kerasnn.tuning import cross_validate
 from kerasnn.tuning import tune
 from kerasnn.vision import build_image_model
 
-PENGUINS = os.path.join(os.path.dirname(__file__), "..", "recipes", "data",
-                        "penguins.csv")
-
-
 @pytest.fixture
 def blobs(rng):
     X = rng.normal(size=(90, 4)).astype("float32")
@@ -23,80 +18,93 @@ def blobs(rng):
     return X, y
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_grid_search_tries_every_combination_in_order(blobs, tmp_path):
     X, y = blobs
-    model, trials = tune(X, y, builder=build_model, strategy="grid", max_trials=4,
-                         epochs=2, directory=str(tmp_path), seed=0,
-                         search_space={"units": [4, 8], "dropout": [0.0, 0.2]})
-    assert isinstance(model, keras.Model)
+    result = tune(X, y, builder=build_model, search="grid", max_trials=4,
+                  epochs=2, directory=str(tmp_path), seed=0,
+                  search_space={"units": [4, 8], "dropout": [0.0, 0.2]})
+    trials = result.trials
+    assert isinstance(result.model, keras.Model)
     assert len(trials) == 4 and (trials["status"] == "COMPLETED").all()
     assert set(zip(trials["units"], trials["dropout"])) == {
         (4, 0.0), (4, 0.2), (8, 0.0), (8, 0.2)}
     assert trials["score"].is_monotonic_increasing
-    best = trials.attrs["best_options"]
+    best = result.best_options
     assert best["hidden"] == [int(trials["units"][0])]
     assert best["dropout"] == trials["dropout"][0]
 
 
-@pytest.mark.parametrize("strategy", ["random", "bayesian", "hyperband"])
-def test_each_strategy_runs_and_resumes(strategy, blobs, tmp_path):
+@pytest.mark.slow  # trains several models; CI runs it once
+@pytest.mark.parametrize("search", ["random", "bayesian", "hyperband"])
+def test_each_search_runs_and_resumes(search, blobs, tmp_path):
     X, y = blobs
     space = {"units": [4, 8, 16], "learning_rate": [1e-3, 1e-2]}
-    kwargs = dict(builder=build_model, strategy=strategy, max_trials=2, epochs=2,
-                  directory=str(tmp_path), project_name=strategy, seed=0,
+    kwargs = dict(builder=build_model, search=search, max_trials=2, epochs=2,
+                  directory=str(tmp_path), project_name=search, seed=0,
                   search_space=space)
-    _, first = tune(X, y, **kwargs)
+    first = tune(X, y, **kwargs).trials
     assert len(first) >= 2
-    _, again = tune(X, y, **kwargs)  # reloads; no trial is run twice
+    again = tune(X, y, **kwargs).trials  # reloads; no trial is run twice
     assert sorted(again["trial_id"]) == sorted(first["trial_id"])
 
 
 @pytest.mark.tf_only
-def test_tune_tabular_returns_raw_row_model(tmp_path):
-    df = pd.read_csv(PENGUINS).iloc[::3]
+def test_tune_tabular_returns_raw_row_model(tmp_path, penguins_table):
+    df = penguins_table.iloc[::3]
     X, y = df.drop(columns="species"), df["species"]
-    model, trials = tune(X, y, strategy="random", max_trials=2, epochs=2,
-                         directory=str(tmp_path), seed=0,
-                         search_space={"units": [8], "layers": [1, 2],
-                                       "batch_size": [16, 32]})
-    assert {"units", "layers", "batch_size", "score"} <= set(trials.columns)
-    assert set(trials.attrs["best_options"]) == {"hidden", "batch_size"}
+    result = tune(X, y, search="random", max_trials=2, epochs=2,
+                  directory=str(tmp_path), seed=0,
+                  search_space={"units": [8], "layers": [1, 2],
+                                "batch_size": [16, 32]})
+    assert {"units", "layers", "batch_size", "score"} <= set(result.trials.columns)
+    assert set(result.best_options) == {"hidden", "batch_size"}
+    model = result.model
     assert model.predict(dict(df), verbose=0).shape == (len(df), 3)
     assert X.equals(df.drop(columns="species"))  # caller's frame untouched
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_cross_validate_dense_reports_mean_and_std(blobs):
     X, y = blobs
     result = cross_validate(X, y, builder=build_model, n_splits=3, epochs=2,
                             seed=0, hidden=[8])
-    scores = result["scores"]
+    scores = result.scores
     assert list(scores.index) == [0, 1, 2]
     assert {"loss", "accuracy", "auc", "n_train", "n_test"} <= set(scores.columns)
     assert scores["n_test"].sum() == len(y)
-    assert result["mean"]["accuracy"] == pytest.approx(scores["accuracy"].mean())
-    assert result["std"]["accuracy"] == pytest.approx(scores["accuracy"].std())
+    assert result.mean["accuracy"] == pytest.approx(scores["accuracy"].mean())
+    assert result.std["accuracy"] == pytest.approx(scores["accuracy"].std())
 
 
+@pytest.mark.slow  # trains several models; CI runs it once
 def test_cross_validate_image_builder(rng):
     X = rng.normal(size=(24, 8, 8, 1)).astype("float32")
     y = np.arange(24) % 3
     result = cross_validate(X, y, builder=build_image_model, problem="multiclass",
                             n_splits=2, epochs=1, validation_split=0, blocks=1,
                             filters=4, head_units=4)
-    assert len(result["scores"]) == 2 and "accuracy" in result["mean"]
+    assert len(result.scores) == 2 and "accuracy" in result.mean
 
 
 @pytest.mark.tf_only
-def test_cross_validate_tabular_is_stratified():
-    df = pd.read_csv(PENGUINS).iloc[::4]
+def test_cross_validate_tabular_is_stratified(penguins_table):
+    df = penguins_table.iloc[::4]
     X, y = df.drop(columns="species"), df["species"]
     result = cross_validate(X, y, n_splits=3, epochs=1, seed=0, hidden=[4])
-    assert len(result["scores"]) == 3
-    assert 0 <= result["mean"]["accuracy"] <= 1
+    scores = result.scores
+    assert len(scores) == 3 and scores["n_test"].sum() == len(y)
+    assert scores["n_test"].max() - scores["n_test"].min() <= 1
+    assert result.mean["accuracy"] == pytest.approx(scores["accuracy"].mean())
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    (dict(strategy="grids"), KerasnnValueError, "Did you mean 'grid'"),
+    (dict(search="grids"), KerasnnValueError, "Did you mean 'grid'"),
+    (dict(strategy="random"), KerasnnTypeError, re.escape(
+        "`strategy` must be a tf.distribute.Strategy (e.g. "
+        "tf.distribute.MirroredStrategy()) or None. Received: "
+        "strategy='random'. The search algorithm is `search`: "
+        "tune(..., search='random').")),
     (dict(search_space={"colour": [1]}), KerasnnValueError,
      "does not take. Received: 'colour'"),
     (dict(search_space={"units": 8}), KerasnnTypeError,

@@ -1,0 +1,45 @@
+"""`kerasnn`: the recipes as subcommands of one command.
+
+    kerasnn mnist --out runs/mnist
+    kerasnn tabular --csv data.csv --target price --out runs/price
+    kerasnn transfer --out runs/transfer
+
+`kerasnn RECIPE --help` lists a recipe's options; `python -m recipes.RECIPE`
+(in a checkout) and `python -m kerasnn.recipes.RECIPE` run the same code.
+"""
+
+import importlib
+import sys
+
+#: Subcommand -> one line on what it does.
+RECIPES = {
+    "mnist": "train and score a small CNN on MNIST (embedded 5k subset)",
+    "tabular": "train the tabular model on a CSV and score held-out rows",
+    "transfer": "digits 0-4 teach digits 5-9: head swap and fine-tuning",
+}
+
+USAGE = "usage: kerasnn {mnist,tabular,transfer} [options]   (kerasnn RECIPE --help)"
+
+
+def main(argv=None):
+    """Runs `kerasnn RECIPE [options]`; returns the recipe's exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE + "\n\nrecipes:\n" + "\n".join(
+            f"  {name:10s}{what}" for name, what in RECIPES.items()),
+            file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in RECIPES:
+        print(f"{USAGE}\nerror: the recipe must be one of "
+              f"{', '.join(RECIPES)}. Received: {name!r}.", file=sys.stderr)
+        return 2
+    # Imported only now: --help and a bad name answer without loading Keras.
+    from ._common import run_main
+
+    module = importlib.import_module(f"{__package__}.{name}")
+    return run_main(module.main, rest, prog=f"kerasnn {name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
