@@ -8,7 +8,7 @@ would train for long is preceded by an HTML comment the reader does not see:
 
 `setup NAME` runs one of SETUPS first (data the text assumes); each `OLD =>
 NEW` replaces text in the block (and must match, so the doc and its test
-cannot drift apart). docs/callbacks.md is left out until its rewrite.
+cannot drift apart).
 """
 
 import os
@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = ["README.md", "docs/tabular.md", "docs/images.md", "docs/scale-out.md"]
+DOCS = ["README.md", "docs/tabular.md", "docs/images.md", "docs/scale-out.md",
+        "docs/callbacks.md"]
 
 SETUPS = {
     # The arrays the transfer examples take for granted: 28x28 digit-like
@@ -32,6 +33,18 @@ SETUPS = {
         "y_0_to_4 = np.arange(64) % 5\n"
         "x_few = _rng.random((20, 28, 28, 1), dtype='float32')\n"
         "y_few = np.arange(20) % 5\n"
+    ),
+    # The small compiled classifier and data the callbacks page works on.
+    "small": (
+        "import keras\n"
+        "import numpy as np\n"
+        "_rng = np.random.default_rng(0)\n"
+        "x = _rng.normal(size=(256, 8)).astype('float32')\n"
+        "y = (x[:, 0] + x[:, 1] > 0).astype('int32')\n"
+        "model = keras.Sequential([keras.Input((8,)),\n"
+        "    keras.layers.Dense(16, activation='relu'),\n"
+        "    keras.layers.Dense(1, activation='sigmoid')])\n"
+        "model.compile('adam', 'binary_crossentropy')\n"
     ),
 }
 
@@ -91,3 +104,15 @@ def test_readme_demo_is_healthy_and_saves_a_model(reader_folder, capsys):
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                namespace["model"].predict(x, verbose=0),
                                atol=1e-6)
+
+
+def test_readme_check_setup_names_the_bug(reader_folder, capsys):
+    blocks = python_blocks("README.md")
+    namespace = {}
+    exec(compile(blocks[0][1], "README.md", "exec"), namespace)
+    capsys.readouterr()
+    line, code = next(b for b in blocks if "check_setup(model, x, y)" in b[1])
+    exec(compile(code, f"README.md:{line}", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("loss_activation_mismatch - Use `keras.losses."
+                                 "SparseCategoricalCrossentropy(from_logits=True)`")
