@@ -1,8 +1,5 @@
 """Shared base class, argument checks and error classes of `callbacks/`."""
 
-import math
-import numbers
-
 import keras
 
 
@@ -66,46 +63,6 @@ class _LearningRateCallback(keras.callbacks.Callback):
     @staticmethod
     def _set_lr(model, value):
         model.optimizer.learning_rate = float(value)
-
-
-def _check_int(owner, name, value, minimum=1):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise CallbackValueError(
-            f"{owner}: `{name}` must be an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
-def _check_float(owner, name, value, low=0.0, high=math.inf, inclusive=False):
-    ok = (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
-    if ok:
-        ok = (low <= value if inclusive else low < value) and value < high
-    if not ok:
-        left = "[" if inclusive else "("
-        raise CallbackValueError(
-            f"{owner}: `{name}` must be a finite number in the range "
-            f"{left}{low}, {high}). Received: {name}={value!r}"
-        )
-    return float(value)
-
-
-def _check_choice(owner, name, value, choices):
-    if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise CallbackValueError(
-            f"{owner}: `{name}` must be one of {allowed}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
 
 
 def _print(message):

@@ -46,8 +46,6 @@ def make_finding(kind, message, fix, *, layer=None, step=None):
     """Returns a finding dict; `kind` must be one of `KINDS`."""
     if kind not in KINDS:
         raise KeyError(f"Unknown finding kind {kind!r}; known: {sorted(KINDS)}")
-    message, fix = str(message), str(fix)
-    return {"kind": kind, "message": message[:1].upper() + message[1:],
-            "fix": fix[:1].upper() + fix[1:],
+    return {"kind": kind, "message": str(message), "fix": str(fix),
             "layer": None if layer is None else str(layer),
             "step": None if step is None else int(step)}

@@ -5,8 +5,8 @@ import numpy as np
 
 from ._base import CallbackTypeError
 from ._base import CallbackValueError
-from ._base import _check_float
-from ._base import _check_int
+from .validation import check_float
+from .validation import check_int
 from ._base import _print
 
 
@@ -50,9 +50,9 @@ def diagnose_fit(history, *, flat_tol=0.1, rise_tol=0.05, slope_tol=0.01):
     print(diagnose_fit(history)["status"])
     ```
     """
-    flat_tol = _check_float("diagnose_fit", "flat_tol", flat_tol, high=1.0)
-    rise_tol = _check_float("diagnose_fit", "rise_tol", rise_tol)
-    slope_tol = _check_float("diagnose_fit", "slope_tol", slope_tol, high=1.0)
+    flat_tol = check_float("diagnose_fit", "flat_tol", flat_tol, high=1.0)
+    rise_tol = check_float("diagnose_fit", "rise_tol", rise_tol)
+    slope_tol = check_float("diagnose_fit", "slope_tol", slope_tol, high=1.0)
     curves = history.history if isinstance(
         history, keras.callbacks.History) else history
     if not isinstance(curves, dict):
@@ -147,7 +147,7 @@ class FitDiagnostics(keras.callbacks.Callback):
 
     def __init__(self, verbose=1, **thresholds):
         super().__init__()
-        self.verbose = _check_int("FitDiagnostics", "verbose", verbose,
+        self.verbose = check_int("FitDiagnostics", "verbose", verbose,
                                   minimum=0)
         unknown = sorted(set(thresholds) - {"flat_tol", "rise_tol",
                                             "slope_tol"})

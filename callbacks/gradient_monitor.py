@@ -10,9 +10,9 @@ import numpy as np
 from ._base import CallbackValueError
 from ._base import CallbackWarning
 from ._base import GradientHealthError
-from ._base import _check_choice
-from ._base import _check_float
-from ._base import _check_int
+from .validation import check_choice
+from .validation import check_float
+from .validation import check_int
 from ._base import _print
 from ._findings import KINDS
 from ._findings import SETUP_KINDS
@@ -160,33 +160,33 @@ class GradientMonitor(keras.callbacks.Callback):
                  verbose=0):
         super().__init__()
         name = "GradientMonitor"
-        self.every = _check_int(name, "every", every)
-        self.probe_size = _check_int(name, "probe_size", probe_size)
-        self.policy = _check_choice(name, "policy", policy,
+        self.every = check_int(name, "every", every)
+        self.probe_size = check_int(name, "probe_size", probe_size)
+        self.policy = check_choice(name, "policy", policy,
                                     ("warn", "stop", "raise"))
-        self.setup_checks = _check_choice(name, "setup_checks", setup_checks,
+        self.setup_checks = check_choice(name, "setup_checks", setup_checks,
                                           (True, False))
-        self.verbose = _check_int(name, "verbose", verbose, minimum=0)
+        self.verbose = check_int(name, "verbose", verbose, minimum=0)
         self.thresholds = Thresholds(
-            patience=_check_int(name, "patience", patience),
-            vanishing_ratio=_check_float(name, "vanishing_ratio",
+            patience=check_int(name, "patience", patience),
+            vanishing_ratio=check_float(name, "vanishing_ratio",
                                          vanishing_ratio, high=1.0),
-            grad_floor=_check_float(name, "grad_floor", grad_floor),
-            grad_ceiling=_check_float(name, "grad_ceiling", grad_ceiling),
-            growth=_check_float(name, "growth", growth, low=1.0),
-            nan_growth=_check_float(name, "nan_growth", nan_growth, low=1.0),
-            max_update_ratio=_check_float(name, "max_update_ratio",
+            grad_floor=check_float(name, "grad_floor", grad_floor),
+            grad_ceiling=check_float(name, "grad_ceiling", grad_ceiling),
+            growth=check_float(name, "growth", growth, low=1.0),
+            nan_growth=check_float(name, "nan_growth", nan_growth, low=1.0),
+            max_update_ratio=check_float(name, "max_update_ratio",
                                           max_update_ratio),
-            min_update_ratio=_check_float(name, "min_update_ratio",
+            min_update_ratio=check_float(name, "min_update_ratio",
                                           min_update_ratio),
-            dead_share=_check_float(name, "dead_share", dead_share,
-                                    high=1.0 + 1e-12),
-            saturated_share=_check_float(name, "saturated_share",
-                                         saturated_share, high=1.0 + 1e-12),
-            flat_loss=_check_float(name, "flat_loss", flat_loss, high=1.0),
-            min_steps=_check_int(name, "min_steps", min_steps),
-            rise=_check_float(name, "rise", rise),
-            constant=_check_float(name, "constant", constant, high=1.0),
+            dead_share=check_float(name, "dead_share", dead_share,
+                                    high=1.0, closed="right"),
+            saturated_share=check_float(name, "saturated_share",
+                                         saturated_share, high=1.0, closed="right"),
+            flat_loss=check_float(name, "flat_loss", flat_loss, high=1.0),
+            min_steps=check_int(name, "min_steps", min_steps),
+            rise=check_float(name, "rise", rise),
+            constant=check_float(name, "constant", constant, high=1.0),
         )
         if probe is not None and (not isinstance(probe, (tuple, list))
                                   or len(probe) not in (2, 3)):

@@ -10,9 +10,9 @@ from ._base import CallbackTypeError
 from ._base import CallbackValueError
 from ._base import CallbackWarning
 from ._base import _LearningRateCallback
-from ._base import _check_choice
-from ._base import _check_float
-from ._base import _check_int
+from .validation import check_choice
+from .validation import check_float
+from .validation import check_int
 from ._base import _print
 
 METHODS = ("valley", "steepest", "minimum")
@@ -111,19 +111,19 @@ class LRFinder(_LearningRateCallback):
                  beta=0.98, diverge=4.0, method="valley", verbose=0):
         super().__init__()
         name = "LRFinder"
-        self.start_lr = _check_float(name, "start_lr", start_lr)
-        self.end_lr = _check_float(name, "end_lr", end_lr)
+        self.start_lr = check_float(name, "start_lr", start_lr)
+        self.end_lr = check_float(name, "end_lr", end_lr)
         if self.end_lr <= self.start_lr:
             raise CallbackValueError(
                 "LRFinder: `end_lr` must be greater than `start_lr`. "
                 f"Received: start_lr={start_lr!r}, end_lr={end_lr!r}"
             )
-        self.num_steps = _check_int(name, "num_steps", num_steps, minimum=2)
-        self.beta = _check_float(name, "beta", beta, low=0.0, high=1.0,
-                                 inclusive=True)
-        self.diverge = _check_float(name, "diverge", diverge, low=1.0)
-        self.method = _check_choice(name, "method", method, METHODS)
-        self.verbose = _check_int(name, "verbose", verbose, minimum=0)
+        self.num_steps = check_int(name, "num_steps", num_steps, minimum=2)
+        self.beta = check_float(name, "beta", beta, low=0.0, high=1.0,
+                                 closed="left")
+        self.diverge = check_float(name, "diverge", diverge, low=1.0)
+        self.method = check_choice(name, "method", method, METHODS)
+        self.verbose = check_int(name, "verbose", verbose, minimum=0)
         self.lrs, self.losses, self.smoothed_losses = [], [], []
         self.suggestion = None
         self.suggestion_note = None
@@ -148,7 +148,7 @@ class LRFinder(_LearningRateCallback):
         Raises:
             CallbackValueError: if `method` is not one of the above.
         """
-        method = self.method if method is None else _check_choice(
+        method = self.method if method is None else check_choice(
             "LRFinder.suggest", "method", method, METHODS)
         lr, notes = self._suggest(method)
         self.suggestion_note = "; ".join(notes) if notes else None
@@ -444,7 +444,7 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
             f"find_lr got unknown option(s) {unknown}. Allowed: "
             f"{sorted(_OPTIONS)}. Received: {sorted(options)}"
         )
-    batch_size = _check_int("find_lr", "batch_size", batch_size)
+    batch_size = check_int("find_lr", "batch_size", batch_size)
     finder = LRFinder(**options)
     finder._check_settable_lr(model)
     is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")

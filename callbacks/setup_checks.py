@@ -13,8 +13,8 @@ import numpy as np
 
 from ._base import CallbackTypeError
 from ._base import CallbackValueError
-from ._base import _check_float
-from ._base import _check_int
+from .validation import check_float
+from .validation import check_int
 from ._setup_data import Data
 from ._setup_data import align
 from ._setup_graph import as_input_structure
@@ -155,19 +155,19 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
             "you will call `fit` on."
         )
     if validation_split is not None:
-        validation_split = _check_float(_OWNER, "validation_split",
+        validation_split = check_float(_OWNER, "validation_split",
                                         validation_split, 0.0, 1.0,
-                                        inclusive=True)
+                                        closed="left")
     if class_weight is not None and not isinstance(class_weight, dict):
         raise CallbackTypeError(
             f"{_OWNER}: `class_weight` must be a dict mapping class index to "
             f"weight, or None. Received: class_weight of type "
             f"{type(class_weight).__name__}. Pass e.g. `{{0: 1.0, 1: 5.0}}`."
         )
-    sample_size = _check_int(_OWNER, "sample_size", sample_size)
-    max_input_scale = _check_float(_OWNER, "max_input_scale",
+    sample_size = check_int(_OWNER, "sample_size", sample_size)
+    max_input_scale = check_float(_OWNER, "max_input_scale",
                                    max_input_scale, low=1.0)
-    imbalance_ratio = _check_float(_OWNER, "imbalance_ratio",
+    imbalance_ratio = check_float(_OWNER, "imbalance_ratio",
                                    imbalance_ratio, low=1.0)
 
     data = Data(x, y, sample_weight, sample_size, _SCAN_ELEMENTS)

@@ -4,8 +4,8 @@ import weakref
 
 from ._base import CallbackValueError
 from ._base import _LearningRateCallback
-from ._base import _check_float
-from ._base import _check_int
+from .validation import check_float
+from .validation import check_int
 from ._base import _print
 
 
@@ -51,11 +51,11 @@ class StepLR(_LearningRateCallback):
 
     def __init__(self, step_size, gamma=0.1, verbose=0, *, initial_lr=None):
         super().__init__()
-        self.step_size = _check_int("StepLR", "step_size", step_size)
-        self.gamma = _check_float("StepLR", "gamma", gamma, high=1.0 + 1e-12)
-        self.verbose = _check_int("StepLR", "verbose", verbose, minimum=0)
+        self.step_size = check_int("StepLR", "step_size", step_size)
+        self.gamma = check_float("StepLR", "gamma", gamma, high=1.0, closed="right")
+        self.verbose = check_int("StepLR", "verbose", verbose, minimum=0)
         if initial_lr is not None:
-            initial_lr = _check_float("StepLR", "initial_lr", initial_lr)
+            initial_lr = check_float("StepLR", "initial_lr", initial_lr)
         self.initial_lr = initial_lr
         self._explicit_initial_lr = initial_lr is not None
         self._model_ref = None
@@ -78,7 +78,7 @@ class StepLR(_LearningRateCallback):
                 "StepLR: `initial_lr` is not known before the first `fit`. "
                 "Received: initial_lr=None; pass `initial_lr=` or start `fit`."
             )
-        epoch = _check_int("StepLR.lr_at", "epoch", epoch, minimum=0)
+        epoch = check_int("StepLR.lr_at", "epoch", epoch, minimum=0)
         return self.initial_lr * self.gamma ** (epoch // self.step_size)
 
     def on_train_begin(self, logs=None):

@@ -2,76 +2,45 @@
 
 Each check raises before any model is built, with one message shape:
 the argument, what is allowed, what was received, and a fix where one exists.
+The numbers and choices go through the plugin's declarative checker
+(`kerasnn.callbacks.validation`), so both packages follow one rule: a wrong
+type raises `KerasnnTypeError`, a wrong value `KerasnnValueError`.
 """
 
-import math
 import numbers
 
 import keras
 
+from kerasnn.callbacks import validation as _checks
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
 
+_ERRORS = (KerasnnTypeError, KerasnnValueError)
+
 
 def check_choice(name, value, choices):
     """Checks that `value` is one of `choices` (strings) and returns it lowered."""
-    if not isinstance(value, str):
-        raise KerasnnTypeError(
-            f"`{name}` must be one of {_quoted(choices)}. "
-            f"Received: {name}={value!r} (of type {type(value).__name__})."
-        )
-    lowered = value.lower()
-    if lowered not in choices:
-        raise KerasnnValueError(
-            f"`{name}` must be one of {_quoted(choices)}. "
-            f"Received: {name}={value!r}.{did_you_mean(value, choices)}"
-        )
-    return lowered
+    return _checks.check_choice(None, name, value, tuple(choices),
+                                errors=_ERRORS, lower=True,
+                                hint=did_you_mean(value, choices)
+                                if isinstance(value, str) else "")
 
 
 def check_int(name, value, *, minimum=1, allow_none=False):
     """Checks that `value` is an integer >= `minimum` and returns it as `int`."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise KerasnnTypeError(
-            f"`{name}` must be an integer >= {minimum}. "
-            f"Received: {name}={value!r} (of type {type(value).__name__})."
-        )
-    if value < minimum:
-        raise KerasnnValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value}."
-        )
-    return int(value)
+    return _checks.check_int(None, name, value, minimum, errors=_ERRORS,
+                             allow_none=allow_none)
 
 
 def check_float(name, value, *, low=0.0, high=None, low_inclusive=True,
                 high_inclusive=False, allow_none=False):
-    """Checks that `value` is a real number in the given range."""
-    if value is None and allow_none:
-        return None
-    interval = (
-        ("[" if low_inclusive else "(")
-        + f"{low}, "
-        + ("inf)" if high is None else f"{high}" + ("]" if high_inclusive else ")"))
-    )
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise KerasnnTypeError(
-            f"`{name}` must be a number in the range {interval}. "
-            f"Received: {name}={value!r} (of type {type(value).__name__})."
-        )
-    value = float(value)
-    too_low = value < low or (value == low and not low_inclusive)
-    too_high = high is not None and (
-        value > high or (value == high and not high_inclusive)
-    )
-    if too_low or too_high or not math.isfinite(value):
-        raise KerasnnValueError(
-            f"`{name}` must be a number in the range {interval}. "
-            f"Received: {name}={value!r}."
-        )
-    return value
+    """Checks that `value` is a finite number in the given range."""
+    closed = {(True, True): "both", (True, False): "left",
+              (False, True): "right", (False, False): "neither"}[
+                  (low_inclusive, high_inclusive)]
+    return _checks.check_float(None, name, value, low, high, closed=closed,
+                               errors=_ERRORS, allow_none=allow_none)
 
 
 def check_input_shape(input_shape, *, min_rank=1, max_rank=None, what="features"):
@@ -113,7 +82,3 @@ def check_callbacks(callbacks):
             f"Received: callbacks={callbacks!r}."
         )
     return list(callbacks)
-
-
-def _quoted(choices):
-    return ", ".join(f"'{c}'" for c in choices)

@@ -206,7 +206,7 @@ def test_custom_metrics_override():
         ({"hidden": [32, 0]}, ValueError, r"hidden\[1\]"),
         ({"hidden": "big"}, ValueError, "'auto' or a list"),
         ({"hidden": 32}, TypeError, "e.g. \\[64, 32\\]"),
-        ({"dropout": 1.0}, ValueError, r"`dropout` must be a number in the range \[0.0, 1.0\)"),
+        ({"dropout": 1.0}, ValueError, r"`dropout` must be a finite number in the range \[0.0, 1.0\)"),
         ({"dropout": -0.1}, ValueError, "Received: dropout=-0.1"),
         ({"activation": "rleu"}, ValueError, "Did you mean 'relu'"),
         ({"optimizer": "adma"}, ValueError, "Did you mean 'adam'"),

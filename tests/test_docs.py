@@ -114,5 +114,5 @@ def test_readme_check_setup_names_the_bug(reader_folder, capsys):
     line, code = next(b for b in blocks if "check_setup(model, x, y)" in b[1])
     exec(compile(code, f"README.md:{line}", "exec"), namespace)
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith("loss_activation_mismatch - Use `keras.losses."
+    assert printed[0].startswith("loss_activation_mismatch - use `keras.losses."
                                  "SparseCategoricalCrossentropy(from_logits=True)`")

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from callbacks import CallbackTypeError
 from callbacks import CallbackValueError
 from callbacks import CallbackWarning
 from callbacks import GradientHealthError
@@ -56,7 +57,6 @@ def _fit(model, x, y, monitor, epochs=1):
         ({"growth": 0.5}, "Received: growth=0.5"),
         ({"dead_share": 0.0}, "Received: dead_share=0.0"),
         ({"rise": -1.0}, "Received: rise=-1.0"),
-        ({"setup_checks": "yes"}, "`setup_checks` must be one of True, False. Received: setup_checks='yes'"),
         ({"probe": [1, 2, 3, 4]}, "`probe` must be a tuple (x, y) or (x, y, sample_weight). Received: probe of type list with 4 items"),
         ({"probe": "xy"}, "Received: probe of type str"),
     ],
@@ -65,6 +65,15 @@ def test_invalid_arguments(kwargs, message):
     with pytest.raises(CallbackValueError) as info:
         GradientMonitor(**kwargs)
     assert message in str(info.value)
+
+
+def test_wrong_type_is_a_type_error():
+    with pytest.raises(CallbackTypeError, match=(
+            r"`setup_checks` must be one of True, False. Received: "
+            r"setup_checks='yes' \(of type str\)")):
+        GradientMonitor(setup_checks="yes")
+    with pytest.raises(CallbackTypeError, match="of type float"):
+        GradientMonitor(every=2.5)
 
 
 def test_plot_before_fit_and_missing_probe_raise(tmp_path):

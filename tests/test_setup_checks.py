@@ -624,8 +624,8 @@ def test_nothing_passed_in_changes(rng):
     ({"max_input_scale": 0.5}, CallbackValueError,
      r"`max_input_scale` must be a finite number in the range \(1.0, inf\)"
      r"\. Received: max_input_scale=0.5"),
-    ({"imbalance_ratio": "5"}, CallbackValueError,
-     r"Received: imbalance_ratio='5'"),
+    ({"imbalance_ratio": "5"}, CallbackTypeError,
+     r"Received: imbalance_ratio='5' \(of type str\)"),
     ({"x": None}, CallbackValueError,
      r"`x` must be the training inputs.*Received: x=None"),
     ({"x": "images/"}, CallbackTypeError,

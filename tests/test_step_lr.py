@@ -21,7 +21,7 @@ def _torch_step_lr(initial, step_size, gamma, epoch):
     "kwargs, message",
     [
         ({"step_size": 0}, "`step_size` must be an integer >= 1. Received: step_size=0"),
-        ({"step_size": 2.5}, "Received: step_size=2.5"),
+        ({"step_size": 2.5}, "Received: step_size=2.5 (of type float)"),
         ({"step_size": 2, "gamma": 0}, "`gamma` must be a finite number in the range (0.0,"),
         ({"step_size": 2, "gamma": 1.5}, "Received: gamma=1.5"),
         ({"step_size": 2, "verbose": -1}, "`verbose` must be an integer >= 0"),
@@ -29,7 +29,9 @@ def _torch_step_lr(initial, step_size, gamma, epoch):
     ],
 )
 def test_invalid_arguments_name_argument_and_value(kwargs, message):
-    with pytest.raises(CallbackValueError) as info:
+    # A wrong type is a TypeError, a wrong value a ValueError.
+    error = CallbackTypeError if "of type" in message else CallbackValueError
+    with pytest.raises(error) as info:
         StepLR(**kwargs)
     assert message in str(info.value)
 

@@ -231,12 +231,12 @@ def test_swap_head_rejects_a_model_with_no_body():
     (dict(problem="binary", freeze="yes"), KerasnnTypeError,
      "`freeze` must be True or False. Received: freeze='yes'."),
     (dict(problem="binary", dropout=1.0), KerasnnValueError,
-     "`dropout` must be a number in the range [0.0, 1.0). Received: "
+     "`dropout` must be a finite number in the range [0.0, 1.0). Received: "
      "dropout=1.0."),
     (dict(problem="binary", hidden=[8, 0]), KerasnnValueError,
      "`hidden[1]` must be an integer >= 1. Received: hidden[1]=0."),
     (dict(problem="binary", learning_rate=0), KerasnnValueError,
-     "`learning_rate` must be a number in the range (0.0, inf). Received: "
+     "`learning_rate` must be a finite number in the range (0.0, inf). Received: "
      "learning_rate=0.0."),
 ])
 def test_swap_head_rejects_bad_arguments(kwargs, error, message):
