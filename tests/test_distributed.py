@@ -191,3 +191,71 @@ def test_two_processes_match_one(tmp_path):
     assert len(one["batches"]) == len(parts[0]["batches"]) == 8
     for part in parts:
         np.testing.assert_allclose(part["loss"], one["loss"], rtol=1e-5)
+
+
+# The MNIST recipe across two processes; with STOP_AT_EPOCH=1 both leave
+# (as if killed) when the second epoch begins, after the backup of the first.
+_RECIPE = textwrap.dedent("""
+    import os, sys
+    import keras
+    from recipes import mnist
+
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if str(epoch) == os.environ.get("STOP_AT_EPOCH"):
+                os._exit(3)
+
+    sys.exit(mnist.main(sys.argv[1:], extra_callbacks=[Stop()]))
+""")
+
+
+def _recipe_pair(script, argv, port, extra_env):
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("KERAS_DISTRIBUTION_")}
+    base.update(KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", XLA_FLAGS="",
+                TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT,
+                KERAS_DISTRIBUTION_JOB_ADDRESSES=f"127.0.0.1:{port}",
+                KERAS_DISTRIBUTION_NUM_PROCESSES="2", **extra_env)
+    children = [subprocess.Popen(
+        [sys.executable, str(script), *argv], cwd=ROOT,
+        env={**base, "KERAS_DISTRIBUTION_PROCESS_ID": str(i)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in range(2)]
+    try:
+        return [(c.communicate(timeout=150)[0], c.returncode)
+                for c in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_mnist_recipe_across_two_processes_resumes(tmp_path, write_npz):
+    script = tmp_path / "recipe.py"
+    script.write_text(_RECIPE)
+    data = write_npz(tmp_path / "d.npz", n=200)
+    out, backup = tmp_path / "run", tmp_path / "backup"
+    argv = ["--data", data, "--model", "mlp", "--epochs", "2", "--quiet",
+            "--batch-size", "16", "--distribute", "multiprocess",
+            "--out", str(out), "--backup-dir", str(backup)]
+    killed = _recipe_pair(script, argv, _free_port(), {"STOP_AT_EPOCH": "1"})
+    assert all(code != 0 for _, code in killed), killed
+    assert (backup / "training_metadata.json").exists()
+    assert not (out / "metrics.json").exists()
+    runs = _recipe_pair(script, argv, _free_port(), {})
+    for output, code in runs:
+        assert code == 0, output[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["processes"] == 2
+    assert metrics["resumed_from_epoch"] == 1
+    assert metrics["epochs_run"] == 2
+    assert sorted(os.listdir(out)) == ["gradient_norms.png", "history.csv",
+                                       "history.png", "metrics.json",
+                                       "model.keras"]
