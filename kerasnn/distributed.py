@@ -59,6 +59,8 @@ def initialize_data_parallel(*, job_addresses=None, num_processes=None,
             other processes. Defaults to `60`. A process other than 0 raises
             when the coordinator does not answer in time; process 0, which
             hosts the coordinator, is ended by JAX when a peer does not join.
+            A peer that dies mid-run ends the others after `timeout` seconds
+            (at least 10), JAX's heartbeat.
 
     Returns:
         A `ProcessInfo(index, count)`.
@@ -133,7 +135,10 @@ def initialize_data_parallel(*, job_addresses=None, num_processes=None,
     jax.distributed.initialize(
         coordinator_address=f"{coordinator[0]}:{coordinator[1]}",
         num_processes=num_processes, process_id=process_id,
-        initialization_timeout=max(1, int(timeout)))
+        initialization_timeout=max(1, int(timeout)),
+        # A dead peer ends the others after this long, not JAX's 100 s.
+        heartbeat_timeout_seconds=max(10, int(timeout)),
+        shutdown_timeout_seconds=max(10, int(timeout)))
     _agree_on_seed()
     keras.distribution.set_distribution(keras.distribution.DataParallel())
     return ProcessInfo(jax.process_index(), jax.process_count())
