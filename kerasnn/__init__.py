@@ -8,6 +8,9 @@ initialisation matched to the activation).
 
 from kerasnn._plan import embedding_size
 from kerasnn.dense import build_model
+from kerasnn.distributed import ProcessInfo
+from kerasnn.distributed import initialize_data_parallel
+from kerasnn.distributed import process_info
 from kerasnn.errors import KerasnnError
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
@@ -40,6 +43,7 @@ __all__ = [
     "KerasnnTypeError",
     "KerasnnValueError",
     "ProblemInferenceError",
+    "ProcessInfo",
     "SearchResult",
     "TrainingResult",
     "build_image_model",
@@ -51,7 +55,9 @@ __all__ = [
     "fine_tune",
     "freeze",
     "infer_problem",
+    "initialize_data_parallel",
     "predict_labels",
+    "process_info",
     "swap_head",
     "train_tabular",
     "tune",

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -22,7 +23,7 @@ from kerasnn.callbacks import diagnose_fit
 
 
 #: Choices of every recipe's `--distribute`.
-DISTRIBUTE = ("none", "mirrored", "multiworker")
+DISTRIBUTE = ("none", "mirrored", "multiprocess")
 #: The embedded MNIST subset: 5,000 training and 5,000 test images.
 MNIST = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
                      "mnist-5k.npz")
@@ -76,37 +77,83 @@ def set_mixed_precision(enabled):
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
 
-def distribution_strategy(name):
-    """The `tf.distribute` strategy for `--distribute`, or `None` for one device.
+def distribute_choice(text):
+    """`--distribute`'s type: one of `DISTRIBUTE`; `multiworker` explains."""
+    if text == "multiworker":
+        raise argparse.ArgumentTypeError(
+            "'multiworker' was removed: model.fit under tf.distribute's "
+            "MultiWorkerMirroredStrategy fails inside Keras 3 "
+            "(keras-team/keras#20585). Use 'multiprocess' (JAX backend, one "
+            "process per host, KERAS_DISTRIBUTION_* variables; see "
+            "docs/scale-out.md) or 'mirrored' (one machine, TensorFlow).")
+    if text not in DISTRIBUTE:
+        raise argparse.ArgumentTypeError(
+            f"must be one of {', '.join(map(repr, DISTRIBUTE))}. Received: "
+            f"{text!r}.")
+    return text
 
-    `"mirrored"` copies the model onto every local device; `"multiworker"`
-    runs one process per machine, described by the `TF_CONFIG` environment
-    variable. Both need the TensorFlow backend.
+
+def start_processes(name):
+    """For `--distribute multiprocess`, joins the other processes first.
+
+    Runs before any JAX work. Returns this process's `ProcessInfo`; `(0, 1)`
+    for every other choice.
     """
-    if name in (None, "none"):
+    if name != "multiprocess":
+        return kerasnn.ProcessInfo(0, 1)
+    if keras.backend.backend() != "jax":
+        raise RecipeError(
+            "--distribute multiprocess needs the JAX backend. Received: "
+            f"KERAS_BACKEND={keras.backend.backend()}. Set KERAS_BACKEND=jax "
+            "in every process.")
+    try:
+        return kerasnn.initialize_data_parallel()
+    except kerasnn.KerasnnError as error:
+        raise RecipeError(str(error)) from None
+
+
+def distribution_strategy(name):
+    """The `tf.distribute` strategy for `--distribute`, or `None`.
+
+    `"mirrored"` copies the model onto every local device (TensorFlow);
+    `"multiprocess"` needs none: `start_processes` set Keras's
+    `DataParallel` distribution, which the builders pick up.
+    """
+    if name in (None, "none", "multiprocess"):
         return None
     if keras.backend.backend() != "tensorflow":
         raise RecipeError(
             f"--distribute {name} needs the TensorFlow backend. Received: "
             f"KERAS_BACKEND={keras.backend.backend()}. Unset KERAS_BACKEND (or "
-            "set it to tensorflow), or on JAX use keras.distribution.DataParallel."
-        )
+            "set it to tensorflow), or on JAX use --distribute multiprocess.")
     import tensorflow as tf
 
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if name == "multiworker":
-        if not os.environ.get("TF_CONFIG"):
-            raise RecipeError(
-                "--distribute multiworker needs the TF_CONFIG environment variable "
-                "(the cluster and this worker's index). Received: TF_CONFIG unset. "
-                "See benchmarks/multiworker.py for an example."
-            )
-        return tf.distribute.MultiWorkerMirroredStrategy()
     raise RecipeError(
-        "--distribute must be one of 'none', 'mirrored', 'multiworker'. "
-        f"Received: {name!r}."
-    )
+        f"--distribute must be one of {', '.join(map(repr, DISTRIBUTE))}. "
+        f"Received: {name!r}.")
+
+
+def batches(x, y, batch_size, processes):
+    """`(x, y)` as Keras takes it: arrays, or global batches for several
+    processes.
+
+    Across processes Keras refuses NumPy arrays and hands each process its
+    share of every batch of a `tf.data.Dataset`; `drop_remainder` gives
+    every process the same number of steps, so none waits forever.
+    """
+    if processes.count == 1:
+        return x, y
+    import tensorflow as tf
+
+    if batch_size % processes.count:
+        raise RecipeError(
+            f"--batch-size must be a multiple of the number of processes "
+            f"({processes.count}) with --distribute multiprocess. Received: "
+            f"--batch-size {batch_size}.")
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(
+        batch_size, drop_remainder=True)
 
 
 def output_dir(path):
@@ -255,6 +302,13 @@ def short_run_batchnorm(model, momentum=0.9):
     return model
 
 
+def eval_batch(n, batch_size, processes):
+    """A global batch for scoring `n` rows: at most `batch_size`, at most
+    `n`, a multiple of the number of processes (at least one row each)."""
+    size = min(batch_size, n)
+    return max(processes.count, size - size % processes.count)
+
+
 class FitResult:
     """What `fit_safely` learned: the full history, time, monitor and status."""
 
@@ -286,13 +340,19 @@ class FitResult:
 
 
 def fit_safely(model, x, y, validation_data, *, epochs, batch_size, monitor,
-               callbacks, backup_dir, patience, verbose):
+               callbacks, backup_dir, patience, verbose,
+               processes=kerasnn.ProcessInfo(0, 1)):
     """`fit` that stops on NaN, keeps the best finite weights and resumes.
 
     The per-epoch log is kept in `backup_dir` with the training state, so a
-    resumed run reports the history of all its epochs.
+    resumed run reports the history of all its epochs. Across processes,
+    `backup_dir` must be one folder that all of them read (a shared file
+    system across hosts): process 0 writes the state, every process restores
+    it, so all resume at the same epoch.
     """
-    log = os.path.join(backup_dir, "epochs.csv")
+    name = ("epochs.csv" if processes.is_chief
+            else f"epochs-process{processes.index}.csv")
+    log = os.path.join(backup_dir, name)
     resumed_from = last_epoch(backup_dir)
     os.makedirs(backup_dir, exist_ok=True)
     stopping = keras.callbacks.EarlyStopping(
@@ -300,8 +360,15 @@ def fit_safely(model, x, y, validation_data, *, epochs, batch_size, monitor,
     every = [
         monitor, *callbacks, keras.callbacks.TerminateOnNaN(), stopping,
         keras.callbacks.CSVLogger(log, append=True),
-        FiniteBackup(backup_dir, delete_checkpoint=False),
+        FiniteBackup(backup_dir, delete_checkpoint=False,
+                     writes=processes.is_chief),
     ]
+    if processes.count > 1:
+        x_val, y_val = validation_data
+        validation_data = batches(
+            x_val, y_val, eval_batch(len(y_val), batch_size, processes),
+            processes)
+        x, y, batch_size = batches(x, y, batch_size, processes), None, None
     start = time.perf_counter()
     model.fit(x, y, validation_data=validation_data, epochs=epochs,
               batch_size=batch_size, callbacks=every, verbose=verbose)
@@ -309,12 +376,24 @@ def fit_safely(model, x, y, validation_data, *, epochs, batch_size, monitor,
     return FitResult(read_log(log), seconds, monitor, resumed_from)
 
 
-def score(model, x, y, prefix):
-    """`{prefix}_accuracy`, `{prefix}_loss` and the number of images."""
-    loss, accuracy = model.evaluate(x, y, batch_size=500, verbose=0)[:2]
+def score(model, x, y, prefix, processes=kerasnn.ProcessInfo(0, 1)):
+    """`{prefix}_accuracy`, `{prefix}_loss` and the number of images.
+
+    Across processes the last partial batch is left out (every process must
+    run the same steps); `n_{prefix}` counts the images scored.
+    """
+    size = min(500, len(y))
+    if processes.count > 1:
+        size = eval_batch(len(y), 500, processes)
+        n = len(y) - len(y) % size
+        x, y = batches(x, y, size, processes), None
+        loss, accuracy = model.evaluate(x, verbose=0)[:2]
+    else:
+        n = len(y)
+        loss, accuracy = model.evaluate(x, y, batch_size=size, verbose=0)[:2]
     return {f"{prefix}_accuracy": finite_or_none(accuracy),
             f"{prefix}_loss": finite_or_none(loss),
-            f"n_{prefix}": int(len(y))}
+            f"n_{prefix}": int(n)}
 
 
 def write_outputs(out, model, result, metrics, finder=None):
@@ -343,6 +422,20 @@ def write_outputs(out, model, result, metrics, finder=None):
         plot_to(result.callback, os.path.join(out, "gradient_norms.png"))
 
 
+def follow_outputs(model):
+    """What `write_outputs` does with the model, on processes other than 0.
+
+    Reading or saving the weights is a collective step on JAX across
+    processes; the others take part and keep nothing.
+    """
+    all(np.all(np.isfinite(w)) for w in model.get_weights())
+    scratch = tempfile.mkdtemp(prefix="kerasnn-model-")
+    try:
+        model.save(os.path.join(scratch, "model.keras"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def print_summary(title, metrics):
     lines = [f"{title}: {metrics['status']}"]
     if metrics.get("test_accuracy") is not None:
@@ -363,12 +456,48 @@ def print_summary(title, metrics):
 
 
 class FiniteBackup(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore that never saves an epoch whose loss is NaN/inf."""
+    """BackupAndRestore that never saves an epoch whose loss is NaN/inf.
+
+    `writes=False` (every process but 0) restores the state at the start
+    and saves into a private scratch folder instead: saving weights is a
+    collective step on JAX across processes (each must take part), but
+    processes sharing a folder must not race on its files.
+    """
+
+    def __init__(self, backup_dir, *, writes=True, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.writes = writes
+        self._scratch = None
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(float(loss)):
             super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        if self.writes:
+            return super()._save_model()
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="kerasnn-backup-")
+        names = ("_weights_path", "_training_metadata_path",
+                 "_prev_weights_path", "_prev_training_metadata_path")
+        kept = {name: getattr(self, name) for name in names}
+        kept["backup_dir"] = self.backup_dir
+        try:
+            self.backup_dir = self._scratch
+            for name in names:
+                setattr(self, name, os.path.join(
+                    self._scratch, os.path.basename(kept[name])))
+            super()._save_model()
+        finally:
+            for name, value in kept.items():
+                setattr(self, name, value)
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def plot_to(source, path):

@@ -57,16 +57,26 @@ def parse_args(argv, prog=None):
                              "at its suggestion")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
-    parser.add_argument("--distribute", choices=_common.DISTRIBUTE,
+    parser.add_argument("--distribute", type=_common.distribute_choice,
                         default="none",
-                        help="tf.distribute strategy (TensorFlow backend); "
-                             "multiworker reads TF_CONFIG")
+                        help="mirrored: tf.distribute on this machine's "
+                             "devices (TensorFlow); multiprocess: one "
+                             "process per host on JAX, read from "
+                             "KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES "
+                             "and _PROCESS_ID (--batch-size is the global "
+                             "batch); see docs/scale-out.md")
     return parser.parse_args(argv)
 
 
 def main(argv=None, *, prog=None, extra_callbacks=()):
     """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
     args = parse_args(argv, prog)
+    if args.distribute == "multiprocess" and args.find_lr:
+        raise _common.RecipeError(
+            "--find-lr runs on one process. Received: --find-lr with "
+            "--distribute multiprocess. Run --find-lr alone first, then pass "
+            "its suggestion as --learning-rate.")
+    processes = _common.start_processes(args.distribute)
     train = _common.load_npz(args.data, "--data", ("x_train", "y_train"))
     test = _common.load_npz(args.data, "--data", ("x_test", "y_test"),
                             required=False)
@@ -98,7 +108,8 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         model, x_train, y_train, (x_val, y_val), epochs=args.epochs,
         batch_size=args.batch_size, monitor=monitor,
         callbacks=[StepLR(step_size=3, gamma=0.5), *extra_callbacks],
-        backup_dir=backup_dir, patience=4, verbose=0 if args.quiet else 2)
+        backup_dir=backup_dir, patience=4, verbose=0 if args.quiet else 2,
+        processes=processes)
 
     metrics = {
         "model": args.model, "backend": keras.backend.backend(),
@@ -106,14 +117,18 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         "batch_size": args.batch_size, "n_train": len(y_train),
         "n_val": len(y_val), "mixed_precision": args.mixed_precision,
         "input": "pixels / 255, shape (28, 28, 1)",
+        "processes": processes.count,
         **result.summary(),
     }
     if finder is not None:
         metrics["lr_finder"] = {"suggestion": lr}
     if test is not None:
-        metrics.update(_common.score(model, *test, "test"))
+        metrics.update(_common.score(model, *test, "test", processes))
     if extra is not None:
-        metrics.update(_common.score(model, *extra, "eval"))
+        metrics.update(_common.score(model, *extra, "eval", processes))
+    if not processes.is_chief:
+        _common.follow_outputs(model)
+        return 0 if result.ok else 1
     _common.write_outputs(out, model, result, metrics, finder)
     if result.ok:
         shutil.rmtree(backup_dir, ignore_errors=True)

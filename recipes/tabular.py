@@ -31,9 +31,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from ._common import DISTRIBUTE
 from ._common import RecipeError
 from ._common import add_run_options
+from ._common import distribute_choice
 from ._common import distribution_strategy
 from ._common import finite_or_none
 from ._common import output_dir
@@ -230,10 +230,18 @@ def _parse(argv, prog=None):
     parser.add_argument("--search", choices=SEARCHES, default=None,
                         help="search the options first with keras-tuner")
     parser.add_argument("--trials", type=positive_int, default=10)
-    parser.add_argument("--distribute", choices=DISTRIBUTE, default="none",
-                        help="tf.distribute strategy (TensorFlow backend); "
-                             "multiworker reads TF_CONFIG")
+    parser.add_argument("--distribute", type=distribute_choice,
+                        default="none",
+                        help="mirrored: tf.distribute on this machine's "
+                             "devices (TensorFlow)")
     args = parser.parse_args(argv)
+    if args.distribute == "multiprocess":
+        raise RecipeError(
+            "--distribute multiprocess runs on JAX, and the tabular model "
+            "takes raw strings, which need TensorFlow. Received: --distribute "
+            "multiprocess. Use --distribute mirrored here, or train "
+            "kerasnn.build_model on numeric arrays across processes (see "
+            "docs/scale-out.md).")
     if args.csv and not args.target:
         raise RecipeError("--target is required with --csv (the column to "
                           "predict).")

@@ -193,3 +193,61 @@ def test_distribute_mirrored_runs_on_tensorflow(tmp_path, write_npz):
     data = write_npz(tmp_path / "data.npz", n=80)
     assert mnist.main(_argv(tmp_path, data, "--distribute", "mirrored")) == 0
     assert _metrics(tmp_path)["status"] == "ok"
+
+
+def test_distribute_multiworker_is_refused_with_the_alternatives(
+        tmp_path, write_npz, capsys):
+    with pytest.raises(SystemExit) as info:
+        mnist.main(_argv(tmp_path, write_npz(tmp_path / "d.npz"),
+                         "--distribute", "multiworker"))
+    assert info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "argument --distribute: 'multiworker' was removed" in stderr
+    assert "Use 'multiprocess' (JAX backend" in stderr
+
+
+def test_distribute_multiprocess_refuses_find_lr(tmp_path, write_npz, capsys):
+    argv = _argv(tmp_path, write_npz(tmp_path / "d.npz"), "--distribute",
+                 "multiprocess", "--find-lr")
+    assert run_main(mnist.main, argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --find-lr runs on one process. Received: --find-lr with "
+        "--distribute multiprocess. Run --find-lr alone first, then pass its "
+        "suggestion as --learning-rate.")
+
+
+def test_distribute_multiprocess_needs_jax(tmp_path, write_npz, capsys,
+                                           monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    argv = _argv(tmp_path, write_npz(tmp_path / "d.npz"), "--distribute",
+                 "multiprocess")
+    assert run_main(mnist.main, argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --distribute multiprocess needs the JAX backend. Received: "
+        "KERAS_BACKEND=tensorflow. Set KERAS_BACKEND=jax in every process.")
+
+
+def test_distribute_multiprocess_bad_variable_is_one_line(
+        tmp_path, write_npz, capsys, monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_JOB_ADDRESSES", "127.0.0.1")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "0")
+    argv = _argv(tmp_path, write_npz(tmp_path / "d.npz"), "--distribute",
+                 "multiprocess")
+    assert run_main(mnist.main, argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: KERAS_DISTRIBUTION_JOB_ADDRESSES must be host:port entries "
+        "(port 1-65535), comma-separated, e.g. 10.0.0.1:12345. Received: "
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES='127.0.0.1'.")
+
+
+def test_batches_refuses_a_batch_the_processes_cannot_split():
+    import kerasnn
+
+    with pytest.raises(_common.RecipeError) as info:
+        _common.batches(np.zeros((8, 2)), np.zeros(8), 7,
+                        kerasnn.ProcessInfo(0, 2))
+    assert str(info.value) == (
+        "--batch-size must be a multiple of the number of processes (2) with "
+        "--distribute multiprocess. Received: --batch-size 7.")

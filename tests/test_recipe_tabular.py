@@ -194,9 +194,25 @@ def test_distribute_mirrored_trains_under_the_strategy(tmp_path, capsys):
     assert _metrics(out)["status"] == "ok"
 
 
-def test_distribute_multiworker_needs_tf_config(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    status, _, stderr = _run(["--epochs", "1", "--distribute", "multiworker",
+def test_distribute_multiworker_is_refused_with_the_alternatives(tmp_path,
+                                                                 capsys):
+    with pytest.raises(SystemExit) as info:
+        _run(["--epochs", "1", "--distribute", "multiworker",
+              "--out", str(tmp_path / "run")], capsys)
+    assert info.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "'multiworker' was removed" in stderr
+    assert "keras-team/keras#20585" in stderr
+    assert "Use 'multiprocess'" in stderr and "or 'mirrored'" in stderr
+
+
+def test_distribute_multiprocess_is_refused_for_raw_strings(tmp_path, capsys):
+    status, _, stderr = _run(["--epochs", "1", "--distribute", "multiprocess",
                               "--out", str(tmp_path / "run")], capsys)
     assert status == 2
-    assert "TF_CONFIG" in stderr and "Received: TF_CONFIG unset" in stderr
+    assert stderr.strip() == (
+        "error: --distribute multiprocess runs on JAX, and the tabular model "
+        "takes raw strings, which need TensorFlow. Received: --distribute "
+        "multiprocess. Use --distribute mirrored here, or train "
+        "kerasnn.build_model on numeric arrays across processes (see "
+        "docs/scale-out.md).")
