@@ -48,11 +48,14 @@ def main(argv=None):
     # Warm-up: first-time costs of the backend (kernels, thread pools).
     _timed_fit(x, y, 1, args.batch_size, None)
     times = {"without": [], "with": []}
+    cpu = {"without": [], "with": []}
     for _ in range(args.repeats):
         for label in ("without", "with"):
             monitor = GradientMonitor() if label == "with" else None
-            seconds, _ = _timed_fit(x, y, args.epochs, args.batch_size, monitor)
+            seconds, cpu_seconds, _ = _timed_fit(x, y, args.epochs,
+                                                 args.batch_size, monitor)
             times[label].append(seconds)
+            cpu[label].append(cpu_seconds)
             if monitor is not None:
                 status = monitor.report()["status"]
     base, mon = statistics.median(times["without"]), statistics.median(times["with"])
@@ -65,6 +68,13 @@ def main(argv=None):
           f"{min(times['with']) / min(times['without']):.3f} on the fastest "
           f"runs (robust to other load on the machine); monitor status: "
           f"{status}")
+
+    cpu_base = statistics.median(cpu["without"])
+    cpu_mon = statistics.median(cpu["with"])
+    print(f"CPU time (all threads) without / with monitor: {cpu_base:.2f} s / "
+          f"{cpu_mon:.2f} s (medians): ratio {cpu_mon / cpu_base:.3f} "
+          f"({(cpu_mon / cpu_base - 1) * 100:+.1f}%); less sensitive than "
+          "wall time to other jobs on a shared machine")
 
     path = _plot_norms(args.out)
     print(f"wrote {path}")
@@ -95,10 +105,11 @@ def _timed_fit(x, y, epochs, batch_size, monitor):
     model = _cnn()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     callbacks = [] if monitor is None else [monitor]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
                         callbacks=callbacks)
-    return time.perf_counter() - start, history
+    return (time.perf_counter() - start, time.process_time() - cpu_start,
+            history)
 
 
 def _plot_norms(out):
