@@ -36,6 +36,8 @@ def check_int(name, value, *, minimum=1, allow_none=False):
 def check_float(name, value, *, low=0.0, high=None, low_inclusive=True,
                 high_inclusive=False, allow_none=False):
     """Checks that `value` is a finite number in the given range."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)  # messages show 0.0 for 0, as before
     closed = {(True, True): "both", (True, False): "left",
               (False, True): "right", (False, False): "neither"}[
                   (low_inclusive, high_inclusive)]
