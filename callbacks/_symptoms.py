@@ -129,10 +129,8 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
             A loss that fell there is not `loss_not_decreasing`, whatever
             the probe batch says (a small probe may miss a rare class).
     """
-    if not len(history):
-        if nonfinite_step is None:
-            return []
-        history = history  # no probe yet: judged on the step alone
+    if not len(history) and nonfinite_step is None:
+        return []
     nonfinite = _nonfinite(history, th, nonfinite_step, data_nonfinite)
     if nonfinite is not None:
         return [nonfinite]

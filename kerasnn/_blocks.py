@@ -188,3 +188,13 @@ def strategy_scope(strategy):
             f"strategy={strategy!r}."
         )
     return strategy.scope()
+
+
+def unique_name(name, taken):
+    """`name`, or `name_2`, `name_3`... if `taken` has it; adds it to `taken`."""
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    taken.add(candidate)
+    return candidate

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._blocks import unique_name
 from kerasnn._tables import category_strings
 from kerasnn._tables import numeric_values
 from kerasnn.errors import KerasnnValueError
@@ -193,12 +194,7 @@ def input_name(column, used):
     name = re.sub(r"\W", "_", str(column)).strip("_") or "column"
     if name[0].isdigit():
         name = f"c_{name}"
-    base, i = name, 1
-    while name in used:
-        i += 1
-        name = f"{base}_{i}"
-    used.add(name)
-    return name
+    return unique_name(name, used)
 
 
 def _numeric_stats(X, numeric):

@@ -21,6 +21,7 @@ import numpy as np
 
 from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import make_initializer
+from kerasnn._blocks import unique_name
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -109,24 +110,24 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
         pool = {3: keras.layers.GlobalAveragePooling1D,
                 4: keras.layers.GlobalAveragePooling2D,
                 5: keras.layers.GlobalAveragePooling3D}[rank]
-        x = pool(name=_fresh("swap_pool", taken))(x)
+        x = pool(name=unique_name("swap_pool", taken))(x)
     elif rank != 2:
-        x = keras.layers.Flatten(name=_fresh("swap_flatten", taken))(x)
+        x = keras.layers.Flatten(name=unique_name("swap_flatten", taken))(x)
     for index, units in enumerate(widths, start=1):
         if dropout:
-            name = _fresh(f"swap_dropout_{index}", taken)
+            name = unique_name(f"swap_dropout_{index}", taken)
             x = _dropout(dropout, seed, index, name)(x)
         x = keras.layers.Dense(
             units, activation="relu",
             kernel_initializer=make_initializer("he_normal", seed, index),
-            name=_fresh(f"swap_dense_{index}", taken),
+            name=unique_name(f"swap_dense_{index}", taken),
         )(x)
     if dropout:
-        x = _dropout(dropout, seed, len(widths) + 1, _fresh("swap_dropout", taken))(x)
+        x = _dropout(dropout, seed, len(widths) + 1, unique_name("swap_dropout", taken))(x)
     outputs = keras.layers.Dense(
         spec["units"], activation=spec["activation"],
         kernel_initializer=make_initializer("glorot_uniform", seed, len(widths) + 1),
-        dtype="float32", name=_fresh("output", taken),
+        dtype="float32", name=unique_name("output", taken),
     )(x)
     swapped = keras.Model(body.inputs, outputs, name=f"{model.name}_swapped")
     if freeze:
@@ -382,16 +383,6 @@ def _copy(model):
     copy = keras.models.clone_model(model, input_tensors=inputs)
     copy.set_weights(model.get_weights())
     return copy
-
-
-def _fresh(name, taken):
-    """`name`, or `name_2`, `name_3`... if a body layer already has it."""
-    candidate, k = name, 1
-    while candidate in taken:
-        k += 1
-        candidate = f"{name}_{k}"
-    taken.add(candidate)
-    return candidate
 
 
 def _dropout(rate, seed, index, name):
