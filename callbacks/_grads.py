@@ -4,9 +4,9 @@ Everything here is stateless with respect to the model: the forward and
 backward passes run through `stateless_call` / `stateless_compute_loss`
 (TensorFlow) or the JAX trainer's own `compute_loss_and_updates`, so the
 probe never updates BatchNorm statistics, metrics or RNG state. Each probe
-function is compiled (`tf.function` / `jax.jit`; short TensorFlow runs probe
-eagerly) and returns only small
-vectors of norms to the host.
+function is compiled (`tf.function` / `jax.jit`) and returns the gradients
+and weights (their norms are taken on the host) and a few scalars per
+activation layer, reduced on the device.
 """
 
 import inspect
@@ -24,9 +24,10 @@ class Prober:
     """Computes one probe's figures on a fixed batch.
 
     One compiled function per model returns, from a single call: the loss
-    and the per-variable gradient and weight norms in training mode; a copy
-    of the weights (for the update ratio of the next step); and, from a
-    forward pass in inference mode, the loss, the spread of the predictions
+    and the gradients in training mode (their per-variable norms, and those
+    of the weights, are taken on the host); a copy of the weights (for the
+    update ratio of the next step); and, from a forward pass in inference
+    mode, the loss, the spread of the predictions
     across rows, and for each layer in `units` (an `ActivationLayers`) the
     share of dead or saturated units and the largest absolute activation.
 
@@ -34,13 +35,9 @@ class Prober:
         model: A compiled, built Keras model.
         units: An `ActivationLayers`; its layers are skipped when it has no
             `model`.
-        compiled: Whether to compile the probe (`tf.function`). Tracing
-            costs about as much as tens of eager probes, so short runs probe
-            eagerly. JAX always compiles: its eager ops compile one by one.
     """
 
-    def __init__(self, model, units, compiled=True):
-        self.compiled = compiled
+    def __init__(self, model, units):
         backend = keras.backend.backend()
         if backend not in ("tensorflow", "jax"):
             raise CallbackValueError(
@@ -62,7 +59,11 @@ class Prober:
         `act_peaks` (per layer of `units`).
         """
         out = self._probe(*_to_tensors((x, y, sample_weight)))
+        # Norms in float64 on the host: no overflow, and a few hundred ops
+        # fewer to trace. The weights come back anyway, for update ratios.
         self._snapshot = [np.asarray(t) for t in out.pop("snapshot")]
+        out["grad_norms"] = _host_norms(out.pop("grads"))
+        out["weight_norms"] = _host_norms(self._snapshot)
         return {k: (float(np.asarray(v)) if np.ndim(v) == 0
                     else np.asarray(v, dtype="float64"))
                 for k, v in out.items()}
@@ -83,7 +84,7 @@ class Prober:
         return norms
 
     def _inference(self, tv, ntv, mv, x, y, sample_weight):
-        """Inference-mode forward pass: loss, prediction spread, units."""
+        """Inference-mode forward pass: loss, predictions, activations."""
         model = self.model
         mapping = list(zip(model.trainable_variables, tv)) + list(
             zip(model.non_trainable_variables, ntv))
@@ -107,13 +108,18 @@ class Prober:
             tv, ntv, mv, x=x, y=y, y_pred=y_pred,
             sample_weight=sample_weight, training=False,
         )
-        spreads = [_spread(p) for p in keras.tree.flatten(y_pred)]
+        return loss, keras.tree.flatten(y_pred), acts
+
+    def _figures(self, loss, eval_loss, preds, acts):
+        """The probe's scalar figures, reduced in the compiled graph."""
         shares = [_bad_unit_share(a, k)
                   for a, k in zip(acts, self.units.kinds)]
         peaks = [keras.ops.max(keras.ops.abs(keras.ops.cast(a, "float32")))
                  for a in acts]
-        return (loss, keras.ops.mean(keras.ops.stack(spreads)),
-                _stack(shares), _stack(peaks))
+        return {"loss": loss, "eval_loss": eval_loss,
+                "pred_spread": keras.ops.mean(keras.ops.stack(
+                    [_spread(p) for p in preds])),
+                "unit_shares": _stack(shares), "act_peaks": _stack(peaks)}
 
     def _build_tf(self):
         import tensorflow as tf
@@ -133,18 +139,16 @@ class Prober:
                     sample_weight=sample_weight, training=True,
                 )
             grads = tape.gradient(loss, tv)
-            grads = [tf.zeros_like(t) if g is None else g
+            # Embeddings' gradients are IndexedSlices: make them dense.
+            grads = [tf.zeros_like(t) if g is None else tf.convert_to_tensor(g)
                      for g, t in zip(grads, tv)]
-            eval_loss, spread, shares, peaks = self._inference(
-                tv, ntv, mv, x, y, sample_weight)
-            return {"loss": loss, "grad_norms": _norms(grads),
-                    "weight_norms": _norms(tv), "eval_loss": eval_loss,
-                    "pred_spread": spread, "unit_shares": shares,
-                    "act_peaks": peaks, "snapshot": tv}
+            figures = self._figures(loss, *self._inference(
+                tv, ntv, mv, x, y, sample_weight))
+            return {**figures, "grads": grads, "snapshot": tv}
 
-        if not self.compiled:
-            return probe
-        return tf.function(probe, reduce_retracing=True)
+        # Without AutoGraph, as Keras traces its own train step: tracing
+        # takes a third of the time.
+        return tf.function(probe, reduce_retracing=True, autograph=False)
 
     def _build_jax(self):
         import jax
@@ -162,13 +166,11 @@ class Prober:
             # gradients) by the loss-scale factor: undo it.
             scale = jax.numpy.where(aux[0] != 0, scaled / aux[0], 1.0)
             grads = [g / scale.astype(g.dtype) for g in grads]
-            eval_loss, spread, shares, peaks = self._inference(
-                tv, ntv, mv, x, y, sample_weight)
+            figures = self._figures(aux[0], *self._inference(
+                tv, ntv, mv, x, y, sample_weight))
             # The trainer donates its state buffers, so keep real copies.
-            return {"loss": aux[0], "grad_norms": _norms(grads),
-                    "weight_norms": _norms(tv), "eval_loss": eval_loss,
-                    "pred_spread": spread, "unit_shares": shares,
-                    "act_peaks": peaks, "snapshot": [t + 0 for t in tv]}
+            return {**figures, "grads": grads,
+                    "snapshot": [t + 0 for t in tv]}
 
         compiled = jax.jit(probe)
         return lambda x, y, sample_weight: compiled(
@@ -331,16 +333,9 @@ def _spread(pred):
     return keras.ops.mean(keras.ops.std(pred, axis=0))
 
 
-def _norms(tensors):
-    """L2 norm of each tensor, scaled by its max so squares cannot overflow."""
-    out = []
-    for t in tensors:
-        t = keras.ops.cast(t, "float32")
-        peak = keras.ops.max(keras.ops.abs(t)) if t.shape != () else abs(t)
-        safe = keras.ops.where(peak > 0, peak, 1.0)
-        out.append(peak * keras.ops.sqrt(keras.ops.sum(
-            keras.ops.square(t / safe))))
-    return keras.ops.stack(out) if out else keras.ops.zeros((0,))
+def _host_norms(tensors):
+    return np.array([np.linalg.norm(np.asarray(t, dtype="float64"))
+                     for t in tensors])
 
 
 def _training_kwargs(model):

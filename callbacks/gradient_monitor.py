@@ -28,9 +28,6 @@ from ._symptoms import diagnose
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
-# Runs expected to probe fewer times than this probe eagerly (TensorFlow):
-# tracing the probe costs about as much as this many eager probes.
-_EAGER_MAX = 12
 _SPLIT_ROWS = 4096  # rows read to judge a `validation_split`
 
 
@@ -379,8 +376,7 @@ class GradientMonitor(keras.callbacks.Callback):
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)
-        self._prober = Prober(model, units,
-                              compiled=self._expected_probes() >= _EAGER_MAX)
+        self._prober = Prober(model, units)
         self._units_checked = units.model is not None
         if units.reason is not None:
             self._notes.append(f"Unit checks skipped: {units.reason}.")
@@ -389,15 +385,6 @@ class GradientMonitor(keras.callbacks.Callback):
                                      units.is_output)
         if not self._setup_done:
             self._run_setup_checks()
-
-    def _expected_probes(self):
-        params = self.params or {}
-        steps = params.get("steps") or 0
-        epochs = params.get("epochs") or 0
-        if not steps or not epochs:
-            return _EAGER_MAX  # unknown length: compile
-        total = steps * epochs
-        return self.thresholds.patience + total // self.every + 1
 
     def _run_setup_checks(self):
         self._setup_done = True

@@ -426,3 +426,23 @@ def test_probe_is_taken_from_a_dataset(rng):
     model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[monitor])
     assert monitor._batch[0].shape == (8, 12)
     assert monitor.report()["status"] == "healthy"
+
+
+def test_embedding_gradients_are_measured(rng):
+    # TensorFlow gives an Embedding's gradient as IndexedSlices.
+    x = rng.integers(1, 50, size=(96, 8))
+    y = (x[:, 0] > 25).astype("int32")
+    model = keras.Sequential([
+        keras.Input((8,), dtype="int32"),
+        keras.layers.Embedding(50, 8, name="embed"),
+        keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile("adam", "binary_crossentropy")
+    monitor = GradientMonitor(every=2)
+    _fit(model, x, y, monitor)
+    history = monitor.probe_history
+    assert history.layers[0] == "embed"
+    assert np.all(np.isfinite(history.grad_norms[:, 0]))
+    assert np.all(history.grad_norms[:, 0] > 0)
+
