@@ -20,9 +20,6 @@ with `KERAS_BACKEND` set and merges the results):
 
     python benchmarks/bench_diagnosis.py [--backend tensorflow|jax|both]
         [--only NAME_SUBSTRING] [--split tune|holdout|all] [--json out.json]
-
-Until `report()["findings"]` exists, the kinds are read from
-`report()["status"]` (healthy, vanishing, exploding or nan).
 """
 
 import argparse
@@ -145,7 +142,7 @@ def run_case(case, backend):
             keras.mixed_precision.set_global_policy("float32")
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    findings, source = _findings(monitor)
+    findings = _findings(monitor)
     kinds = list(dict.fromkeys(f["kind"] for f in findings))
     return {
         "case": case.name, "family": case.family, "backend": backend,
@@ -156,7 +153,6 @@ def run_case(case, backend):
                   if k != case.expected and k not in case.also],
         "verdict": _verdict(case.expected, kinds, error),
         "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
-        "source": source,
         "findings": findings,
         "final": _final_logs(history),
         "warnings": [str(w.message) for w in caught
@@ -184,20 +180,14 @@ def _check_catalogue(cases):
 
 
 def _findings(monitor):
-    """The monitor's findings, or ones made from its status until then."""
+    """The monitor's findings (none when it never started)."""
     if monitor is None:
-        return [], "none"
+        return []
     try:
         report = monitor.report()
-    except Exception as exc:  # a monitor that never started
-        return [], f"report() failed: {type(exc).__name__}"
-    if "findings" in report:
-        return [dict(f) for f in report["findings"]], "findings"
-    status = report.get("status", "healthy")
-    if status == "healthy":
-        return [], "status"
-    return [{"kind": status, "message": " ".join(report.get("advice", [])),
-             "fix": "", "layer": None, "step": report.get("step")}], "status"
+    except Exception:  # noqa: BLE001 - a monitor that never started
+        return []
+    return [dict(f) for f in report["findings"]]
 
 
 def _verdict(expected, kinds, error):
@@ -283,8 +273,6 @@ def _print_totals(rows):
     for line in [header] + table:
         print("  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w)
                         for i, (v, w) in enumerate(zip(line, widths))))
-    print("kinds read from: "
-          + ", ".join(sorted({r["source"] for r in rows})))
 
 
 def _totals_row(split, backend, group):
