@@ -56,7 +56,8 @@ class Prober:
 
         Keys: `loss`, `eval_loss`, `pred_spread` (floats), `grad_norms`,
         `weight_norms` (per trainable variable), `unit_shares`,
-        `act_peaks` (per layer of `units`).
+        `act_peaks` (per layer of `units`), and `predictions`, the model's
+        outputs in inference mode (in the structure of its outputs).
         """
         out = self._probe(*_to_tensors((x, y, sample_weight)))
         # Norms in float64 on the host: no overflow, and a few hundred ops
@@ -64,9 +65,12 @@ class Prober:
         self._snapshot = [np.asarray(t) for t in out.pop("snapshot")]
         out["grad_norms"] = _host_norms(out.pop("grads"))
         out["weight_norms"] = _host_norms(self._snapshot)
-        return {k: (float(np.asarray(v)) if np.ndim(v) == 0
-                    else np.asarray(v, dtype="float64"))
-                for k, v in out.items()}
+        predictions = keras.tree.map_structure(np.asarray,
+                                               out.pop("predictions"))
+        figures = {k: (float(np.asarray(v)) if np.ndim(v) == 0
+                       else np.asarray(v, dtype="float64"))
+                   for k, v in out.items()}
+        return {**figures, "predictions": predictions}
 
     def update_norms(self):
         """Per-variable norm of the change since the last `probe`, or None.
@@ -75,9 +79,8 @@ class Prober:
         """
         if self._snapshot is None:
             return None
-        norms = np.array([
-            np.linalg.norm((keras.ops.convert_to_numpy(v.value) - old)
-                           .astype("float64"))
+        norms = _host_norms([
+            keras.ops.convert_to_numpy(v.value) - old
             for v, old in zip(self.model.trainable_variables, self._snapshot)
         ])
         self._snapshot = None
@@ -108,9 +111,9 @@ class Prober:
             tv, ntv, mv, x=x, y=y, y_pred=y_pred,
             sample_weight=sample_weight, training=False,
         )
-        return loss, keras.tree.flatten(y_pred), acts
+        return loss, y_pred, acts
 
-    def _figures(self, loss, eval_loss, preds, acts):
+    def _figures(self, loss, eval_loss, y_pred, acts):
         """The probe's scalar figures, reduced in the compiled graph."""
         shares = [_bad_unit_share(a, k)
                   for a, k in zip(acts, self.units.kinds)]
@@ -118,8 +121,9 @@ class Prober:
                  for a in acts]
         return {"loss": loss, "eval_loss": eval_loss,
                 "pred_spread": keras.ops.mean(keras.ops.stack(
-                    [_spread(p) for p in preds])),
-                "unit_shares": _stack(shares), "act_peaks": _stack(peaks)}
+                    [_spread(p) for p in keras.tree.flatten(y_pred)])),
+                "unit_shares": _stack(shares), "act_peaks": _stack(peaks),
+                "predictions": y_pred}
 
     def _build_tf(self):
         import tensorflow as tf
@@ -334,7 +338,9 @@ def _spread(pred):
 
 
 def _host_norms(tensors):
-    return np.array([np.linalg.norm(np.asarray(t, dtype="float64"))
+    """L2 norms in float64 (no overflow), without BLAS: its threads would
+    wake up to compete with the backend's for a few microseconds of work."""
+    return np.array([np.sqrt(np.sum(np.square(np.asarray(t, "float64"))))
                      for t in tensors])
 
 

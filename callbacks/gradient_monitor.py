@@ -304,8 +304,6 @@ class GradientMonitor(keras.callbacks.Callback):
             import tensorflow as tf
 
             self._writer = tf.summary.create_file_writer(str(self.log_dir))
-        if self.model.built and self.model.trainable_variables:
-            self._run_setup_checks()
 
     def on_train_batch_begin(self, batch, logs=None):
         step = self._step
@@ -383,15 +381,15 @@ class GradientMonitor(keras.callbacks.Callback):
         self._history = ProbeHistory([name for name, _ in groups],
                                      units.layers, units.kinds,
                                      units.is_output)
-        if not self._setup_done:
-            self._run_setup_checks()
 
-    def _run_setup_checks(self):
+    def _run_setup_checks(self, predictions):
+        """`check_setup` on `fit`'s data, at the first probe (before any
+        training step), which gives it the model's outputs."""
         self._setup_done = True
         if not self.setup_checks or self._fit_args is None:
             return
         try:
-            found = _check_fit_setup(self.model, self._fit_args)
+            found = _check_fit_setup(self.model, self._fit_args, predictions)
         except Exception as error:  # noqa: BLE001 - never break the user's fit
             self._notes.append(f"Setup checks skipped: {type(error).__name__}:"
                                f" {error}")
@@ -404,6 +402,9 @@ class GradientMonitor(keras.callbacks.Callback):
     def _probe(self, step):
         x, y, sw = self._batch
         figures = self._prober.probe(x, y, sw)
+        predictions = figures.pop("predictions")
+        if not self._setup_done:
+            self._run_setup_checks(predictions)
         figures["grad_norms"] = _group(figures["grad_norms"], self._index)
         figures["weight_norms"] = _group(figures["weight_norms"], self._index)
         lr = _learning_rate(self.model)
@@ -474,18 +475,21 @@ class GradientMonitor(keras.callbacks.Callback):
             tf.summary.scalar("grad_norm_ratio", self._ratio())
 
 
-def _check_fit_setup(model, args):
-    """Runs `check_setup` on the arguments `fit` received.
+def _check_fit_setup(model, args, predictions):
+    """Runs the checks of `check_setup` on the arguments `fit` received
+    (Keras has checked them), with the model's `predictions` on the probe
+    batch.
 
     `fit` has already cut the `validation_split` rows off `x` and `y`, so
     the split is judged on rows taken with one stride from the training
     rows and the cut-off ones, in their order.
     """
-    from .setup_checks import check_setup
+    from .setup_checks import run_checks
 
-    found = check_setup(model, args["x"], args["y"],
-                        class_weight=args.get("class_weight"),
-                        sample_weight=args.get("sample_weight"))
+    found = run_checks(model, args["x"], args["y"],
+                       class_weight=args.get("class_weight"),
+                       sample_weight=args.get("sample_weight"),
+                       predictions=predictions)
     split, val_x, val_y = (args.get("validation_split"), args.get("val_x"),
                            args.get("val_y"))
     if split and val_y is not None and args["y"] is not None:
@@ -499,9 +503,9 @@ def _check_fit_setup(model, args):
                                              np.asarray(b)[::stride]]),
                 head, tail)
 
-        found += [f for f in check_setup(
+        found += [f for f in run_checks(
             model, joined(args["x"], val_x), joined(args["y"], val_y),
-            validation_split=split)
+            validation_split=split, predictions=predictions)
             if f["kind"] == "sorted_validation_split"]
     return found
 

@@ -169,14 +169,27 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
                                    max_input_scale, low=1.0)
     imbalance_ratio = check_float(_OWNER, "imbalance_ratio",
                                    imbalance_ratio, low=1.0)
+    return run_checks(model, x, y, validation_split=validation_split,
+                      class_weight=class_weight, sample_weight=sample_weight,
+                      sample_size=sample_size,
+                      max_input_scale=max_input_scale,
+                      imbalance_ratio=imbalance_ratio)
 
+
+def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
+               sample_weight=None, sample_size=256, max_input_scale=100.0,
+               imbalance_ratio=5.0, predictions=None):
+    """`check_setup` on checked arguments; `predictions`, if given, are the
+    model's outputs (inference mode) on some rows of `x`, already computed by
+    the caller (`GradientMonitor`'s compiled probe), which spares the eager
+    forward pass."""
     data = Data(x, y, sample_weight, sample_size, _SCAN_ELEMENTS)
     batch = fixed_batch_size(model)
     if batch and data.kind != "none" and data.n >= batch:
         data.sample = keras.tree.map_structure(lambda a: a[:batch],
                                                data.sample)
         data.forward = batch
-    outs = _outputs(model, data)
+    outs = _outputs(model, data, predictions)
     findings = nonfinite_data(model, data, outs)
     for out in outs:
         findings += loss_activation_mismatch(out)
@@ -209,12 +222,16 @@ class _Out:
                 else f"output '{self.name}'")
 
 
-def _outputs(model, data):
+def _outputs(model, data, predictions=None):
     preds, keys = None, []
     if data.kind != "none":
-        first = data.forward or min(data.n, _FORWARD_ROWS)
-        batch = keras.tree.map_structure(lambda a: a[:first], data.sample)
-        result = _call(model, as_input_structure(model, batch), data.n)
+        if predictions is not None:
+            result = predictions
+        else:
+            first = data.forward or min(data.n, _FORWARD_ROWS)
+            batch = keras.tree.map_structure(lambda a: a[:first],
+                                             data.sample)
+            result = _call(model, as_input_structure(model, batch), data.n)
         paths = (keras.tree.flatten_with_path(result)
                  if isinstance(result, (dict, list, tuple))
                  else [((), result)])
