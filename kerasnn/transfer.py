@@ -22,6 +22,8 @@ import numpy as np
 from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
+from kerasnn._fine_tune import AugmentedBatches
+from kerasnn._fine_tune import with_rate_factors
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -213,8 +215,9 @@ def freeze(model, *, to_layer, learning_rate=None):
 
 
 def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
-              from_layer=None, batch_size=32, validation_data=None,
-              validation_split=0.0, callbacks=None, verbose=0):
+              head_learning_rate=None, augment=None, from_layer=None,
+              batch_size=32, validation_data=None, validation_split=0.0,
+              callbacks=None, verbose=0):
     """Trains the head with the body frozen, then unfreezes and fine-tunes.
 
     Phase one fits `model` as it is (its body frozen, as `swap_head` leaves
@@ -223,14 +226,38 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     Training the head first matters: the gradients of a fresh random head
     would otherwise wreck the pretrained features.
 
+    On a few dozen images two more things keep phase two from undoing the
+    body. Discriminative rates (`head_learning_rate`, as fastai's
+    `fine_tune`): the body moves at the low `learning_rate` while the head
+    goes on learning at its own, higher rate. Augmentation (`augment`): each
+    training batch is a new random variant of the few images, so that
+    neither phase learns the images by heart.
+
     Args:
         model: A compiled model with some frozen layers, e.g. from
             `swap_head(..., freeze=True)`. Trained in place.
-        x, y: Training data, as for `Model.fit`.
+        x, y: Training data, as for `Model.fit`. With `augment`, arrays
+            (`x` a NumPy array or a tensor, `y` its labels).
         head_epochs: Integer >= 0. Epochs of phase one. Defaults to `5`.
         epochs: Integer >= 0. Epochs of phase two. Defaults to `5`.
-        learning_rate: Float > 0. Learning rate of phase two. Defaults to
-            `1e-5`.
+        learning_rate: Float > 0. Learning rate of phase two: of every layer
+            when `head_learning_rate` is `None`, else of the body (the layers
+            frozen when `fine_tune` is called). Defaults to `1e-5`.
+        head_learning_rate: Float > 0 or `None`. Learning rate in phase two
+            of the layers that are trainable when `fine_tune` is called (the
+            head). Defaults to `None`: `learning_rate`, one rate for all, as
+            before this option existed; the rates that pay off depend on the
+            data (the transfer recipe, on 25-100 digits, uses `1e-3` for the
+            head and `1e-4` for the body). After phase two the model is
+            recompiled with a plain optimizer of the same kind at
+            `learning_rate`, so it saves and loads like any Keras model.
+        augment: A Keras layer (e.g. a `keras.Sequential` of
+            `keras.layers.RandomRotation`, `RandomTranslation`, `RandomZoom`)
+            or `None`. Called with `training=True` on every training batch of
+            both phases; validation data is never augmented, and the model
+            itself is not changed. Defaults to `None`: no augmentation, since
+            which transforms keep the label (a flipped "6" is not a "9")
+            depends on the data.
         from_layer: As in `unfreeze`. Defaults to `None`: every layer.
         batch_size: Integer >= 1. Defaults to `32`.
         validation_data, validation_split, callbacks, verbose: As in
@@ -248,7 +275,10 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     Example:
 
     >>> model = swap_head(trained, "multiclass", n_classes=5)
-    >>> result = fine_tune(model, x, y, head_epochs=10, epochs=5)
+    >>> augment = keras.Sequential([keras.layers.RandomRotation(0.05)])
+    >>> result = fine_tune(model, x, y, head_epochs=10, epochs=5,
+    ...                    learning_rate=1e-4, head_learning_rate=1e-3,
+    ...                    augment=augment)
     >>> result.fine_tune.history["loss"]
     """
     _check_compiled(model)
@@ -262,6 +292,18 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     batch_size = check_int("batch_size", batch_size, minimum=1)
     learning_rate = check_float("learning_rate", learning_rate, low=0.0,
                                 low_inclusive=False)
+    head_learning_rate = check_float("head_learning_rate", head_learning_rate,
+                                     low=0.0, low_inclusive=False,
+                                     allow_none=True)
+    if head_learning_rate is not None and isinstance(
+        model.optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        raise KerasnnValueError(
+            "`head_learning_rate` needs a plain optimizer. Received: a model "
+            "compiled with a LossScaleOptimizer (mixed_float16). Use "
+            "mixed_bfloat16, which needs no loss scaling, or pass "
+            "head_learning_rate=None."
+        )
     if from_layer is not None:
         _layer_index(model, from_layer, "from_layer")
     if head_epochs and not any(
@@ -273,15 +315,31 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
             "kerasnn.freeze(model, to_layer=...) first, or pass head_epochs=0."
         )
     _check_labels(model, y)
-    fit = dict(batch_size=batch_size, validation_data=validation_data,
-               validation_split=validation_split, callbacks=callbacks,
+    fit = dict(validation_data=validation_data, callbacks=callbacks,
                verbose=verbose)
-    head = model.fit(x, y, epochs=head_epochs, **fit) if head_epochs else None
+    if augment is None:
+        fit.update(x=x, y=y, batch_size=batch_size,
+                   validation_split=validation_split)
+    else:
+        fit.update(_augmented(augment, x, y, batch_size, validation_data,
+                              validation_split))
+    head_variables = {id(v) for v in model.trainable_variables}
+    head = model.fit(epochs=head_epochs, **fit) if head_epochs else None
     done = len(head.epoch) if head is not None else 0
     tuned = None
     if epochs:
         unfreeze(model, from_layer=from_layer, learning_rate=learning_rate)
-        tuned = model.fit(x, y, initial_epoch=done, epochs=done + epochs, **fit)
+        if head_learning_rate is None:
+            tuned = model.fit(initial_epoch=done, epochs=done + epochs, **fit)
+        else:
+            factor = head_learning_rate / learning_rate
+            _recompile(model, learning_rate,
+                       rate_factors=dict.fromkeys(head_variables, factor))
+            try:
+                tuned = model.fit(initial_epoch=done, epochs=done + epochs,
+                                  **fit)
+            finally:
+                _recompile(model, learning_rate)
     return FineTuneResult(head=head, fine_tune=tuned)
 
 
@@ -410,17 +468,27 @@ def _check_compiled(model):
         )
 
 
-def _recompile(model, learning_rate):
+def _recompile(model, learning_rate, rate_factors=None):
     """Recompiles with the same loss and metrics and a fresh optimizer.
 
     Keras reads the trainable flags when it compiles, and the optimizer's
     slots belong to the old set of trainable weights, so both are renewed.
+    The optimizer is of the same kind as before (the plain kind, after a
+    phase with per-variable rates), scaled by `rate_factors` if given.
     """
-    config = keras.saving.deserialize_keras_object(model.get_compile_config())
+    # The optimizer is made anew below; its class may be a per-variable
+    # one, which is not registered for deserialization.
+    config = dict(model.get_compile_config())
+    config.pop("optimizer", None)
+    config = keras.saving.deserialize_keras_object(config)
     old = model.optimizer
     optimizer_config = old.get_config()
     optimizer_config["learning_rate"] = learning_rate
-    config["optimizer"] = old.__class__.from_config(optimizer_config)
+    kind = getattr(old, "plain_kind", type(old))
+    optimizer = kind.from_config(optimizer_config)
+    if rate_factors is not None:
+        optimizer = with_rate_factors(optimizer, rate_factors)
+    config["optimizer"] = optimizer
     model.compile(**config)
     return model
 
@@ -441,3 +509,31 @@ def _check_labels(model, y):
             f"n_classes={max(high + 1, 3)} to swap_head, or relabel y to "
             f"0..{n_classes - 1}."
         )
+
+
+def _augmented(augment, x, y, batch_size, validation_data, validation_split):
+    """`fit`'s data arguments with `augment` applied to the training batches."""
+    if not isinstance(augment, keras.layers.Layer):
+        raise KerasnnTypeError(
+            "`augment` must be a Keras layer (e.g. keras.Sequential([keras."
+            "layers.RandomRotation(0.05)])) or None. Received: "
+            f"augment={augment!r} (of type {type(augment).__name__})."
+        )
+    if y is None or not all(hasattr(a, "shape") and hasattr(a, "__getitem__")
+                            for a in (x, y)):
+        raise KerasnnTypeError(
+            "`augment` needs `x` and `y` as arrays, so that fine_tune can "
+            f"batch them. Received: x of type {type(x).__name__} and y of type "
+            f"{type(y).__name__}. Augment inside your tf.data pipeline or "
+            "generator instead, and pass augment=None."
+        )
+    x, y = np.asarray(x), np.asarray(y)
+    validation_split = check_float("validation_split", validation_split,
+                                   low=0.0, high=1.0)
+    if validation_split and validation_data is None:
+        # As Keras does: the last rows, before any shuffling.
+        keep = int(len(x) * (1.0 - validation_split))
+        validation_data = (x[keep:], y[keep:])
+        x, y = x[:keep], y[:keep]
+    return dict(x=AugmentedBatches(x, y, augment, batch_size),
+                validation_data=validation_data)
