@@ -24,11 +24,13 @@ from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
 from kerasnn._fine_tune import AugmentedBatches
 from kerasnn._fine_tune import with_rate_factors
+from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
+from kerasnn.heads import CosineClassifier
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
@@ -36,7 +38,8 @@ from kerasnn.results import FineTuneResult
 
 
 def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
-              hidden=None, dropout=0.0, optimizer="adam", learning_rate=None,
+              hidden=None, dropout=0.0, head="dense", scale=None,
+              optimizer="adam", learning_rate=None,
               momentum=0.9, clipnorm=None, clipvalue=None, metrics=None,
               seed=None):
     """Returns a new compiled model: the body of `model` under a fresh head.
@@ -67,6 +70,13 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
             e.g. `[64]`. Defaults to `None` (the output layer alone).
         dropout: Float in [0, 1). Dropout before each head layer. Defaults
             to `0.0`.
+        head: `"dense"` or `"cosine"`: the output layer. `"cosine"` (for
+            `"multiclass"` only) is a `kerasnn.heads.CosineClassifier`,
+            which scores `scale * cos(features, class weights)`; fill its
+            weights from a few images per class with `kerasnn.imprint`
+            before training, for few-shot learning. Defaults to `"dense"`.
+        scale: Float > 0 or `None`, for `head="cosine"`: the factor of the
+            cosines. Defaults to `None`: `10.0`.
         optimizer, learning_rate, momentum, clipnorm, clipvalue, metrics:
             As in `kerasnn.build_model`: the head trains with Adam at `1e-3`
             and the problem type's metrics unless told otherwise.
@@ -92,6 +102,20 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     """
     spec = output_spec(problem, n_classes=n_classes, metrics=metrics)
     _check_model(model)
+    head = check_choice("head", head, ("dense", "cosine"))
+    if head == "cosine" and spec["activation"] != "softmax":
+        raise KerasnnValueError(
+            f"`head='cosine'` needs problem 'multiclass': a cosine head scores "
+            f"one direction per class. Received: head='cosine', "
+            f"problem={problem!r}. Use head='dense'."
+        )
+    if head == "dense" and scale is not None:
+        raise KerasnnValueError(
+            f"`scale` applies to head='cosine' only. Received: scale={scale!r} "
+            "with head='dense'. Pass head='cosine' or drop scale."
+        )
+    scale = check_float("scale", 10.0 if scale is None else scale, low=0.0,
+                        low_inclusive=False)
     if not isinstance(freeze, bool):
         raise KerasnnTypeError(
             f"`freeze` must be True or False. Received: freeze={freeze!r}."
@@ -126,16 +150,100 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
         )(x)
     if dropout:
         x = _dropout(dropout, seed, len(widths) + 1, unique_name("swap_dropout", taken))(x)
-    outputs = keras.layers.Dense(
-        spec["units"], activation=spec["activation"],
-        kernel_initializer=make_initializer("glorot_uniform", seed, len(widths) + 1),
-        dtype="float32", name=unique_name("output", taken),
-    )(x)
+    initializer = make_initializer("glorot_uniform", seed, len(widths) + 1)
+    if head == "cosine":
+        output_layer = CosineClassifier(
+            spec["units"], scale=scale, activation=spec["activation"],
+            kernel_initializer=initializer, dtype="float32",
+            name=unique_name("output", taken))
+    else:
+        output_layer = keras.layers.Dense(
+            spec["units"], activation=spec["activation"],
+            kernel_initializer=initializer, dtype="float32",
+            name=unique_name("output", taken))
+    outputs = output_layer(x)
     swapped = keras.Model(body.inputs, outputs, name=f"{model.name}_swapped")
     if freeze:
         for layer in body.layers:
             layer.trainable = False
     return compile_model(swapped, spec, make)
+
+
+def imprint(model, x, y, *, batch_size=256):
+    """Sets a cosine head's weights to the mean feature of each class, in place.
+
+    Weight imprinting (Qi et al., 2018): the features that the model's
+    `CosineClassifier` reads are computed for `x` (in inference mode: no
+    augmentation, no dropout), L2-normalised and averaged per class; the
+    normalised mean becomes that class's weight vector. With a few images
+    per class the head then classifies them before any training, and
+    training starts from there instead of from random weights.
+
+    Args:
+        model: A model whose last `kerasnn.heads.CosineClassifier` is the
+            head, e.g. from `swap_head(..., head="cosine")`. Modified in
+            place.
+        x: Images (or features) the model takes, as a NumPy array or tensor.
+        y: Integer class labels of `x`, one per row, with at least one row
+            of every class of the head.
+        batch_size: Integer >= 1. Batch size of the feature pass. Defaults
+            to `256`.
+
+    Returns:
+        `model`, with the head's kernel replaced.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a model with no cosine
+            head, labels that are not integers of the head's classes, a
+            class with no row, or mismatched lengths, before any change.
+
+    Example:
+
+    >>> model = swap_head(trained, "multiclass", n_classes=5, head="cosine")
+    >>> imprint(model, x_few, y_few)  # right on x_few before any training
+    >>> model.fit(x_few, y_few, epochs=20)
+    """
+    _check_model(model)
+    heads = [layer for layer in model.layers
+             if isinstance(layer, CosineClassifier)]
+    if not heads:
+        raise KerasnnValueError(
+            f"`model` must have a CosineClassifier head to imprint. Received: "
+            f"model {model.name!r} with layers "
+            f"{[layer.name for layer in model.layers]}. Use "
+            "kerasnn.swap_head(..., head='cosine')."
+        )
+    head = heads[-1]
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise KerasnnTypeError(
+            f"`y` must be integer class labels, one per row. Received: y of "
+            f"dtype {labels.dtype} and shape {labels.shape}."
+        )
+    if len(labels) != len(x):
+        raise KerasnnValueError(
+            f"`x` and `y` must have one label per row. Received: {len(x)} "
+            f"rows of x and {len(labels)} labels."
+        )
+    counts = np.bincount(labels[labels >= 0], minlength=head.units)
+    if labels.min() < 0 or len(counts) > head.units or counts.min() == 0:
+        raise KerasnnValueError(
+            f"`y` must hold at least one row of every class 0-{head.units - 1} "
+            f"of the head and no other label. Received: labels "
+            f"{sorted(set(labels.tolist()))}."
+        )
+    reader = keras.Model(model.inputs, head.input)
+    features = np.asarray(reader.predict(x, batch_size=batch_size, verbose=0),
+                          dtype="float64")
+    features /= np.sqrt((features ** 2).sum(axis=1, keepdims=True)) + 1e-12
+    means = np.stack([features[labels == c].mean(axis=0)
+                      for c in range(head.units)], axis=1)
+    means /= np.sqrt((means ** 2).sum(axis=0, keepdims=True)) + 1e-12
+    head.kernel.assign(means.astype(head.kernel.dtype))
+    return model
 
 
 def unfreeze(model, *, from_layer=None, learning_rate=1e-5):

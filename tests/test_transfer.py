@@ -5,8 +5,10 @@ import pytest
 import kerasnn
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
+from kerasnn.heads import CosineClassifier
 from kerasnn.transfer import fine_tune
 from kerasnn.transfer import freeze
+from kerasnn.transfer import imprint
 from kerasnn.transfer import swap_head
 from kerasnn.transfer import unfreeze
 
@@ -408,3 +410,117 @@ def test_fine_tune_augment_needs_arrays(rng):
         r"them. Received: x of type generator and y of type NoneType.")):
         fine_tune(swap_head(_tiny_cnn(), "multiclass", n_classes=3), batches,
                   augment=keras.layers.RandomRotation(0.1))
+
+
+def _separable(rng, shots=3, n_classes=3):
+    """A few images per class whose classes light up different corners.
+
+    The corners are far apart on the 12x12 grid, so a random-but-fixed conv
+    body keeps them apart, while the noise makes the images differ.
+    """
+    x = rng.random((shots * n_classes, 12, 12, 1)).astype("float32") * 0.2
+    y = np.repeat(np.arange(n_classes), shots)
+    for row, label in enumerate(y):
+        top, left = [(0, 0), (6, 6), (0, 6), (6, 0)][label]
+        x[row, top:top + 6, left:left + 6] += 1.0
+    return x, rng.permutation(y.size), y
+
+
+def _cosine_body():
+    # Features straight from the conv block, so the toy classes stay apart.
+    return swap_head(_tiny_cnn(), "multiclass", n_classes=3,
+                     cut="block1_relu1", head="cosine", seed=0)
+
+
+def test_imprinted_cosine_head_is_right_before_any_training(rng):
+    x, order, y = _separable(rng)
+    x, y = x[order], y[order]
+    model = _cosine_body()
+    assert isinstance(model.layers[-1], CosineClassifier)
+    before = model.layers[-1].get_weights()[0].copy()
+    body = _snapshot(model)
+    assert imprint(model, x, y) is model
+    kernel = model.layers[-1].get_weights()[0]
+    assert not np.allclose(kernel, before)
+    np.testing.assert_allclose(np.linalg.norm(kernel, axis=0), 1.0, rtol=1e-5)
+    probabilities = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), y)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # Nothing trained: the body is as swap_head left it.
+    assert not any(_changed(body, model, layer.name)
+                   for layer in model.layers[:-1])
+
+
+def test_cosine_head_scores_scaled_cosines():
+    layer = CosineClassifier(2, scale=4.0)
+    layer.build((None, 2))
+    layer.kernel.assign(np.array([[1.0, 0.0], [0.0, 2.0]], "float32"))
+    scores = keras.ops.convert_to_numpy(
+        layer(np.array([[3.0, 0.0], [1.0, 1.0]], "float32")))
+    np.testing.assert_allclose(
+        scores, [[4.0, 0.0], [4.0 / np.sqrt(2), 4.0 / np.sqrt(2)]], rtol=1e-5)
+
+
+def test_cosine_head_saves_and_reloads_in_safe_mode(tmp_path, rng):
+    x, order, y = _separable(rng)
+    model = swap_head(_tiny_cnn(), "multiclass", n_classes=3, head="cosine",
+                      scale=16.0, dropout=0.1, seed=0)
+    imprint(model, x, y)
+    fine_tune(model, x, y, head_epochs=1, epochs=1, learning_rate=1e-4,
+              head_learning_rate=1e-3)
+    path = str(tmp_path / "cosine.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded.layers[-1], CosineClassifier)
+    assert loaded.layers[-1].scale == 16.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(problem="multiclass", n_classes=3, head="arcface"), KerasnnValueError,
+     "`head` must be one of"),
+    (dict(problem="binary", head="cosine"), KerasnnValueError,
+     "`head='cosine'` needs problem 'multiclass': a cosine head scores one "
+     "direction per class. Received: head='cosine', problem='binary'."),
+    (dict(problem="multiclass", n_classes=3, scale=10.0), KerasnnValueError,
+     "`scale` applies to head='cosine' only. Received: scale=10.0 with "
+     "head='dense'."),
+    (dict(problem="multiclass", n_classes=3, head="cosine", scale=0),
+     KerasnnValueError,
+     "`scale` must be a finite number in the range (0.0, inf). Received: "
+     "scale=0"),
+])
+def test_swap_head_rejects_bad_cosine_arguments(kwargs, error, message):
+    with pytest.raises(error) as info:
+        swap_head(_tiny_cnn(), **kwargs)
+    assert message in str(info.value)
+
+
+def test_imprint_rejects_bad_arguments_before_changing_the_head(rng):
+    x, order, y = _separable(rng)
+    model = _cosine_body()
+    before = model.layers[-1].get_weights()[0].copy()
+    dense = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
+    for call, error, message in [
+        (lambda: imprint(dense, x, y), KerasnnValueError,
+         "`model` must have a CosineClassifier head to imprint."),
+        (lambda: imprint(model, x, y.astype("float32")), KerasnnTypeError,
+         "`y` must be integer class labels, one per row. Received: y of "
+         "dtype float32"),
+        (lambda: imprint(model, x, y[:-1]), KerasnnValueError,
+         "`x` and `y` must have one label per row. Received: 9 rows of x "
+         "and 8 labels."),
+        (lambda: imprint(model, x[y < 2], y[y < 2]), KerasnnValueError,
+         "`y` must hold at least one row of every class 0-2 of the head and "
+         "no other label. Received: labels [0, 1]."),
+        (lambda: imprint(model, x, y + 1), KerasnnValueError,
+         "Received: labels [1, 2, 3]."),
+        (lambda: imprint(model, x, y, batch_size=0), KerasnnValueError,
+         "`batch_size` must be an integer >= 1. Received: batch_size=0."),
+    ]:
+        with pytest.raises(error) as info:
+            call()
+        assert message in str(info.value)
+    np.testing.assert_array_equal(model.layers[-1].get_weights()[0], before)
