@@ -8,7 +8,9 @@ Runs the transfer recipe's own pipeline (`recipes.transfer.train_base` and
 seed the source model is trained once; then for each number of shots per
 class, the same seeded picks of the few images train (a) the CNN from
 scratch, (b) the swapped head alone and (c) the head and then the whole body
-(fine-tuning). Scored on every test image of the target digits.
+(fine-tuning). With the recipe's cosine head, "imprinted" is (b) before any
+training step: the head set to the few images' mean features. Scored on
+every test image of the target digits.
 
 `--split 0-4` is the recipe's task (digits 0-4 -> 5-9), held out: no default
 was chosen on it. `--split 5-9` (digits 5-9 -> 0-4) is the split the defaults
@@ -37,7 +39,7 @@ from recipes._common import write_json  # noqa: E402
 
 SPLITS = {"0-4": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
           "5-9": ((5, 6, 7, 8, 9), (0, 1, 2, 3, 4))}
-MODELS = ("scratch", "head_only", "fine_tuned")
+MODELS = ("scratch", "imprinted", "head_only", "fine_tuned")
 
 
 def main(argv=None):
@@ -79,28 +81,33 @@ def main(argv=None):
             scores, _ = transfer.few_shot(base, x[pick], y[pick] - target[0],
                                           x_new, y_new, recipe)
             runs.append({"seed": seed, "shots": shots, **{
-                key: scores[key]["accuracy"] for key in MODELS}})
+                key: scores[key]["accuracy"] for key in MODELS
+                if key in scores}})
             print(f"seed {seed}, {shots:2d} shots: " + ", ".join(
-                f"{key} {runs[-1][key]:.4f}" for key in MODELS), flush=True)
+                f"{key} {runs[-1][key]:.4f}" for key in MODELS
+                if key in runs[-1]), flush=True)
             keras.backend.clear_session()
     minutes = (time.perf_counter() - start) / 60
 
     print(f"\nDigits {args.split} -> {target[0]}-{target[-1]}, "
           f"{len(y_new)} test images, seeds {args.seeds}, "
           f"{keras.backend.backend()}, {minutes:.1f} min in all:")
-    print("| shots per digit | scratch | head only | fine-tuned | "
-          "fine-tuned - scratch |")
-    print("| --- | --- | --- | --- | --- |")
+    models = [key for key in MODELS if key in runs[0]]  # imprinted: cosine
+    labels = {"scratch": "scratch", "imprinted": "imprinted, 0 steps",
+              "head_only": "head only", "fine_tuned": "fine-tuned"}
+    print("| shots per digit | " + " | ".join(labels[key] for key in models)
+        + " | fine-tuned - scratch |")
+    print("| --- " * (len(models) + 2) + "|")
     table = {}
     for shots in args.shots:
         rows = [r for r in runs if r["shots"] == shots]
         cell = {key: (float(np.mean([r[key] for r in rows])),
-                      float(np.std([r[key] for r in rows]))) for key in MODELS}
+                      float(np.std([r[key] for r in rows]))) for key in models}
         gain = [r["fine_tuned"] - r["scratch"] for r in rows]
         cell["gain"] = (float(np.mean(gain)), float(np.std(gain)))
         table[shots] = cell
         print(f"| {shots} | " + " | ".join(
-            f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}" for key in MODELS)
+            f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}" for key in models)
             + f" | {cell['gain'][0] * 100:+.1f} ± {cell['gain'][1] * 100:.1f}"
               " points |")
     print("source models: " + ", ".join(

@@ -32,6 +32,7 @@ import numpy as np
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import StepLR
 from kerasnn.transfer import fine_tune
+from kerasnn.transfer import imprint
 from kerasnn.transfer import swap_head
 
 from . import _common
@@ -45,6 +46,9 @@ SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 HEAD_STEPS, FINE_STEPS = 160, 80
 #: Discriminative rates of fine-tuning: body, head (Adam), chosen likewise.
 FINE_RATE, HEAD_RATE = 1e-4, 1e-3
+#: The swapped head: a cosine classifier imprinted with the few images'
+#: mean features (Qi et al., 2018), and its scale; chosen likewise.
+HEAD, SCALE = "cosine", 20.0
 
 
 def parse_args(argv, prog=None):
@@ -81,6 +85,14 @@ def parse_args(argv, prog=None):
                         help="last layer of the reused body (default: flatten, "
                              "the conv features; 'penultimate' keeps the 0-4 "
                              "model's dense layer too)")
+    parser.add_argument("--head", choices=("cosine", "dense"), default=HEAD,
+                        help=f"output layer of the swapped model: 'cosine', "
+                             f"imprinted with the mean features of the few "
+                             f"images before training, or 'dense' "
+                             f"(default {HEAD})")
+    parser.add_argument("--scale", type=_common.positive_float, default=SCALE,
+                        help=f"factor of the cosine head's cosines (default "
+                             f"{SCALE:g})")
     parser.add_argument("--batch-size", type=_common.positive_int, default=32)
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
@@ -188,10 +200,17 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     cut = None if args.cut == "penultimate" else args.cut
     try:
         swapped = swap_head(base, "multiclass", n_classes=n_classes, cut=cut,
-                            dropout=0.2, seed=args.seed)
+                            dropout=0.2, head=args.head,
+                            scale=args.scale if args.head == "cosine" else None,
+                            seed=args.seed)
     except ValueError as error:
         raise RecipeError(f"--cut: {error}") from None
     start = time.perf_counter()
+    if args.head == "cosine":
+        # Each class's weights start as its images' mean feature: the head
+        # is a nearest-class-mean classifier before any step.
+        imprint(swapped, x_few, y_few)
+        scores["imprinted"] = _scored(swapped, x_new, y_new, start)
     fine_tune(swapped, x_few, y_few, head_epochs=head_epochs, epochs=0, **fit)
     scores["head_only"] = _scored(swapped, x_new, y_new, start)
     start = time.perf_counter()
@@ -239,9 +258,12 @@ def _print(metrics):
     print(f"Transfer 0-4 -> 5-9 with {metrics['shots']} images per digit, "
           f"scored on {metrics['n_test']} test images:")
     for key, name in (("scratch", "(a) from scratch"),
+                      ("imprinted", "    imprinted, 0 steps"),
                       ("head_only", "(b) head only"),
                       ("fine_tuned", "(c) head + fine-tune")):
-        m = metrics[key]
+        m = metrics.get(key)
+        if m is None:
+            continue
         print(f"  {name:22s} accuracy {m['accuracy']:.4f}  {m['seconds']:.1f} s")
     print(f"  transfer beats scratch by {metrics['margin_over_scratch']:+.4f}")
 
