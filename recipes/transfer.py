@@ -8,8 +8,10 @@ changes to the digits 5-9, with only `--shots` labelled images per class, and
 three models are scored on the test images of 5-9:
 
 (a) *scratch*: the same CNN trained from scratch on the few images;
-(b) *head only*: `kerasnn.swap_head` on the 0-4 model, body frozen, head
-    trained on the few images;
+(b) *head only*: `kerasnn.swap_head(..., head="cosine")` on the 0-4 model,
+    body frozen; `kerasnn.imprint` sets each class's weights to the mean
+    feature of its few images (scored as "imprinted", before any step), then
+    the head is trained on them;
 (c) *fine-tuned*: (b), then `kerasnn.fine_tune`'s second phase: the body
     unfrozen (BatchNorm kept in inference mode) at a low learning rate.
 
