@@ -27,6 +27,7 @@ from kerasnn.tabular import predict_labels
 from kerasnn.training import train_tabular
 from kerasnn.transfer import fine_tune
 from kerasnn.transfer import freeze
+from kerasnn.transfer import imprint
 from kerasnn.transfer import swap_head
 from kerasnn.transfer import unfreeze
 from kerasnn.tuning import cross_validate
@@ -54,6 +55,7 @@ __all__ = [
     "embedding_size",
     "fine_tune",
     "freeze",
+    "imprint",
     "infer_problem",
     "initialize_data_parallel",
     "predict_labels",

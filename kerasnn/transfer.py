@@ -22,11 +22,15 @@ import numpy as np
 from kerasnn._blocks import hidden_widths
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
+from kerasnn._fine_tune import AugmentedBatches
+from kerasnn._fine_tune import with_rate_factors
+from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
+from kerasnn.heads import CosineClassifier
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
@@ -34,7 +38,8 @@ from kerasnn.results import FineTuneResult
 
 
 def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
-              hidden=None, dropout=0.0, optimizer="adam", learning_rate=None,
+              hidden=None, dropout=0.0, head="dense", scale=None,
+              optimizer="adam", learning_rate=None,
               momentum=0.9, clipnorm=None, clipvalue=None, metrics=None,
               seed=None):
     """Returns a new compiled model: the body of `model` under a fresh head.
@@ -65,6 +70,13 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
             e.g. `[64]`. Defaults to `None` (the output layer alone).
         dropout: Float in [0, 1). Dropout before each head layer. Defaults
             to `0.0`.
+        head: `"dense"` or `"cosine"`: the output layer. `"cosine"` (for
+            `"multiclass"` only) is a `kerasnn.heads.CosineClassifier`,
+            which scores `scale * cos(features, class weights)`; fill its
+            weights from a few images per class with `kerasnn.imprint`
+            before training, for few-shot learning. Defaults to `"dense"`.
+        scale: Float > 0 or `None`, for `head="cosine"`: the factor of the
+            cosines. Defaults to `None`: `10.0`.
         optimizer, learning_rate, momentum, clipnorm, clipvalue, metrics:
             As in `kerasnn.build_model`: the head trains with Adam at `1e-3`
             and the problem type's metrics unless told otherwise.
@@ -90,6 +102,20 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     """
     spec = output_spec(problem, n_classes=n_classes, metrics=metrics)
     _check_model(model)
+    head = check_choice("head", head, ("dense", "cosine"))
+    if head == "cosine" and spec["activation"] != "softmax":
+        raise KerasnnValueError(
+            f"`head='cosine'` needs problem 'multiclass': a cosine head scores "
+            f"one direction per class. Received: head='cosine', "
+            f"problem={problem!r}. Use head='dense'."
+        )
+    if head == "dense" and scale is not None:
+        raise KerasnnValueError(
+            f"`scale` applies to head='cosine' only. Received: scale={scale!r} "
+            "with head='dense'. Pass head='cosine' or drop scale."
+        )
+    scale = check_float("scale", 10.0 if scale is None else scale, low=0.0,
+                        low_inclusive=False)
     if not isinstance(freeze, bool):
         raise KerasnnTypeError(
             f"`freeze` must be True or False. Received: freeze={freeze!r}."
@@ -124,16 +150,100 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
         )(x)
     if dropout:
         x = _dropout(dropout, seed, len(widths) + 1, unique_name("swap_dropout", taken))(x)
-    outputs = keras.layers.Dense(
-        spec["units"], activation=spec["activation"],
-        kernel_initializer=make_initializer("glorot_uniform", seed, len(widths) + 1),
-        dtype="float32", name=unique_name("output", taken),
-    )(x)
+    initializer = make_initializer("glorot_uniform", seed, len(widths) + 1)
+    if head == "cosine":
+        output_layer = CosineClassifier(
+            spec["units"], scale=scale, activation=spec["activation"],
+            kernel_initializer=initializer, dtype="float32",
+            name=unique_name("output", taken))
+    else:
+        output_layer = keras.layers.Dense(
+            spec["units"], activation=spec["activation"],
+            kernel_initializer=initializer, dtype="float32",
+            name=unique_name("output", taken))
+    outputs = output_layer(x)
     swapped = keras.Model(body.inputs, outputs, name=f"{model.name}_swapped")
     if freeze:
         for layer in body.layers:
             layer.trainable = False
     return compile_model(swapped, spec, make)
+
+
+def imprint(model, x, y, *, batch_size=256):
+    """Sets a cosine head's weights to the mean feature of each class, in place.
+
+    Weight imprinting (Qi et al., 2018): the features that the model's
+    `CosineClassifier` reads are computed for `x` (in inference mode: no
+    augmentation, no dropout), L2-normalised and averaged per class; the
+    normalised mean becomes that class's weight vector. With a few images
+    per class the head then classifies them before any training, and
+    training starts from there instead of from random weights.
+
+    Args:
+        model: A model whose last `kerasnn.heads.CosineClassifier` is the
+            head, e.g. from `swap_head(..., head="cosine")`. Modified in
+            place.
+        x: Images (or features) the model takes, as a NumPy array or tensor.
+        y: Integer class labels of `x`, one per row, with at least one row
+            of every class of the head.
+        batch_size: Integer >= 1. Batch size of the feature pass. Defaults
+            to `256`.
+
+    Returns:
+        `model`, with the head's kernel replaced.
+
+    Raises:
+        KerasnnValueError, KerasnnTypeError: For a model with no cosine
+            head, labels that are not integers of the head's classes, a
+            class with no row, or mismatched lengths, before any change.
+
+    Example:
+
+    >>> model = swap_head(trained, "multiclass", n_classes=5, head="cosine")
+    >>> imprint(model, x_few, y_few)  # right on x_few before any training
+    >>> model.fit(x_few, y_few, epochs=20)
+    """
+    _check_model(model)
+    heads = [layer for layer in model.layers
+             if isinstance(layer, CosineClassifier)]
+    if not heads:
+        raise KerasnnValueError(
+            f"`model` must have a CosineClassifier head to imprint. Received: "
+            f"model {model.name!r} with layers "
+            f"{[layer.name for layer in model.layers]}. Use "
+            "kerasnn.swap_head(..., head='cosine')."
+        )
+    head = heads[-1]
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise KerasnnTypeError(
+            f"`y` must be integer class labels, one per row. Received: y of "
+            f"dtype {labels.dtype} and shape {labels.shape}."
+        )
+    if len(labels) != len(x):
+        raise KerasnnValueError(
+            f"`x` and `y` must have one label per row. Received: {len(x)} "
+            f"rows of x and {len(labels)} labels."
+        )
+    counts = np.bincount(labels[labels >= 0], minlength=head.units)
+    if labels.min() < 0 or len(counts) > head.units or counts.min() == 0:
+        raise KerasnnValueError(
+            f"`y` must hold at least one row of every class 0-{head.units - 1} "
+            f"of the head and no other label. Received: labels "
+            f"{sorted(set(labels.tolist()))}."
+        )
+    reader = keras.Model(model.inputs, head.input)
+    features = np.asarray(reader.predict(x, batch_size=batch_size, verbose=0),
+                          dtype="float64")
+    features /= np.sqrt((features ** 2).sum(axis=1, keepdims=True)) + 1e-12
+    means = np.stack([features[labels == c].mean(axis=0)
+                      for c in range(head.units)], axis=1)
+    means /= np.sqrt((means ** 2).sum(axis=0, keepdims=True)) + 1e-12
+    head.kernel.assign(means.astype(head.kernel.dtype))
+    return model
 
 
 def unfreeze(model, *, from_layer=None, learning_rate=1e-5):
@@ -213,8 +323,9 @@ def freeze(model, *, to_layer, learning_rate=None):
 
 
 def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
-              from_layer=None, batch_size=32, validation_data=None,
-              validation_split=0.0, callbacks=None, verbose=0):
+              head_learning_rate=None, augment=None, from_layer=None,
+              batch_size=32, validation_data=None, validation_split=0.0,
+              callbacks=None, verbose=0):
     """Trains the head with the body frozen, then unfreezes and fine-tunes.
 
     Phase one fits `model` as it is (its body frozen, as `swap_head` leaves
@@ -223,14 +334,38 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     Training the head first matters: the gradients of a fresh random head
     would otherwise wreck the pretrained features.
 
+    On a few dozen images two more things keep phase two from undoing the
+    body. Discriminative rates (`head_learning_rate`, as fastai's
+    `fine_tune`): the body moves at the low `learning_rate` while the head
+    goes on learning at its own, higher rate. Augmentation (`augment`): each
+    training batch is a new random variant of the few images, so that
+    neither phase learns the images by heart.
+
     Args:
         model: A compiled model with some frozen layers, e.g. from
             `swap_head(..., freeze=True)`. Trained in place.
-        x, y: Training data, as for `Model.fit`.
+        x, y: Training data, as for `Model.fit`. With `augment`, arrays
+            (`x` a NumPy array or a tensor, `y` its labels).
         head_epochs: Integer >= 0. Epochs of phase one. Defaults to `5`.
         epochs: Integer >= 0. Epochs of phase two. Defaults to `5`.
-        learning_rate: Float > 0. Learning rate of phase two. Defaults to
-            `1e-5`.
+        learning_rate: Float > 0. Learning rate of phase two: of every layer
+            when `head_learning_rate` is `None`, else of the body (the layers
+            frozen when `fine_tune` is called). Defaults to `1e-5`.
+        head_learning_rate: Float > 0 or `None`. Learning rate in phase two
+            of the layers that are trainable when `fine_tune` is called (the
+            head). Defaults to `None`: `learning_rate`, one rate for all, as
+            before this option existed; the rates that pay off depend on the
+            data (the transfer recipe, on 25-100 digits, uses `1e-3` for the
+            head and `1e-4` for the body). After phase two the model is
+            recompiled with a plain optimizer of the same kind at
+            `learning_rate`, so it saves and loads like any Keras model.
+        augment: A Keras layer (e.g. a `keras.Sequential` of
+            `keras.layers.RandomRotation`, `RandomTranslation`, `RandomZoom`)
+            or `None`. Called with `training=True` on every training batch of
+            both phases; validation data is never augmented, and the model
+            itself is not changed. Defaults to `None`: no augmentation, since
+            which transforms keep the label (a flipped "6" is not a "9")
+            depends on the data.
         from_layer: As in `unfreeze`. Defaults to `None`: every layer.
         batch_size: Integer >= 1. Defaults to `32`.
         validation_data, validation_split, callbacks, verbose: As in
@@ -248,7 +383,10 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     Example:
 
     >>> model = swap_head(trained, "multiclass", n_classes=5)
-    >>> result = fine_tune(model, x, y, head_epochs=10, epochs=5)
+    >>> augment = keras.Sequential([keras.layers.RandomRotation(0.05)])
+    >>> result = fine_tune(model, x, y, head_epochs=10, epochs=5,
+    ...                    learning_rate=1e-4, head_learning_rate=1e-3,
+    ...                    augment=augment)
     >>> result.fine_tune.history["loss"]
     """
     _check_compiled(model)
@@ -262,6 +400,18 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     batch_size = check_int("batch_size", batch_size, minimum=1)
     learning_rate = check_float("learning_rate", learning_rate, low=0.0,
                                 low_inclusive=False)
+    head_learning_rate = check_float("head_learning_rate", head_learning_rate,
+                                     low=0.0, low_inclusive=False,
+                                     allow_none=True)
+    if head_learning_rate is not None and isinstance(
+        model.optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        raise KerasnnValueError(
+            "`head_learning_rate` needs a plain optimizer. Received: a model "
+            "compiled with a LossScaleOptimizer (mixed_float16). Use "
+            "mixed_bfloat16, which needs no loss scaling, or pass "
+            "head_learning_rate=None."
+        )
     if from_layer is not None:
         _layer_index(model, from_layer, "from_layer")
     if head_epochs and not any(
@@ -273,15 +423,31 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
             "kerasnn.freeze(model, to_layer=...) first, or pass head_epochs=0."
         )
     _check_labels(model, y)
-    fit = dict(batch_size=batch_size, validation_data=validation_data,
-               validation_split=validation_split, callbacks=callbacks,
+    fit = dict(validation_data=validation_data, callbacks=callbacks,
                verbose=verbose)
-    head = model.fit(x, y, epochs=head_epochs, **fit) if head_epochs else None
+    if augment is None:
+        fit.update(x=x, y=y, batch_size=batch_size,
+                   validation_split=validation_split)
+    else:
+        fit.update(_augmented(augment, x, y, batch_size, validation_data,
+                              validation_split))
+    head_variables = {id(v) for v in model.trainable_variables}
+    head = model.fit(epochs=head_epochs, **fit) if head_epochs else None
     done = len(head.epoch) if head is not None else 0
     tuned = None
     if epochs:
         unfreeze(model, from_layer=from_layer, learning_rate=learning_rate)
-        tuned = model.fit(x, y, initial_epoch=done, epochs=done + epochs, **fit)
+        if head_learning_rate is None:
+            tuned = model.fit(initial_epoch=done, epochs=done + epochs, **fit)
+        else:
+            factor = head_learning_rate / learning_rate
+            _recompile(model, learning_rate,
+                       rate_factors=dict.fromkeys(head_variables, factor))
+            try:
+                tuned = model.fit(initial_epoch=done, epochs=done + epochs,
+                                  **fit)
+            finally:
+                _recompile(model, learning_rate)
     return FineTuneResult(head=head, fine_tune=tuned)
 
 
@@ -410,17 +576,27 @@ def _check_compiled(model):
         )
 
 
-def _recompile(model, learning_rate):
+def _recompile(model, learning_rate, rate_factors=None):
     """Recompiles with the same loss and metrics and a fresh optimizer.
 
     Keras reads the trainable flags when it compiles, and the optimizer's
     slots belong to the old set of trainable weights, so both are renewed.
+    The optimizer is of the same kind as before (the plain kind, after a
+    phase with per-variable rates), scaled by `rate_factors` if given.
     """
-    config = keras.saving.deserialize_keras_object(model.get_compile_config())
+    # The optimizer is made anew below; its class may be a per-variable
+    # one, which is not registered for deserialization.
+    config = dict(model.get_compile_config())
+    config.pop("optimizer", None)
+    config = keras.saving.deserialize_keras_object(config)
     old = model.optimizer
     optimizer_config = old.get_config()
     optimizer_config["learning_rate"] = learning_rate
-    config["optimizer"] = old.__class__.from_config(optimizer_config)
+    kind = getattr(old, "plain_kind", type(old))
+    optimizer = kind.from_config(optimizer_config)
+    if rate_factors is not None:
+        optimizer = with_rate_factors(optimizer, rate_factors)
+    config["optimizer"] = optimizer
     model.compile(**config)
     return model
 
@@ -441,3 +617,31 @@ def _check_labels(model, y):
             f"n_classes={max(high + 1, 3)} to swap_head, or relabel y to "
             f"0..{n_classes - 1}."
         )
+
+
+def _augmented(augment, x, y, batch_size, validation_data, validation_split):
+    """`fit`'s data arguments with `augment` applied to the training batches."""
+    if not isinstance(augment, keras.layers.Layer):
+        raise KerasnnTypeError(
+            "`augment` must be a Keras layer (e.g. keras.Sequential([keras."
+            "layers.RandomRotation(0.05)])) or None. Received: "
+            f"augment={augment!r} (of type {type(augment).__name__})."
+        )
+    if y is None or not all(hasattr(a, "shape") and hasattr(a, "__getitem__")
+                            for a in (x, y)):
+        raise KerasnnTypeError(
+            "`augment` needs `x` and `y` as arrays, so that fine_tune can "
+            f"batch them. Received: x of type {type(x).__name__} and y of type "
+            f"{type(y).__name__}. Augment inside your tf.data pipeline or "
+            "generator instead, and pass augment=None."
+        )
+    x, y = np.asarray(x), np.asarray(y)
+    validation_split = check_float("validation_split", validation_split,
+                                   low=0.0, high=1.0)
+    if validation_split and validation_data is None:
+        # As Keras does: the last rows, before any shuffling.
+        keep = int(len(x) * (1.0 - validation_split))
+        validation_data = (x[keep:], y[keep:])
+        x, y = x[:keep], y[:keep]
+    return dict(x=AugmentedBatches(x, y, augment, batch_size),
+                validation_data=validation_data)

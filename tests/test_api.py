@@ -21,6 +21,7 @@ def test_public_api_is_pinned():
         "embedding_size",
         "fine_tune",
         "freeze",
+        "imprint",
         "infer_problem",
         "initialize_data_parallel",
         "predict_labels",

@@ -35,11 +35,12 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     with open(tmp_path / "out" / "metrics.json") as f:
         metrics = json.load(f)
     assert metrics["status"] == "ok" and metrics["shots"] == 4
-    for key in ("scratch", "head_only", "fine_tuned"):
+    # The default head is cosine, imprinted before training, and scored then.
+    for key in ("scratch", "imprinted", "head_only", "fine_tuned"):
         # Scored on the 60 test images of 5-9: a whole number of them.
         correct = metrics[key]["accuracy"] * 60
         assert correct == pytest.approx(round(correct), abs=1e-4)
-        assert metrics[key]["seconds"] > 0
+        assert metrics[key]["seconds"] > 0 or key == "imprinted"
     # The saved model is the fine-tuned one: it scores what metrics say.
     with np.load(data) as arrays:
         x, y = arrays["x_test"], arrays["y_test"]
@@ -60,6 +61,7 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     model = keras.models.load_model(tmp_path / "out" / "model.keras",
                                     safe_mode=True)
     assert model.output_shape == (None, 5)
+    assert type(model.layers[-1]).__name__ == "CosineClassifier"
     assert "(b) head only" in capsys.readouterr().out
 
 

@@ -5,8 +5,10 @@ import pytest
 import kerasnn
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
+from kerasnn.heads import CosineClassifier
 from kerasnn.transfer import fine_tune
 from kerasnn.transfer import freeze
+from kerasnn.transfer import imprint
 from kerasnn.transfer import swap_head
 from kerasnn.transfer import unfreeze
 
@@ -293,3 +295,232 @@ def test_fine_tune_rejects_mismatched_labels_and_unfrozen_models(rng):
     with pytest.raises(KerasnnValueError, match=(
         r"`head_epochs` and `epochs` must not both be 0.")):
         fine_tune(swapped, x, y % 3, head_epochs=0, epochs=0)
+
+
+def test_fine_tune_moves_the_body_at_its_own_lower_rate(rng, tmp_path):
+    # One full-batch step of Adam moves each weight by about lr * sign(grad),
+    # so from the same start the body's step scales with its rate while the
+    # head's stays the same.
+    x, y = _data(rng)
+    start = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    moves = {}
+    for rates in ((1e-2, None), (1e-4, 1e-2)):
+        model = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+        model.set_weights(start.get_weights())
+        fine_tune(model, x, y, head_epochs=0, epochs=1, learning_rate=rates[0],
+                  head_learning_rate=rates[1], batch_size=len(x))
+        moves[rates] = {
+            name: np.abs(model.get_layer(name).get_weights()[0]
+                         - start.get_layer(name).get_weights()[0]).max()
+            for name in ("block1_conv1", "head_dense", "output")}
+    one_rate, two_rates = moves[(1e-2, None)], moves[(1e-4, 1e-2)]
+    for body in ("block1_conv1", "head_dense"):
+        assert two_rates[body] == pytest.approx(one_rate[body] / 100, rel=0.05)
+    assert two_rates["output"] == pytest.approx(one_rate["output"], rel=1e-3)
+    assert two_rates["output"] > 50 * two_rates["block1_conv1"]
+    # Afterwards the optimizer is a plain Adam at the body's rate again, so
+    # the model saves, loads in safe mode and unfreezes as any other.
+    assert type(model.optimizer) is keras.optimizers.Adam
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    path = str(tmp_path / "tuned.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               model.predict(x, verbose=0), atol=1e-6)
+    assert type(unfreeze(model).optimizer) is keras.optimizers.Adam
+
+
+class _Recorder(keras.layers.Layer):
+    """An augmentation that blanks the images and records how it was called."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def call(self, images, training=None):
+        self.calls.append((int(images.shape[0]), training))
+        return images * 0.0
+
+
+def test_fine_tune_augments_training_batches_only(rng):
+    x, y = _data(rng)
+    x_val, y_val = _data(rng, n=12)
+    model = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    n_layers = len(model.layers)
+    augment = _Recorder()
+    result = fine_tune(model, x, y, head_epochs=2, epochs=1, learning_rate=1e-3,
+                       batch_size=20, augment=augment,
+                       validation_data=(x_val, y_val))
+    # 48 images in batches of 20: 20, 20, 8, in each of 3 epochs (Keras
+    # reads some batches ahead, or once more to learn their shape); always in
+    # training mode; never on the 12 validation images.
+    assert sorted(set(augment.calls)) == [(8, True), (20, True)]
+    assert augment.calls.count((8, True)) == 3
+    assert augment.calls.count((20, True)) >= 6
+    assert result.head.epoch == [0, 1] and result.fine_tune.epoch == [2]
+    # The validation loss is that of the images as they are, not blanked.
+    loss = model.evaluate(x_val, y_val, verbose=0)[0]
+    blank = model.evaluate(x_val * 0.0, y_val, verbose=0)[0]
+    assert result.fine_tune.history["val_loss"][-1] == pytest.approx(loss,
+                                                                     rel=1e-5)
+    assert abs(loss - blank) > 1e-4
+    assert len(model.layers) == n_layers  # the model itself is unchanged
+
+
+def test_fine_tune_augment_holds_out_the_last_rows_as_keras_does(rng):
+    x, y = _data(rng)
+    augment = _Recorder()
+    result = fine_tune(swap_head(_tiny_cnn(), "multiclass", n_classes=3),
+                       x, y, head_epochs=1, epochs=0, batch_size=64,
+                       augment=augment, validation_split=0.25)
+    assert set(augment.calls) == {(36, True)}  # 48 rows less the last 12
+    assert "val_loss" in result.head.history
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(head_learning_rate=0), KerasnnValueError,
+     "`head_learning_rate` must be a finite number in the range (0.0, inf). "
+     "Received: head_learning_rate=0.0."),
+    (dict(head_learning_rate="fast"), KerasnnTypeError,
+     "`head_learning_rate` must be"),
+    (dict(augment="flip"), KerasnnTypeError,
+     "`augment` must be a Keras layer (e.g. keras.Sequential([keras.layers."
+     "RandomRotation(0.05)])) or None. Received: augment='flip' (of type "
+     "str)."),
+    (dict(augment=keras.layers.RandomRotation(0.1), validation_split=1.5),
+     KerasnnValueError,
+     "`validation_split` must be a finite number in the range [0.0, 1.0). "
+     "Received: validation_split=1.5."),
+])
+def test_fine_tune_rejects_bad_new_arguments(rng, kwargs, error, message):
+    x, y = _data(rng)
+    model = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
+    before = _snapshot(model)
+    with pytest.raises(error) as info:
+        fine_tune(model, x, y, **kwargs)
+    assert message in str(info.value)
+    assert not _changed(before, model, "output")  # raised before training
+
+
+def test_fine_tune_augment_needs_arrays(rng):
+    x, y = _data(rng)
+    batches = ((x[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16))
+    with pytest.raises(KerasnnTypeError, match=(
+        r"`augment` needs `x` and `y` as arrays, so that fine_tune can batch "
+        r"them. Received: x of type generator and y of type NoneType.")):
+        fine_tune(swap_head(_tiny_cnn(), "multiclass", n_classes=3), batches,
+                  augment=keras.layers.RandomRotation(0.1))
+
+
+def _separable(rng, shots=3, n_classes=3):
+    """A few images per class whose classes light up different corners.
+
+    The corners are far apart on the 12x12 grid, so a random-but-fixed conv
+    body keeps them apart, while the noise makes the images differ.
+    """
+    x = rng.random((shots * n_classes, 12, 12, 1)).astype("float32") * 0.2
+    y = np.repeat(np.arange(n_classes), shots)
+    for row, label in enumerate(y):
+        top, left = [(0, 0), (6, 6), (0, 6), (6, 0)][label]
+        x[row, top:top + 6, left:left + 6] += 1.0
+    return x, rng.permutation(y.size), y
+
+
+def _cosine_body():
+    # Features straight from the conv block, so the toy classes stay apart.
+    return swap_head(_tiny_cnn(), "multiclass", n_classes=3,
+                     cut="block1_relu1", head="cosine", seed=0)
+
+
+def test_imprinted_cosine_head_is_right_before_any_training(rng):
+    x, order, y = _separable(rng)
+    x, y = x[order], y[order]
+    model = _cosine_body()
+    assert isinstance(model.layers[-1], CosineClassifier)
+    before = model.layers[-1].get_weights()[0].copy()
+    body = _snapshot(model)
+    assert imprint(model, x, y) is model
+    kernel = model.layers[-1].get_weights()[0]
+    assert not np.allclose(kernel, before)
+    np.testing.assert_allclose(np.linalg.norm(kernel, axis=0), 1.0, rtol=1e-5)
+    probabilities = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(probabilities.argmax(axis=1), y)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # Nothing trained: the body is as swap_head left it.
+    assert not any(_changed(body, model, layer.name)
+                   for layer in model.layers[:-1])
+
+
+def test_cosine_head_scores_scaled_cosines():
+    layer = CosineClassifier(2, scale=4.0)
+    layer.build((None, 2))
+    layer.kernel.assign(np.array([[1.0, 0.0], [0.0, 2.0]], "float32"))
+    scores = keras.ops.convert_to_numpy(
+        layer(np.array([[3.0, 0.0], [1.0, 1.0]], "float32")))
+    np.testing.assert_allclose(
+        scores, [[4.0, 0.0], [4.0 / np.sqrt(2), 4.0 / np.sqrt(2)]], rtol=1e-5)
+
+
+def test_cosine_head_saves_and_reloads_in_safe_mode(tmp_path, rng):
+    x, order, y = _separable(rng)
+    model = swap_head(_tiny_cnn(), "multiclass", n_classes=3, head="cosine",
+                      scale=16.0, dropout=0.1, seed=0)
+    imprint(model, x, y)
+    fine_tune(model, x, y, head_epochs=1, epochs=1, learning_rate=1e-4,
+              head_learning_rate=1e-3)
+    path = str(tmp_path / "cosine.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded.layers[-1], CosineClassifier)
+    assert loaded.layers[-1].scale == 16.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-5,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(problem="multiclass", n_classes=3, head="arcface"), KerasnnValueError,
+     "`head` must be one of"),
+    (dict(problem="binary", head="cosine"), KerasnnValueError,
+     "`head='cosine'` needs problem 'multiclass': a cosine head scores one "
+     "direction per class. Received: head='cosine', problem='binary'."),
+    (dict(problem="multiclass", n_classes=3, scale=10.0), KerasnnValueError,
+     "`scale` applies to head='cosine' only. Received: scale=10.0 with "
+     "head='dense'."),
+    (dict(problem="multiclass", n_classes=3, head="cosine", scale=0),
+     KerasnnValueError,
+     "`scale` must be a finite number in the range (0.0, inf). Received: "
+     "scale=0"),
+])
+def test_swap_head_rejects_bad_cosine_arguments(kwargs, error, message):
+    with pytest.raises(error) as info:
+        swap_head(_tiny_cnn(), **kwargs)
+    assert message in str(info.value)
+
+
+def test_imprint_rejects_bad_arguments_before_changing_the_head(rng):
+    x, order, y = _separable(rng)
+    model = _cosine_body()
+    before = model.layers[-1].get_weights()[0].copy()
+    dense = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
+    for call, error, message in [
+        (lambda: imprint(dense, x, y), KerasnnValueError,
+         "`model` must have a CosineClassifier head to imprint."),
+        (lambda: imprint(model, x, y.astype("float32")), KerasnnTypeError,
+         "`y` must be integer class labels, one per row. Received: y of "
+         "dtype float32"),
+        (lambda: imprint(model, x, y[:-1]), KerasnnValueError,
+         "`x` and `y` must have one label per row. Received: 9 rows of x "
+         "and 8 labels."),
+        (lambda: imprint(model, x[y < 2], y[y < 2]), KerasnnValueError,
+         "`y` must hold at least one row of every class 0-2 of the head and "
+         "no other label. Received: labels [0, 1]."),
+        (lambda: imprint(model, x, y + 1), KerasnnValueError,
+         "Received: labels [1, 2, 3]."),
+        (lambda: imprint(model, x, y, batch_size=0), KerasnnValueError,
+         "`batch_size` must be an integer >= 1. Received: batch_size=0."),
+    ]:
+        with pytest.raises(error) as info:
+            call()
+        assert message in str(info.value)
+    np.testing.assert_array_equal(model.layers[-1].get_weights()[0], before)

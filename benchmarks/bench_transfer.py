@@ -1,0 +1,124 @@
+"""Few-shot transfer: scratch, head only and fine-tuned, over shots and seeds.
+
+    python benchmarks/bench_transfer.py [--split 0-4] [--shots 5 10 20]
+                                        [--seeds 0 1 2] [--out runs/bench_transfer]
+
+Runs the transfer recipe's own pipeline (`recipes.transfer.train_base` and
+`few_shot`, with the recipe's defaults) on the embedded 5k MNIST subset. Per
+seed the source model is trained once; then for each number of shots per
+class, the same seeded picks of the few images train (a) the CNN from
+scratch, (b) the swapped head alone and (c) the head and then the whole body
+(fine-tuning). With the recipe's cosine head, "imprinted" is (b) before any
+training step: the head set to the few images' mean features. Scored on
+every test image of the target digits.
+
+`--split 0-4` is the recipe's task (digits 0-4 -> 5-9), held out: no default
+was chosen on it. `--split 5-9` (digits 5-9 -> 0-4) is the split the defaults
+were chosen on. Prints mean and standard deviation over the seeds and writes
+every figure to `--out`/bench_transfer_<split>.json.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from recipes import transfer  # noqa: E402
+from recipes._common import MNIST  # noqa: E402
+from recipes._common import load_npz  # noqa: E402
+from recipes._common import set_seed  # noqa: E402
+from recipes._common import stratified_split  # noqa: E402
+from recipes._common import write_json  # noqa: E402
+
+SPLITS = {"0-4": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
+          "5-9": ((5, 6, 7, 8, 9), (0, 1, 2, 3, 4))}
+MODELS = ("scratch", "imprinted", "head_only", "fine_tuned")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=sorted(SPLITS), default="0-4",
+                        help="source digits (default 0-4, the recipe's task)")
+    parser.add_argument("--shots", type=int, nargs="+", default=[5, 10, 20])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--out", default=os.path.join("runs", "bench_transfer"))
+    args = parser.parse_args(argv)
+    source, target = SPLITS[args.split]
+    x, y = load_npz(MNIST, "--data", ("x_train", "y_train"))
+    x_test, y_test = load_npz(MNIST, "--data", ("x_test", "y_test"))
+    on_target = np.isin(y_test, target)
+    x_new, y_new = x_test[on_target], y_test[on_target] - target[0]
+
+    start = time.perf_counter()
+    runs, bases = [], []
+    for seed in args.seeds:
+        recipe = transfer.parse_args(["--out", args.out, "--seed", str(seed),
+                                      "--quiet"])
+        set_seed(seed)
+        on_source = np.isin(y, source)
+        x_tr, y_tr, x_val, y_val = stratified_split(
+            x[on_source], y[on_source] - source[0], 0.1, seed)
+        backup = os.path.join(args.out, f"backup-{args.split}-{seed}")
+        shutil.rmtree(backup, ignore_errors=True)  # train, never reload
+        base, result = transfer.train_base(recipe, x_tr, y_tr, (x_val, y_val),
+                                           backup, ())
+        shutil.rmtree(backup, ignore_errors=True)
+        bases.append({"seed": seed, "seconds": round(result.seconds, 1),
+                      "epochs": len(result.history["loss"])})
+        for shots in args.shots:
+            rng = np.random.default_rng(seed)  # the recipe's picks
+            pick = rng.permutation(np.concatenate([
+                rng.choice(np.flatnonzero(y == d), shots, replace=False)
+                for d in target]))
+            set_seed(seed)
+            scores, _ = transfer.few_shot(base, x[pick], y[pick] - target[0],
+                                          x_new, y_new, recipe)
+            runs.append({"seed": seed, "shots": shots, **{
+                key: scores[key]["accuracy"] for key in MODELS
+                if key in scores}})
+            print(f"seed {seed}, {shots:2d} shots: " + ", ".join(
+                f"{key} {runs[-1][key]:.4f}" for key in MODELS
+                if key in runs[-1]), flush=True)
+            keras.backend.clear_session()
+    minutes = (time.perf_counter() - start) / 60
+
+    print(f"\nDigits {args.split} -> {target[0]}-{target[-1]}, "
+          f"{len(y_new)} test images, seeds {args.seeds}, "
+          f"{keras.backend.backend()}, {minutes:.1f} min in all:")
+    models = [key for key in MODELS if key in runs[0]]  # imprinted: cosine
+    labels = {"scratch": "scratch", "imprinted": "imprinted, 0 steps",
+              "head_only": "head only", "fine_tuned": "fine-tuned"}
+    print("| shots per digit | " + " | ".join(labels[key] for key in models)
+        + " | fine-tuned - scratch |")
+    print("| --- " * (len(models) + 2) + "|")
+    table = {}
+    for shots in args.shots:
+        rows = [r for r in runs if r["shots"] == shots]
+        cell = {key: (float(np.mean([r[key] for r in rows])),
+                      float(np.std([r[key] for r in rows]))) for key in models}
+        gain = [r["fine_tuned"] - r["scratch"] for r in rows]
+        cell["gain"] = (float(np.mean(gain)), float(np.std(gain)))
+        table[shots] = cell
+        print(f"| {shots} | " + " | ".join(
+            f"{cell[key][0]:.4f} ± {cell[key][1]:.4f}" for key in models)
+            + f" | {cell['gain'][0] * 100:+.1f} ± {cell['gain'][1] * 100:.1f}"
+              " points |")
+    print("source models: " + ", ".join(
+        f"seed {b['seed']} {b['seconds']} s ({b['epochs']} epochs)"
+        for b in bases))
+    write_json(os.path.join(args.out, f"bench_transfer_{args.split}.json"),
+               {"split": args.split, "backend": keras.backend.backend(),
+                "minutes": round(minutes, 1), "runs": runs, "bases": bases,
+                "table": {str(k): v for k, v in table.items()}})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
