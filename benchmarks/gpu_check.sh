@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The one GPU check of the image side, for a session that is lent the device.
+# The one GPU check of the image side, for a machine with a GPU.
 #
-# Here, once, from the repo root:   ../shared/device/wheels.sh
-#                                   pip wheel --no-deps -w .whl .   (kerasnn)
-# Then one device call:             run(command="bash benchmarks/gpu_check.sh",
-#                                       carry=[".whl"], timeout_s=540)
+# Needs Keras and JAX with CUDA on the GPU machine (no TensorFlow needed) and a
+# kerasnn wheel in .whl, built beside the checkout:
+#     pip wheel --no-deps -w .whl .
+# then, on the GPU machine, from the repo root:
+#     OUT=gpu_check_out bash benchmarks/gpu_check.sh
 #
-# On the device (Keras on JAX, no TensorFlow) it runs, on the same settings:
+# On the GPU machine (Keras on JAX) it runs, on the same settings:
 #   the transfer recipe on the GPU and on the CPU (JAX_PLATFORMS=cpu);
 #   the MNIST recipe on the GPU, on the GPU with --mixed-precision
 #   (mixed_bfloat16) and on the CPU;
