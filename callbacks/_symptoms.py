@@ -32,6 +32,7 @@ class Thresholds:
     flat_loss: float = 0.01
     min_steps: int = 20
     rise: float = 0.5
+    rise_floor: float = 0.1
     constant: float = 1e-3
 
 
@@ -403,7 +404,11 @@ def _oscillating(h, th):
     if len(loss) < 4 or not np.all(np.isfinite(loss)) or np.any(loss <= 0):
         return None
     rises = (loss[1:] - loss[:-1]) / loss[:-1]
-    jumps = int(np.sum(rises > th.rise))
+    # Near convergence a small probe batch's loss wobbles by more than
+    # `rise` of itself; a rise counts only if it is also a visible share of
+    # where the loss started.
+    visible = (loss[1:] - loss[:-1]) > th.rise_floor * loss[0]
+    jumps = int(np.sum((rises > th.rise) & visible))
     if jumps < 2:
         return None
     lr = h.learning_rate[-1]

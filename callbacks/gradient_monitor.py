@@ -73,7 +73,8 @@ class GradientMonitor(keras.callbacks.Callback):
     - at the end of `fit`: `"constant_predictions"` (the predictions'
       spread across rows below `constant` times the targets'),
       `"oscillating_loss"` (the inference-mode probe loss rose by more than
-      `rise` between probes at least twice) and `"loss_not_decreasing"`
+      `rise` of itself, and by more than `rise_floor` of the first probe's
+      loss, between probes at least twice) and `"loss_not_decreasing"`
       (it fell by less than `flat_loss` over at least `min_steps` steps,
       and so did the epoch loss `fit` logged, when there are two epochs).
 
@@ -125,6 +126,9 @@ class GradientMonitor(keras.callbacks.Callback):
         flat_loss: Float. Defaults to `0.01`.
         min_steps: Integer. Defaults to `20`.
         rise: Float. Defaults to `0.5`.
+        rise_floor: Float. Defaults to `0.1`: on a healthy run near
+            convergence the probe loss wobbles by more than `rise` of
+            itself, but by little of where it started.
         constant: Float. Defaults to `1e-3`.
         log_dir: String or `None`. If given, per-layer gradient norms and
             update ratios are written there as TensorBoard scalars.
@@ -153,7 +157,8 @@ class GradientMonitor(keras.callbacks.Callback):
                  grad_floor=1e-7, grad_ceiling=1e3, growth=1e3,
                  nan_growth=10.0, max_update_ratio=1.0, min_update_ratio=1e-6,
                  dead_share=0.4, saturated_share=0.5, flat_loss=0.01,
-                 min_steps=20, rise=0.5, constant=1e-3, log_dir=None,
+                 min_steps=20, rise=0.5, rise_floor=0.1, constant=1e-3,
+                 log_dir=None,
                  verbose=0):
         super().__init__()
         name = "GradientMonitor"
@@ -183,6 +188,7 @@ class GradientMonitor(keras.callbacks.Callback):
             flat_loss=check_float(name, "flat_loss", flat_loss, high=1.0),
             min_steps=check_int(name, "min_steps", min_steps),
             rise=check_float(name, "rise", rise),
+            rise_floor=check_float(name, "rise_floor", rise_floor),
             constant=check_float(name, "constant", constant, high=1.0),
         )
         if probe is not None and (not isinstance(probe, (tuple, list))

@@ -57,6 +57,7 @@ def _fit(model, x, y, monitor, epochs=1):
         ({"growth": 0.5}, "Received: growth=0.5"),
         ({"dead_share": 0.0}, "Received: dead_share=0.0"),
         ({"rise": -1.0}, "Received: rise=-1.0"),
+        ({"rise_floor": -0.1}, "Received: rise_floor=-0.1"),
         ({"probe": [1, 2, 3, 4]}, "`probe` must be a tuple (x, y) or (x, y, sample_weight). Received: probe of type list with 4 items"),
         ({"probe": "xy"}, "Received: probe of type str"),
     ],
@@ -321,6 +322,11 @@ def test_rules_on_hand_made_histories():
     assert kinds == ["oscillating_loss"]
     # The trend rules wait for the end of training.
     assert diagnose(_history(jumpy), th, final=False) == []
+    # A converged run's probe loss wobbles by more than half of itself, but
+    # by little of where it started: no oscillation.
+    converged = [2.4, 0.3, 0.08, 0.02, 0.05, 0.01, 0.03, 0.012, 0.04]
+    assert "oscillating_loss" not in [f["kind"] for f in diagnose(
+        _history(converged), th, final=True, target_spread=1.0)]
     flat = [1.0, 1.0, 0.999, 1.0]
     assert [f["kind"] for f in diagnose(_history(flat), th, final=True)] == [
         "loss_not_decreasing"]
