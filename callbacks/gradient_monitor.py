@@ -491,6 +491,7 @@ def _check_fit_setup(model, args, predictions):
     rows and the cut-off ones, in their order.
     """
     from .setup_checks import run_checks
+    from .setup_checks import split_checks
 
     found = run_checks(model, args["x"], args["y"],
                        class_weight=args.get("class_weight"),
@@ -509,10 +510,8 @@ def _check_fit_setup(model, args, predictions):
                                              np.asarray(b)[::stride]]),
                 head, tail)
 
-        found += [f for f in run_checks(
-            model, joined(args["x"], val_x), joined(args["y"], val_y),
-            validation_split=split, predictions=predictions)
-            if f["kind"] == "sorted_validation_split"]
+        found += split_checks(model, joined(args["x"], val_x),
+                              joined(args["y"], val_y), split, predictions)
     return found
 
 

@@ -205,6 +205,17 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
     return findings
 
 
+def split_checks(model, x, y, validation_split, predictions):
+    """Only the `sorted_validation_split` check, on rows `x`, `y` that end
+    with the tail `validation_split` takes; `predictions` as in
+    `run_checks`."""
+    data = Data(x, y, None, 256, _SCAN_ELEMENTS)
+    if data.kind != "arrays":
+        return []
+    return [f for out in _outputs(model, data, predictions)
+            for f in sorted_validation_split(out, validation_split, data)]
+
+
 class _Out:
     """One model output: its layer, units, prediction, target and loss."""
 
