@@ -7,60 +7,123 @@
 # then, on the GPU machine, from the repo root:
 #     OUT=gpu_check_out bash benchmarks/gpu_check.sh
 #
-# On the GPU machine (Keras on JAX) it runs, on the same settings:
-#   the transfer recipe on the GPU and on the CPU (JAX_PLATFORMS=cpu);
-#   the MNIST recipe on the GPU, on the GPU with --mixed-precision
-#   (mixed_bfloat16) and on the CPU;
-# and writes under $OUT: one JSON of metrics per run, summary.txt (accuracy,
-# train seconds and status of each run, CPU/GPU speed-up) and nvidia-smi.txt.
-# Every run is capped so that the whole script stays under ~8 minutes.
+# On the GPU machine (Keras on JAX) it runs:
+#   a preflight: one matrix product, then one training step of a Dense and of a
+#   Conv2D model, each timed; if it fails or hangs, nothing else runs;
+#   the MNIST recipe for 4 epochs on the GPU, on the CPU (JAX_PLATFORMS=cpu)
+#   and on the GPU with --mixed-precision (mixed_bfloat16);
+#   the transfer recipe on the GPU and on the CPU.
+# It writes under $OUT, as it goes (so a run cut short still says how far it
+# got): summary.txt (status, wall time and figures of each run, CPU/GPU
+# speed-up), runs.log (every run's output), nvidia-smi.txt and one JSON of
+# metrics per finished run. Every run is capped; the whole script stays under
+# 8 minutes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/gpu_check_out}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 runs=$(mktemp -d)
+summary=$OUT/summary.txt
+log=$OUT/runs.log
+: > "$summary"
+: > "$log"
 
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --target .site .whl/*.whl
 fi
 # The installed kerasnn (with kerasnn.callbacks and kerasnn.recipes), not the
-# checkout's folders.
-export PYTHONPATH=$PWD/.site KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
+# checkout's folders: `python -m` puts the working directory first on the
+# path, so the runs start from outside the checkout.
+export PYTHONPATH=$PWD/.site KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 \
+  MPLBACKEND=Agg PYTHONUNBUFFERED=1
+cd "$runs"
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || echo "no nvidia-smi" > "$OUT/nvidia-smi.txt"
-python3 -c "import jax; print('jax', jax.__version__, jax.devices())" >> "$OUT/nvidia-smi.txt" 2>&1
 
-# name, platform, cap in seconds, recipe and its arguments
+# name, platform, cap in seconds, then the command
 run() {
   local name=$1 platform=$2 cap=$3; shift 3
   local start=$(date +%s.%N)
-  JAX_PLATFORMS=$platform timeout "$cap" python3 -m "$@" --seed 0 --quiet \
-    --out "$runs/$name" > "$runs/$name.log" 2>&1
+  echo "=== $name (JAX_PLATFORMS=$platform, cap ${cap} s): $*" >> "$log"
+  JAX_PLATFORMS=$platform timeout "$cap" "$@" >> "$log" 2>&1
   local rc=$?
   local wall=$(python3 -c "import time; print(round(time.time() - $start, 1))")
   if [ -f "$runs/$name/metrics.json" ]; then
     cp "$runs/$name/metrics.json" "$OUT/$name.json"
   fi
-  echo "$name rc=$rc wall_s=$wall" >> "$runs/status.txt"
-  tail -n 5 "$runs/$name.log" | sed "s/^/  [$name] /" >> "$runs/status.txt"
+  local why=""
+  [ "$rc" = 124 ] && why=" (stopped at its cap)"
+  echo "$name rc=$rc$why wall_s=$wall" >> "$summary"
+  return $rc
 }
 
-run transfer_gpu cuda 120 kerasnn.recipes.transfer
-run mnist_gpu cuda 150 kerasnn.recipes.mnist
-run mnist_gpu_bf16 cuda 150 kerasnn.recipes.mnist --mixed-precision
-run transfer_cpu cpu 120 kerasnn.recipes.transfer
-run mnist_cpu cpu 240 kerasnn.recipes.mnist
+cat > preflight.py <<'PY'
+import time
 
-python3 - "$OUT" "$runs/status.txt" > "$OUT/summary.txt" <<'EOF'
-import json, os, sys
-out, status = sys.argv[1], sys.argv[2]
-print(open(status).read())
+t = time.perf_counter()
+import jax
+import keras
+import numpy as np
+
+print("jax", jax.__version__, jax.devices(), "keras", keras.__version__,
+      f"import {time.perf_counter() - t:.1f} s", flush=True)
+t = time.perf_counter()
+a = jax.numpy.ones((2048, 2048))
+(a @ a).block_until_ready()
+print(f"matmul 2048: {time.perf_counter() - t:.2f} s", flush=True)
+rng = np.random.default_rng(0)
+for name, layer, shape in [
+        ("dense", keras.layers.Dense(32, activation="relu"), (64,)),
+        ("conv2d", keras.layers.Conv2D(8, 3, activation="relu"), (28, 28, 1))]:
+    model = keras.Sequential([keras.Input(shape), layer, keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = rng.normal(size=(64, *shape)).astype("float32")
+    y = rng.integers(0, 10, 64)
+    for step in ("first", "second"):
+        t = time.perf_counter()
+        model.train_on_batch(x, y)
+        print(f"{name} train step ({step}): {time.perf_counter() - t:.2f} s",
+              flush=True)
+PY
+
+if ! run preflight cuda 60 python3 preflight.py; then
+  echo "preflight failed on the GPU: the recipes were not run (see runs.log)" >> "$summary"
+  tail -n 20 "$log"
+  cat "$summary"
+  rm -rf "$runs"
+  exit 1
+fi
+grep -E "matmul|train step" "$log" | sed 's/^/  /' >> "$summary"
+
+recipe() {
+  local name=$1 platform=$2 cap=$3; shift 3
+  run "$name" "$platform" "$cap" python3 -m "$@" --seed 0 --quiet --out "$runs/$name"
+}
+recipe mnist_gpu cuda 60 kerasnn.recipes.mnist --epochs 4
+recipe mnist_cpu cpu 120 kerasnn.recipes.mnist --epochs 4
+recipe mnist_gpu_bf16 cuda 60 kerasnn.recipes.mnist --epochs 4 --mixed-precision
+recipe transfer_gpu cuda 90 kerasnn.recipes.transfer
+recipe transfer_cpu cpu 90 kerasnn.recipes.transfer
+
+python3 - "$OUT" >> "$summary" <<'PY'
+import json
+import os
+import sys
+
+out = sys.argv[1]
+
+
 def load(name):
     path = os.path.join(out, name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
+
+
 for name in ("mnist_gpu", "mnist_gpu_bf16", "mnist_cpu"):
     m = load(name)
     if m:
-        print(f"{name:15s} status={m['status']} test_accuracy={m.get('test_accuracy')} "
+        print(f"{name:15s} status={m['status']} "
+              f"test_accuracy={m.get('test_accuracy')} "
               f"train_seconds={m['train_seconds']} epochs={m['epochs_run']} "
               f"backend={m['backend']}")
 for name in ("transfer_gpu", "transfer_cpu"):
@@ -68,14 +131,15 @@ for name in ("transfer_gpu", "transfer_cpu"):
     if m:
         parts = " ".join(f"{k}={m[k]['accuracy']:.4f}/{m[k]['seconds']}s"
                          for k in ("scratch", "head_only", "fine_tuned"))
-        print(f"{name:15s} status={m['status']} base_s={m['base'].get('train_seconds')} {parts}")
-gpu, cpu = load("mnist_gpu"), load("mnist_cpu")
-if gpu and cpu:
-    print(f"MNIST speed-up CPU/GPU: {cpu['train_seconds'] / gpu['train_seconds']:.1f}x")
-gpu, cpu = load("transfer_gpu"), load("transfer_cpu")
-if gpu and cpu and gpu["base"].get("train_seconds"):
-    print(f"transfer base speed-up CPU/GPU: "
-          f"{cpu['base']['train_seconds'] / gpu['base']['train_seconds']:.1f}x")
-EOF
-cat "$OUT/summary.txt"
+        print(f"{name:15s} status={m['status']} "
+              f"base_s={m['base'].get('train_seconds')} {parts}")
+for kind in ("mnist", "transfer"):
+    gpu, cpu = load(kind + "_gpu"), load(kind + "_cpu")
+    if kind == "transfer" and gpu and cpu:
+        gpu, cpu = gpu["base"], cpu["base"]
+    if gpu and cpu and gpu.get("train_seconds"):
+        print(f"{kind} training speed-up CPU/GPU: "
+              f"{cpu['train_seconds'] / gpu['train_seconds']:.1f}x")
+PY
+cat "$summary"
 rm -rf "$runs"
