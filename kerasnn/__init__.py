@@ -15,6 +15,7 @@ from kerasnn.errors import KerasnnError
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
+from kerasnn.multilabel import label_scores
 from kerasnn.problems import PROBLEMS
 from kerasnn.problems import infer_problem
 from kerasnn.results import CrossValidationResult
@@ -57,6 +58,7 @@ __all__ = [
     "freeze",
     "imprint",
     "infer_problem",
+    "label_scores",
     "initialize_data_parallel",
     "predict_labels",
     "process_info",

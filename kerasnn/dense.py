@@ -16,7 +16,7 @@ from kerasnn.problems import output_spec
 
 
 def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
-                hidden="auto", activation="relu", dropout=0.0, l1=0.0, l2=0.0,
+                n_labels=None, hidden="auto", activation="relu", dropout=0.0, l1=0.0, l2=0.0,
                 batchnorm=False, initializer=None, optimizer="adam",
                 learning_rate=None, momentum=0.9, clipnorm=None, clipvalue=None,
                 output_activation=None, metrics=None, one_hot=False, seed=None,
@@ -27,18 +27,20 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     (`kerasnn.problems.PROBLEMS`): binary -> 1 sigmoid unit and binary
     cross-entropy; multiclass -> `n_classes` softmax units and (sparse)
     categorical cross-entropy; regression -> linear units and mean squared
-    error. The hidden part follows the rules of thumb: one hidden layer to
+    error; multilabel -> `n_labels` sigmoid units and binary cross-entropy
+    (each row may hold several labels). The hidden part follows the rules of thumb: one hidden layer to
     start, as wide as the mean of the input and output sizes rounded up to a
     power of 2 (at least 8); BatchNorm before the activation with no bias in
     the Dense layer before it; the initializer matched to the activation.
 
     Args:
-        problem: `"binary"`, `"multiclass"` or `"regression"`
-            (see `kerasnn.infer_problem`).
+        problem: `"binary"`, `"multiclass"`, `"regression"` or
+            `"multilabel"` (see `kerasnn.infer_problem`).
         input_shape: Integer or tuple. Shape of one sample; inputs of rank > 1
             are flattened first.
         n_classes: Integer >= 3. Number of classes, for `"multiclass"`.
         n_outputs: Integer. Number of regression targets. Defaults to `1`.
+        n_labels: Integer >= 2. Number of labels, for `"multilabel"`.
         hidden: `"auto"` (one layer, width by the rule above) or a list of
             layer widths, e.g. `[64, 32]`; `[]` gives a linear/logistic model.
         activation: One of `"relu"`, `"leaky_relu"`, `"elu"`, `"selu"`,
@@ -81,7 +83,7 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     (1, 'binary_crossentropy')
     """
     spec = output_spec(problem, n_classes=n_classes, n_outputs=n_outputs,
-                       output_activation=output_activation, one_hot=one_hot,
+                       n_labels=n_labels, output_activation=output_activation, one_hot=one_hot,
                        metrics=metrics)
     shape = check_input_shape(input_shape)
     options = check_hidden_options(activation, dropout, l1, l2, batchnorm,

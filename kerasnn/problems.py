@@ -35,6 +35,12 @@ PROBLEMS = {
         "loss": "mean_squared_error",
         "metrics": ("mae", "rmse"),
     },
+    # Several independent yes/no labels per row: one sigmoid unit each.
+    "multilabel": {
+        "activation": "sigmoid",
+        "loss": "binary_crossentropy",
+        "metrics": ("binary_accuracy", "auc"),
+    },
 }
 
 PROBLEM_TYPES = tuple(PROBLEMS)
@@ -46,8 +52,10 @@ def infer_problem(y, *, max_classes=50):
 
     The rules, in order:
 
-    - a 2-D array whose rows are one-hot -> `"multiclass"`; other 2-D float
-      targets -> `"regression"` (several outputs);
+    - a 2-D array whose rows are one-hot -> `"multiclass"`; a 2-D array of
+      0/1 (or booleans) whose rows may hold several 1s, or none ->
+      `"multilabel"`; other 2-D numeric targets -> `"regression"` (several
+      outputs);
     - exactly two distinct values (0/1, True/False, two strings, ...) ->
       `"binary"`;
     - strings or other non-numbers with 3+ distinct values -> `"multiclass"`;
@@ -68,7 +76,7 @@ def infer_problem(y, *, max_classes=50):
             `"multiclass"`. Defaults to `50`.
 
     Returns:
-        One of `"binary"`, `"multiclass"`, `"regression"`.
+        One of `"binary"`, `"multiclass"`, `"regression"`, `"multilabel"`.
 
     Raises:
         ProblemInferenceError: If the labels are empty, hold NaN or a single
@@ -80,6 +88,8 @@ def infer_problem(y, *, max_classes=50):
     'binary'
     >>> infer_problem([0.31, 2.5, 1.75, 0.02])
     'regression'
+    >>> infer_problem([[1, 0, 1], [0, 0, 1], [0, 1, 0]])
+    'multilabel'
     """
     max_classes = check_int("max_classes", max_classes, minimum=3)
     y = _as_array(y)
@@ -136,15 +146,18 @@ def check_problem(problem):
     return check_choice("problem", problem, PROBLEM_TYPES)
 
 
-def output_spec(problem, *, n_classes=None, n_outputs=None, output_activation=None,
-                one_hot=False, metrics=None):
+def output_spec(problem, *, n_classes=None, n_outputs=None, n_labels=None,
+                output_activation=None, one_hot=False, metrics=None):
     """Returns the head of a model for a problem type.
 
     Args:
-        problem: One of `"binary"`, `"multiclass"`, `"regression"`.
+        problem: One of `"binary"`, `"multiclass"`, `"regression"`,
+            `"multilabel"`.
         n_classes: Integer >= 3. Number of classes; required for
             `"multiclass"`, not allowed otherwise (except `2` for `"binary"`).
         n_outputs: Integer >= 1. Number of regression targets. Defaults to `1`.
+        n_labels: Integer >= 2. Number of labels; required for
+            `"multilabel"`, not allowed otherwise.
         output_activation: Overrides the output activation, e.g. `"relu"` for
             regression targets that cannot be negative.
         one_hot: Boolean. Whether multiclass labels are one-hot rows (then the
@@ -171,6 +184,21 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, output_activation=No
                 "unit)."
             )
         units = n_classes
+    elif problem == "multilabel":
+        if n_labels is None:
+            raise KerasnnValueError(
+                "`n_labels` is required when problem='multilabel'. Received: "
+                "n_labels=None. Pass the number of labels (columns of y), "
+                "e.g. n_labels=y.shape[1]."
+            )
+        n_labels = check_int("n_labels", n_labels, minimum=2)
+        if n_classes is not None:
+            raise KerasnnValueError(
+                "`n_classes` applies to problem='multiclass' only. Received: "
+                f"n_classes={n_classes!r} with problem='multilabel'. Pass the "
+                "number of labels as n_labels."
+            )
+        units = n_labels
     else:
         if n_classes is not None and not (problem == "binary" and n_classes == 2):
             raise KerasnnValueError(
@@ -187,6 +215,11 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, output_activation=No
                 f"n_outputs={n_outputs} with problem={problem!r}."
             )
         units = n_outputs if problem == "regression" else units
+    if n_labels is not None and problem != "multilabel":
+        raise KerasnnValueError(
+            "`n_labels` applies to problem='multilabel' only. Received: "
+            f"n_labels={n_labels!r} with problem={problem!r}."
+        )
     table = PROBLEMS[problem]
     activation = table["activation"]
     if output_activation is not None:
@@ -224,6 +257,12 @@ def _metrics(problem, one_hot, metrics):
         return [
             keras.metrics.BinaryAccuracy(name="accuracy"),
             keras.metrics.AUC(name="auc"),
+        ]
+    if problem == "multilabel":
+        # Averaged over labels; `kerasnn.label_scores` gives them per label.
+        return [
+            keras.metrics.BinaryAccuracy(name="binary_accuracy"),
+            keras.metrics.AUC(name="auc", multi_label=True),
         ]
     if problem == "multiclass":
         accuracy = (
@@ -287,11 +326,7 @@ def _infer_2d(y):
     if is_binary and np.all(y.sum(axis=1) == 1):
         return "multiclass"
     if is_binary:
-        raise ProblemInferenceError(
-            "A 2-D `y` of 0/1 whose rows do not each hold exactly one 1 is "
-            "multi-label, which kerasnn does not build. Received: y with shape "
-            f"{y.shape}. Pass one-hot rows or integer class labels."
-        )
+        return "multilabel"
     return "regression"
 
 

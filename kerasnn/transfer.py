@@ -37,11 +37,10 @@ from kerasnn.problems import output_spec
 from kerasnn.results import FineTuneResult
 
 
-def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
-              hidden=None, dropout=0.0, head="dense", scale=None,
-              optimizer="adam", learning_rate=None,
-              momentum=0.9, clipnorm=None, clipvalue=None, metrics=None,
-              seed=None):
+def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
+              freeze=True, hidden=None, dropout=0.0, head="dense", scale=None,
+              optimizer="adam", learning_rate=None, momentum=0.9,
+              clipnorm=None, clipvalue=None, metrics=None, seed=None):
     """Returns a new compiled model: the body of `model` under a fresh head.
 
     The body is a copy of `model`'s layers from its inputs up to and including
@@ -58,9 +57,12 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     Args:
         model: A trained functional or Sequential `keras.Model` with defined
             inputs. Not modified.
-        problem: `"binary"`, `"multiclass"` or `"regression"`: the new task.
+        problem: `"binary"`, `"multiclass"`, `"regression"` or
+            `"multilabel"`: the new task.
         n_classes: Integer >= 3. Number of classes of the new task, for
             `"multiclass"`.
+        n_labels: Integer >= 2. Number of labels of the new task, for
+            `"multilabel"`.
         cut: Layer name or index (negative counts from the end) of the last
             layer of the body. Defaults to the layer that feeds the output
             layer, i.e. the penultimate features.
@@ -100,7 +102,8 @@ def swap_head(model, problem, *, n_classes=None, cut=None, freeze=True,
     >>> letters.output_shape
     (None, 26)
     """
-    spec = output_spec(problem, n_classes=n_classes, metrics=metrics)
+    spec = output_spec(problem, n_classes=n_classes, n_labels=n_labels,
+                       metrics=metrics)
     _check_model(model)
     head = check_choice("head", head, ("dense", "cosine"))
     if head == "cosine" and spec["activation"] != "softmax":

@@ -18,7 +18,7 @@ from kerasnn.problems import output_spec
 
 
 def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
-                      blocks=2, filters=32, convs_per_block=2, dropout=0.25,
+                      n_labels=None, blocks=2, filters=32, convs_per_block=2, dropout=0.25,
                       head_units=128, head_dropout=0.5, l2=0.0, augment=False,
                       translation=0.1, rotation=0.05, zoom=0.1, rescale=None,
                       optimizer="adam", learning_rate=None, momentum=0.9,
@@ -33,11 +33,13 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     the output layer of the problem type (see `kerasnn.build_model`).
 
     Args:
-        problem: `"binary"`, `"multiclass"` or `"regression"`.
+        problem: `"binary"`, `"multiclass"`, `"regression"` or
+            `"multilabel"`.
         input_shape: Tuple `(height, width, channels)`, e.g. `(28, 28, 1)`;
             `(height, width)` is read as one channel.
         n_classes: Integer >= 3. Number of classes, for `"multiclass"`.
         n_outputs: Integer. Number of regression targets. Defaults to `1`.
+        n_labels: Integer >= 2. Number of labels, for `"multilabel"`.
         blocks: Integer >= 1. Number of conv blocks (each halves the image).
             Defaults to `2`.
         filters: Integer, a power of 2. Filters of the first block.
@@ -73,7 +75,7 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     (None, 10)
     """
     spec = output_spec(problem, n_classes=n_classes, n_outputs=n_outputs,
-                       output_activation=output_activation, one_hot=one_hot,
+                       n_labels=n_labels, output_activation=output_activation, one_hot=one_hot,
                        metrics=metrics)
     shape = check_input_shape(input_shape, min_rank=2, max_rank=3,
                               what="height, width and channels")

@@ -68,7 +68,6 @@ def test_infer_does_not_mutate_labels():
         (["a", None, "b"], "missing labels"),
         ([], "at least one label"),
         ([1, 1, 1], "at least two distinct"),
-        (np.array([[1, 1, 0], [0, 1, 0]]), "multi-label"),
         ([0.5, np.inf, 1.5, 2.5], "infinite"),
     ],
 )
@@ -88,7 +87,7 @@ def test_infer_rejects_scalar():
 
 
 def test_table_covers_each_problem():
-    assert set(PROBLEMS) == {"binary", "multiclass", "regression"}
+    assert set(PROBLEMS) == {"binary", "multiclass", "regression", "multilabel"}
     assert PROBLEMS["binary"]["activation"] == "sigmoid"
     assert PROBLEMS["multiclass"]["activation"] == "softmax"
     assert PROBLEMS["regression"]["loss"] == "mean_squared_error"

@@ -1,0 +1,150 @@
+"""The fourth problem type: several yes/no labels per row."""
+
+import warnings
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasnn
+from kerasnn.callbacks import GradientMonitor
+from kerasnn.callbacks import check_setup
+from kerasnn.problems import output_spec
+
+
+def _task(rng, n=256, n_features=8, n_labels=3):
+    """Labels that the features decide: label j is on when feature j > 0."""
+    x = rng.normal(size=(n, n_features)).astype("float32")
+    y = (x[:, :n_labels] > 0).astype("int64")
+    return x, y
+
+
+@pytest.mark.parametrize("y", [
+    np.array([[1, 1, 0], [0, 1, 0], [0, 0, 0], [1, 0, 1]]),
+    np.array([[True, False], [True, True], [False, False]]),
+    pd.DataFrame({"a": [1, 0, 1], "b": [1, 1, 0]}),
+])
+def test_infer_multilabel(y):
+    assert kerasnn.infer_problem(y) == "multilabel"
+
+
+def test_one_hot_rows_stay_multiclass():
+    assert kerasnn.infer_problem(np.eye(3)[[0, 1, 2, 1]]) == "multiclass"
+
+
+def test_output_spec_multilabel():
+    spec = output_spec("multilabel", n_labels=4)
+    assert (spec["units"], spec["activation"], spec["loss"]) == (
+        4, "sigmoid", "binary_crossentropy")
+    assert [m.name for m in spec["metrics"]] == ["binary_accuracy", "auc"]
+    assert spec["metrics"][1].multi_label
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "`n_labels` is required"),
+    ({"n_labels": 1}, "n_labels"),
+    ({"n_labels": 3, "n_classes": 3}, "Pass the number of labels as n_labels"),
+])
+def test_output_spec_multilabel_errors(kwargs, message):
+    with pytest.raises(kerasnn.KerasnnValueError, match=message):
+        output_spec("multilabel", **kwargs)
+
+
+def test_n_labels_only_for_multilabel():
+    with pytest.raises(kerasnn.KerasnnValueError,
+                       match="`n_labels` applies to problem='multilabel'"):
+        kerasnn.build_model("binary", 4, n_labels=3)
+
+
+def test_build_model_learns_each_label(rng):
+    x, y = _task(rng)
+    model = kerasnn.build_model("multilabel", 8, n_labels=3, seed=0,
+                                learning_rate=1e-2)
+    assert model.output_shape == (None, 3)
+    before = kerasnn.label_scores(y, model.predict(x, verbose=0))
+    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    assert {"loss", "auc", "binary_accuracy"} <= set(history.history)
+    after = kerasnn.label_scores(y, model.predict(x, verbose=0))
+    # Every label is learned, not only the average.
+    assert (after["auc"].iloc[:3] > 0.95).all()
+    assert after.loc["mean", "accuracy"] > before.loc["mean", "accuracy"] + 0.2
+
+
+def test_image_model_and_swap_head_take_multilabel(rng):
+    body = kerasnn.build_image_model("multiclass", (8, 8, 1), n_classes=3,
+                                     blocks=1, filters=4, head_units=8)
+    tags = kerasnn.build_image_model("multilabel", (8, 8, 1), n_labels=5,
+                                     blocks=1, filters=4, head_units=8)
+    assert tags.output_shape == (None, 5)
+    assert tags.layers[-1].activation.__name__ == "sigmoid"
+    swapped = kerasnn.swap_head(body, "multilabel", n_labels=4)
+    assert swapped.output_shape == (None, 4)
+    assert swapped.loss == "binary_crossentropy"
+
+
+def test_multilabel_model_saves_and_loads(rng, tmp_path):
+    x, y = _task(rng, n=64)
+    model = kerasnn.build_model("multilabel", 8, n_labels=3, seed=0)
+    model.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "tags.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                               model.predict(x, verbose=0), rtol=1e-5)
+
+
+def test_diagnostics_raise_nothing_on_a_healthy_multilabel_run(rng):
+    x, y = _task(rng)
+    model = kerasnn.build_model("multilabel", 8, n_labels=3, seed=0)
+    assert check_setup(model, x, y) == []
+    monitor = GradientMonitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, epochs=3, batch_size=32, verbose=0,
+                  callbacks=[monitor])
+    assert monitor.report()["findings"] == []
+    assert not [w for w in caught if "GradientMonitor" in str(w.message)]
+
+
+def test_label_scores_per_label_and_mean():
+    y = pd.DataFrame({"cat": [1, 0, 1, 0], "dog": [1, 1, 0, 0]})
+    before = y.copy()
+    prob = np.array([[0.9, 0.6], [0.2, 0.7], [0.4, 0.1], [0.1, 0.3]])
+    scores = kerasnn.label_scores(y, prob)
+    pd.testing.assert_frame_equal(y, before)
+    assert list(scores.index) == ["cat", "dog", "mean"]
+    # cat: predicted [1, 0, 0, 0] -> precision 1, recall 1/2.
+    assert scores.loc["cat", "precision"] == 1.0
+    assert scores.loc["cat", "recall"] == 0.5
+    assert scores.loc["dog", "recall"] == 1.0
+    assert scores.loc["cat", "auc"] == 1.0
+    assert scores.loc["mean", "recall"] == 0.75
+    # One threshold per label.
+    strict = kerasnn.label_scores(y, prob, threshold=[0.3, 0.65])
+    assert strict.loc["cat", "recall"] == 1.0
+    assert strict.loc["dog", "recall"] == 0.5
+
+
+def test_label_scores_auc_is_nan_for_a_constant_label():
+    scores = kerasnn.label_scores([[1, 0], [0, 0]], [[0.8, 0.1], [0.3, 0.2]])
+    assert np.isnan(scores.loc[1, "auc"])
+    assert scores.loc[0, "auc"] == 1.0
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"y_prob": [[0.5, 0.5]]}, kerasnn.KerasnnValueError, "shape of `y_true`"),
+    ({"y_true": [[2, 0], [0, 1]]}, kerasnn.KerasnnValueError, "0/1"),
+    ({"y_prob": [[1.5, 0.5], [0.1, 0.2]]}, kerasnn.KerasnnValueError,
+     r"\[0, 1\]"),
+    ({"threshold": 1.0}, kerasnn.KerasnnValueError, "strictly between"),
+    ({"threshold": [0.5]}, kerasnn.KerasnnValueError, "one float per label"),
+    ({"threshold": "high"}, kerasnn.KerasnnTypeError, "floats in"),
+    ({"labels": ["a"]}, kerasnn.KerasnnValueError, "name each of the 2"),
+    ({"y_true": [1, 0]}, kerasnn.KerasnnValueError, "must be 2-D"),
+])
+def test_label_scores_errors(kwargs, error, message):
+    args = {"y_true": [[1, 0], [0, 1]], "y_prob": [[0.9, 0.2], [0.1, 0.7]],
+            **kwargs}
+    with pytest.raises(error, match=message):
+        kerasnn.label_scores(**args)
