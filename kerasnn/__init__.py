@@ -7,6 +7,8 @@ initialisation matched to the activation).
 """
 
 from kerasnn._plan import embedding_size
+from kerasnn.autoencoder import build_autoencoder
+from kerasnn.autoencoder import reconstruction_error
 from kerasnn.dense import build_model
 from kerasnn.distributed import ProcessInfo
 from kerasnn.distributed import initialize_data_parallel
@@ -48,6 +50,7 @@ __all__ = [
     "ProcessInfo",
     "SearchResult",
     "TrainingResult",
+    "build_autoencoder",
     "build_image_model",
     "build_model",
     "build_tabular_model",
@@ -62,6 +65,7 @@ __all__ = [
     "initialize_data_parallel",
     "predict_labels",
     "process_info",
+    "reconstruction_error",
     "swap_head",
     "train_tabular",
     "tune",

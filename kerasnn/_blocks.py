@@ -113,6 +113,25 @@ def dense_block(x, units, *, index, activation, dropout, l1, l2, batchnorm,
     return x
 
 
+def conv_block(x, filters, convs, *, name, regularizer, seed, index):
+    """`convs` times Conv2D (3x3, same padding, no bias) -> BatchNorm -> ReLU.
+
+    Layers are named `{name}_conv{i}`, `{name}_bn{i}`, `{name}_relu{i}`;
+    `index` counts the layers with weights, for their seeds. Returns the
+    output and the last index used.
+    """
+    for conv in range(1, convs + 1):
+        index += 1
+        x = keras.layers.Conv2D(
+            filters, 3, padding="same", use_bias=False,
+            kernel_initializer=make_initializer("he_normal", seed, index),
+            kernel_regularizer=regularizer, name=f"{name}_conv{conv}",
+        )(x)
+        x = keras.layers.BatchNormalization(name=f"{name}_bn{conv}")(x)
+        x = keras.layers.Activation("relu", name=f"{name}_relu{conv}")(x)
+    return x, index
+
+
 def dropout_layer(activation, rate, seed, index, *, name):
     """Dropout, or AlphaDropout for SELU networks."""
     layer_seed = None if seed is None else seed + 1000 * index + 1

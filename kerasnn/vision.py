@@ -2,6 +2,7 @@
 
 import keras
 
+from kerasnn._blocks import conv_block
 from kerasnn._blocks import dropout_layer
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import make_regularizer
@@ -123,18 +124,10 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         regularizer = make_regularizer(0.0, l2)
         index = 0
         for block in range(blocks):
-            for conv in range(convs_per_block):
-                index += 1
-                x = keras.layers.Conv2D(
-                    filters * 2 ** block, 3, padding="same", use_bias=False,
-                    kernel_initializer=make_initializer("he_normal", seed, index),
-                    kernel_regularizer=regularizer,
-                    name=f"block{block + 1}_conv{conv + 1}",
-                )(x)
-                x = keras.layers.BatchNormalization(
-                    name=f"block{block + 1}_bn{conv + 1}")(x)
-                x = keras.layers.Activation(
-                    "relu", name=f"block{block + 1}_relu{conv + 1}")(x)
+            x, index = conv_block(
+                x, filters * 2 ** block, convs_per_block,
+                name=f"block{block + 1}", regularizer=regularizer, seed=seed,
+                index=index)
             x = keras.layers.MaxPooling2D(name=f"block{block + 1}_pool")(x)
             if dropout:
                 x = dropout_layer("relu", dropout, seed, index,
