@@ -92,7 +92,7 @@ def test_seed_gives_same_weights():
         ({"dropout": 1.5}, ValueError, "Received: dropout=1.5"),
         ({"augment": 1}, TypeError, "augment"),
         ({"rescale": 0}, ValueError, "rescale"),
-        ({"problem": "multi"}, ValueError, "Did you mean 'multiclass'"),
+        ({"problem": "multiclas"}, ValueError, "Did you mean 'multiclass'"),
         ({"n_classes": None}, ValueError, "n_classes=10"),
     ],
 )
