@@ -70,7 +70,7 @@ def main(argv=None):
         row = {"seed": seed}
         # 1. Anomaly scores: normal = digits 0-4.
         keras.utils.set_random_seed(seed)
-        detector = kerasnn.build_autoencoder((28, 28), output_activation="sigmoid",
+        detector = kerasnn.build_autoencoder((28, 28, 1), output_activation="sigmoid",
                                      seed=seed)
         detector.fit(x[normal], x[normal], epochs=args.epochs, batch_size=64,
                      verbose=0)
@@ -84,7 +84,7 @@ def main(argv=None):
 
         # 2. Pretraining on all images, labels unused.
         keras.utils.set_random_seed(seed)
-        pretrained = kerasnn.build_autoencoder((28, 28), output_activation="sigmoid",
+        pretrained = kerasnn.build_autoencoder((28, 28, 1), output_activation="sigmoid",
                                        seed=seed)
         pretrained.fit(x, x, epochs=args.epochs, batch_size=64, verbose=0)
         picks = _few(y, args.labels, seed)
@@ -98,7 +98,7 @@ def main(argv=None):
         row["pretrained"] = _accuracy(model, x_test, y_test)
 
         keras.utils.set_random_seed(seed)
-        fresh = kerasnn.build_autoencoder((28, 28), output_activation="sigmoid",
+        fresh = kerasnn.build_autoencoder((28, 28, 1), output_activation="sigmoid",
                                   seed=seed + 1000)
         scratch = kerasnn.swap_head(fresh.get_layer("encoder"), "multiclass",
                                     n_classes=10, cut=-1, freeze=False,

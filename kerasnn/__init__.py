@@ -24,6 +24,8 @@ from kerasnn.results import CrossValidationResult
 from kerasnn.results import FineTuneResult
 from kerasnn.results import SearchResult
 from kerasnn.results import TrainingResult
+from kerasnn.semi_supervised import PseudoLabelResult
+from kerasnn.semi_supervised import train_pseudo_labeled
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
 from kerasnn.tabular import predict_labels
@@ -48,6 +50,7 @@ __all__ = [
     "KerasnnValueError",
     "ProblemInferenceError",
     "ProcessInfo",
+    "PseudoLabelResult",
     "SearchResult",
     "TrainingResult",
     "build_autoencoder",
@@ -67,6 +70,7 @@ __all__ = [
     "process_info",
     "reconstruction_error",
     "swap_head",
+    "train_pseudo_labeled",
     "train_tabular",
     "tune",
     "unfreeze",

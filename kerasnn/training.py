@@ -26,7 +26,8 @@ from kerasnn.tabular import build_tabular_model
 OVERSAMPLERS = ("smote",)
 
 
-def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
+def train_tabular(X, y, *, problem=None, validation_split=0.2,
+                  validation_data=None, epochs=200,
                   batch_size="auto", patience=10, class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
                   strategy=None, backup_dir=None, verbose=0, **options):
@@ -46,6 +47,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             infer it with `kerasnn.infer_problem(y)`.
         validation_split: Float in [0, 1). Fraction of rows held out for early
             stopping. `0` trains for `epochs` on every row. Defaults to `0.2`.
+        validation_data: `None` or a tuple `(X_val, y_val)`: rows to stop on
+            instead of a split of `X`, which then trains on every row. As in
+            `Model.fit`, it overrides `validation_split`.
         epochs: Integer. Most epochs to train. Defaults to `200`.
         batch_size: Integer, or `"auto"`: about 1% of the training rows,
             rounded to a power of 2, between 32 and 512.
@@ -112,17 +116,20 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
                 f"oversample={oversample!r} with problem={problem!r}."
             )
     _check_class_weight(class_weight, classification)
-    if restarts > 1 and validation_split == 0:
+    callbacks = check_callbacks(callbacks)
+    if validation_data is not None:
+        validation_data = _check_validation_data(validation_data, X)
+        validation_split = 0.0
+    if restarts > 1 and validation_split == 0 and validation_data is None:
         raise KerasnnValueError(
             "`restarts` > 1 keeps the best run on validation data, so it needs "
-            f"validation_split > 0. Received: restarts={restarts} and "
-            "validation_split=0."
+            f"validation_split > 0 or validation_data. Received: "
+            f"restarts={restarts} and validation_split=0."
         )
-    callbacks = check_callbacks(callbacks)
     with seeded(seed):
         train, val = split_rows(y, validation_split, classification, seed)
         X_train, y_train = X.iloc[train], y[train]
-        validation = None if val is None else (X.iloc[val], y[val])
+        validation = validation_data if val is None else (X.iloc[val], y[val])
         best = None
         for restart in range(restarts):
             run_seed = None if seed is None else seed + restart
@@ -152,6 +159,27 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             if best is None or score < best[0]:
                 best = (score, model, history)
     return TrainingResult(model=best[1], history=best[2])
+
+
+def _check_validation_data(validation_data, X):
+    if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
+        raise KerasnnTypeError(
+            "`validation_data` must be a tuple (X_val, y_val). Received: "
+            + (f"a tuple of {len(validation_data)} item(s)."
+               if isinstance(validation_data, tuple)
+               else f"{type(validation_data).__name__}."))
+    X_val = validation_data[0]
+    if not isinstance(X_val, pd.DataFrame) or not len(X_val):
+        raise KerasnnTypeError(
+            "`validation_data[0]` must be a pandas DataFrame of rows with the "
+            f"columns of `X`. Received: {type(X_val).__name__}"
+            + (" with no rows." if isinstance(X_val, pd.DataFrame) else "."))
+    missing = [c for c in X.columns if c not in X_val.columns]
+    if missing:
+        raise KerasnnValueError(
+            "`validation_data[0]` must have the columns of `X`. Received: "
+            f"columns {missing} missing.")
+    return X_val, check_target(validation_data[1], len(X_val))
 
 
 def split_rows(y, validation_split, stratify, seed):
