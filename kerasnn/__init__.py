@@ -26,6 +26,7 @@ from kerasnn.results import SearchResult
 from kerasnn.results import TrainingResult
 from kerasnn.semi_supervised import PseudoLabelResult
 from kerasnn.semi_supervised import train_pseudo_labeled
+from kerasnn.synthetic import sample_rows
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import column_kinds
 from kerasnn.tabular import predict_labels
@@ -69,6 +70,7 @@ __all__ = [
     "predict_labels",
     "process_info",
     "reconstruction_error",
+    "sample_rows",
     "swap_head",
     "train_pseudo_labeled",
     "train_tabular",

@@ -23,7 +23,7 @@ from kerasnn.problems import infer_problem
 from kerasnn.results import TrainingResult
 from kerasnn.tabular import build_tabular_model
 
-OVERSAMPLERS = ("smote",)
+OVERSAMPLERS = ("smote", "sample")
 
 
 def train_tabular(X, y, *, problem=None, validation_split=0.2,
@@ -57,9 +57,12 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             before stopping. Defaults to `10`.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
             the training part) or a dict `{label: weight}`.
-        oversample: `None` or `"smote"`: adds synthetic minority rows to the
-            training part only (SMOTE, or SMOTE-NC when some columns are
-            categorical). Needs `pip install kerasnn[imbalanced]`.
+        oversample: `None`, `"smote"` or `"sample"`: adds synthetic rows of
+            every class but the largest, up to its count, to the training
+            part only. `"smote"`: SMOTE, or SMOTE-NC when some columns are
+            categorical (needs `pip install kerasnn[imbalanced]`);
+            `"sample"`: `kerasnn.sample_rows` within each class (jittered
+            numbers, categories from the class's frequencies).
         callbacks: List of extra Keras callbacks, passed to `fit`.
         restarts: Integer >= 1. Trains from this many seeds (`seed`,
             `seed + 1`, ...) and keeps the model with the best validation loss
@@ -142,6 +145,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             if oversample == "smote":
                 fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
                                                 seed=run_seed)
+            elif oversample == "sample":
+                fit_X, fit_y = oversample_sampling(X_train, y_train,
+                                                   model.columns, seed=run_seed)
             weights = class_weights(class_weight, fit_y, model.classes)
             run_callbacks = _callbacks(validation is not None, patience,
                                        backup_dir,
@@ -270,6 +276,26 @@ def oversample_smote(X, y, kinds, *, seed=None):
     if not np.asarray(y).dtype == object:
         y_out = y_out.astype(np.asarray(y).dtype)
     return X_out, y_out
+
+
+def oversample_sampling(X, y, kinds, *, seed=None):
+    """Appends `sample_rows` rows of each smaller class up to the largest."""
+    from kerasnn.synthetic import sample_rows
+
+    counts = pd.Series(np.asarray(y, dtype=object)).value_counts()
+    parts_X, parts_y = [X.reset_index(drop=True)], [np.asarray(y)]
+    categorical = [c for c, kind in kinds.items() if kind == "categorical"]
+    numeric = [c for c, kind in kinds.items() if kind != "categorical"]
+    for i, (label, count) in enumerate(counts.items()):
+        missing = int(counts.iloc[0] - count)
+        if not missing:
+            continue
+        rows, labels = sample_rows(
+            X, missing, y=y, classes=[label], categorical=categorical,
+            numeric=numeric, seed=None if seed is None else seed + i)
+        parts_X.append(rows)
+        parts_y.append(labels)
+    return pd.concat(parts_X, ignore_index=True), np.concatenate(parts_y)
 
 
 def class_weights(class_weight, y, classes):

@@ -30,6 +30,7 @@ def test_public_api_is_pinned():
         "predict_labels",
         "process_info",
         "reconstruction_error",
+        "sample_rows",
         "swap_head",
         "train_pseudo_labeled",
         "train_tabular",
