@@ -21,7 +21,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = ["README.md", "docs/tabular.md", "docs/images.md", "docs/scale-out.md",
-        "docs/callbacks.md"]
+        "docs/callbacks.md", "docs/practice.md"]
 
 SETUPS = {
     # The arrays the transfer examples take for granted: 28x28 digit-like
