@@ -8,6 +8,7 @@ initialisation matched to the activation).
 
 from kerasnn._plan import embedding_size
 from kerasnn.autoencoder import build_autoencoder
+from kerasnn.ctgan import CTGAN
 from kerasnn.autoencoder import reconstruction_error
 from kerasnn.dense import build_model
 from kerasnn.distributed import ProcessInfo
@@ -43,6 +44,7 @@ from kerasnn.vision import build_image_model
 __version__ = "0.1.0"
 
 __all__ = [
+    "CTGAN",
     "PROBLEMS",
     "CrossValidationResult",
     "FineTuneResult",

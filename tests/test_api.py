@@ -3,6 +3,7 @@ import kerasnn
 
 def test_public_api_is_pinned():
     assert sorted(kerasnn.__all__) == sorted([
+        "CTGAN",
         "PROBLEMS",
         "CrossValidationResult",
         "FineTuneResult",

@@ -1,0 +1,87 @@
+"""The conditional tabular GAN: its encoding, its sampling, its errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kerasnn
+from kerasnn.ctgan import _Categorical
+from kerasnn.ctgan import _Conditions
+from kerasnn.ctgan import _Numeric
+
+pytestmark = pytest.mark.tf_only  # its training step uses tf.GradientTape
+
+
+def test_mode_specific_normalization_round_trips(rng):
+    values = pd.Series(np.concatenate([rng.normal(0, 1, 300),
+                                       rng.normal(50, 2, 300), [np.nan] * 20]))
+    column = _Numeric("v", values, max_modes=5, seed=0)
+    encoded = column.encode(values, rng)
+    # An offset in [-1, 1], then exactly one mode (the last: missing) per row.
+    assert encoded.shape == (len(values), 1 + column.n_modes)
+    assert (np.abs(encoded[:, 0]) < 1).all()
+    np.testing.assert_array_equal(encoded[:, 1:].sum(axis=1), 1.0)
+    decoded = column.decode(encoded, rng)
+    present = values.notna().to_numpy()
+    np.testing.assert_allclose(decoded[present], values[present], atol=1e-6)
+    assert np.isnan(decoded[~present]).all()
+    assert column.n_modes >= 3  # two modes found, plus missing
+
+
+def test_training_by_sampling_draws_rows_that_hold_the_condition(rng):
+    X = pd.DataFrame({"c": ["a"] * 95 + ["b"] * 5, "x": rng.normal(size=100)})
+    columns = [_Categorical("c", X["c"]), _Numeric("x", X["x"], 3, 0)]
+    conditions = _Conditions(columns[:1], columns, X)
+    cond, mask, rows = conditions.training_sample(2000, rng)
+    chosen = cond.argmax(axis=1)
+    np.testing.assert_array_equal(
+        X["c"].to_numpy()[rows], np.asarray(columns[0].values)[chosen])
+    # Log-frequency: the rare value is drawn far above its 5% share.
+    rare = (X["c"].to_numpy()[rows] == "b").mean()
+    expected = np.log(6) / (np.log(6) + np.log(96))
+    assert rare == pytest.approx(expected, abs=0.04)
+    np.testing.assert_array_equal(mask, 1.0)
+
+
+def test_fit_and_sample_keep_columns_dtypes_and_conditions(penguins_table):
+    before = penguins_table.copy()
+    gan = kerasnn.CTGAN(epochs=2, batch_size=40, pac=10, width=32,
+                        noise_dim=16, seed=0).fit(penguins_table)
+    pd.testing.assert_frame_equal(penguins_table, before)
+    assert set(gan.history.history) == {"generator_loss", "critic_loss"}
+    rows = gan.sample(120)
+    assert list(rows.columns) == list(penguins_table.columns)
+    assert rows.dtypes.equals(penguins_table.dtypes)
+    assert len(rows) == 120
+    assert set(rows["island"]) <= set(penguins_table["island"])
+    for column in ("bill_length_mm", "body_mass_g"):
+        assert rows[column].min() >= penguins_table[column].min()
+        assert rows[column].max() <= penguins_table[column].max()
+    gentoo = gan.sample(30, condition={"species": "Gentoo"}, max_tries=200)
+    assert len(gentoo) == 30 and (gentoo["species"] == "Gentoo").all()
+    assert not gan.sample(20).equals(gan.sample(20))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_size": 45, "pac": 10}, "multiple of `pac`"),
+    ({"epochs": 0}, "epochs"),
+    ({"learning_rate": 0.0}, "learning_rate"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(kerasnn.KerasnnValueError, match=message):
+        kerasnn.CTGAN(**kwargs)
+
+
+def test_sample_errors(penguins_table, rng):
+    with pytest.raises(kerasnn.KerasnnValueError, match="not fitted"):
+        kerasnn.CTGAN().sample(5)
+    with pytest.raises(kerasnn.KerasnnValueError, match="at least one"):
+        kerasnn.CTGAN(epochs=1).fit(pd.DataFrame({"x": rng.normal(size=20)}))
+    gan = kerasnn.CTGAN(epochs=1, batch_size=20, width=8, noise_dim=4,
+                        seed=0).fit(penguins_table)
+    with pytest.raises(kerasnn.KerasnnValueError, match="categorical column"):
+        gan.sample(5, condition={"body_mass_g": 4000})
+    with pytest.raises(kerasnn.KerasnnValueError, match="never occurs"):
+        gan.sample(5, condition={"species": "Emperor"})
+    with pytest.raises(kerasnn.KerasnnTypeError, match="dict of one"):
+        gan.sample(5, condition="Gentoo")
