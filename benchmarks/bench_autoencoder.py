@@ -14,9 +14,10 @@ output, code of 32):
    many components as the code (scikit-learn, fitted on the same images).
 2. **Pretraining.** The autoencoder trains on all 5000 training images, their
    labels unused. Then `--labels` images per digit train a classifier: the
-   pretrained encoder under a new head (`kerasnn.swap_head`, the head alone,
-   then the whole network at a lower rate: `kerasnn.fine_tune`), against the
-   same encoder architecture from random weights trained on the same images.
+   pretrained encoder up to its hidden layer (784 -> 128, before the code)
+   under a new head (`kerasnn.swap_head`, the head alone, then the whole
+   network at a lower rate: `kerasnn.fine_tune`), against the same layers
+   from random weights trained on the same images.
    Prints test accuracy on all 5000 test images.
 
 Every figure is a mean (and standard deviation) over `--seeds`, each seed
@@ -56,8 +57,7 @@ def main(argv=None):
 
     x, y = load_npz(MNIST, "--data", ("x_train", "y_train"))
     x_test, y_test = load_npz(MNIST, "--data", ("x_test", "y_test"))
-    x = x.astype("float32") / 255
-    x_test = x_test.astype("float32") / 255
+    # load_npz gives pixels / 255 in (n, 28, 28, 1).
     flat, flat_test = x.reshape(len(x), -1), x_test.reshape(len(x_test), -1)
     normal = y < 5
     anomaly = (y_test >= 5).astype(int)
@@ -90,8 +90,10 @@ def main(argv=None):
         picks = _few(y, args.labels, seed)
         x_few, y_few = x[picks], y[picks]
         encoder = pretrained.get_layer("encoder")
+        # The 128 features before the code: on 1000 validation images drawn
+        # from the training set (seed 0), they beat the 32-unit code.
         model = kerasnn.swap_head(encoder, "multiclass", n_classes=10,
-                                  cut=-1, seed=seed)
+                                  cut="hidden_1_relu", seed=seed)
         kerasnn.fine_tune(model, x_few, y_few, head_epochs=100, epochs=50,
                           learning_rate=1e-4, head_learning_rate=1e-3,
                           batch_size=32, verbose=0)
@@ -101,8 +103,8 @@ def main(argv=None):
         fresh = kerasnn.build_autoencoder((28, 28, 1), output_activation="sigmoid",
                                   seed=seed + 1000)
         scratch = kerasnn.swap_head(fresh.get_layer("encoder"), "multiclass",
-                                    n_classes=10, cut=-1, freeze=False,
-                                    seed=seed)
+                                    n_classes=10, cut="hidden_1_relu",
+                                    freeze=False, seed=seed)
         scratch.fit(x_few, y_few, epochs=150, batch_size=32, verbose=0)
         row["scratch"] = _accuracy(scratch, x_test, y_test)
         rows.append(row)
