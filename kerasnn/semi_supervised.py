@@ -17,6 +17,7 @@ from kerasnn._tables import check_frame
 from kerasnn._tables import check_target
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
+from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
@@ -43,8 +44,8 @@ class PseudoLabelResult:
 
 
 def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
-                         max_rows=None, problem=None, validation_split=0.2,
-                         seed=None, **train_options):
+                         max_rows=None, balance=True, problem=None,
+                         validation_split=0.2, seed=None, **train_options):
     """`train_tabular` on labelled rows plus confidently pseudo-labelled ones.
 
     Round 0 trains on the labelled rows. Each later round predicts the
@@ -53,7 +54,12 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
     them, if set), labels them with the predicted class, and trains a new
     model on the labelled and pseudo-labelled rows together. Pseudo-labels
     are redrawn each round from the current best model, so a label the
-    first model got wrong can be corrected later.
+    first model got wrong can be corrected later; when a round does not beat
+    the best, the next would repeat it, so training stops there.
+
+    A model is most confident about the majority class, so the rows above
+    the threshold over-represent it; with `balance` they are cut, the most
+    confident kept, to the class shares of the labelled rows.
 
     Args:
         X: pandas DataFrame of labelled features. Not modified.
@@ -67,6 +73,8 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
         max_rows: Integer >= 1 or `None`: at most this many pseudo-labelled
             rows per round, the most confident first. Defaults to `None`
             (every row above the threshold).
+        balance: Boolean. Keeps the pseudo-labels in the class shares of
+            the labelled training rows. Defaults to `True`.
         problem: `"binary"`, `"multiclass"` or `None` to infer it from `y`.
         validation_split: Float in (0, 1). Share of the labelled rows held out
             (stratified), once, to stop each round's training and to choose
@@ -105,6 +113,9 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
                             low_inclusive=False)
     rounds = check_int("rounds", rounds, minimum=1)
     max_rows = check_int("max_rows", max_rows, minimum=1, allow_none=True)
+    if not isinstance(balance, bool):
+        raise KerasnnTypeError(
+            f"`balance` must be True or False. Received: balance={balance!r}.")
     validation_split = check_float("validation_split", validation_split,
                                    low=0.0, high=1.0, low_inclusive=False)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
@@ -128,9 +139,11 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
     best = fit(X_train, y_train)
     table = [_round_row(0, 0, best.history)]
     best_loss = table[0]["val_loss"]
+    shares = (pd.Series(np.asarray(y_train, dtype=object)).value_counts(
+        normalize=True) if balance else None)
     for round_ in range(1, rounds + 1):
         picked, labels = _pseudo_labels(best.model, unlabeled, threshold,
-                                        max_rows)
+                                        max_rows, shares)
         if len(picked):
             X_fit = pd.concat([X_train, unlabeled.iloc[picked]],
                               ignore_index=True)
@@ -143,24 +156,39 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
             result = best  # nothing confident: the same data, the same model
         row = _round_row(round_, len(picked), result.history)
         table.append(row)
-        if row["val_loss"] < best_loss:
-            best, best_loss = result, row["val_loss"]
+        if not row["val_loss"] < best_loss:
+            break  # the same best model: the next round would repeat this one
+        best, best_loss = result, row["val_loss"]
     return PseudoLabelResult(model=best.model, history=best.history,
                              rounds=pd.DataFrame(table))
 
 
-def _pseudo_labels(model, unlabeled, threshold, max_rows):
-    """Indices of the confident rows and their predicted labels."""
+def _pseudo_labels(model, unlabeled, threshold, max_rows, shares=None):
+    """Indices of the confident rows and their predicted labels.
+
+    With `shares` (a Series of class shares), the rows of each class are cut,
+    least confident first, so that the classes keep those shares.
+    """
     probabilities = np.asarray(model.predict(unlabeled, verbose=0))
     if probabilities.ndim == 1 or probabilities.shape[1] == 1:
         p = probabilities.reshape(-1)
         probabilities = np.stack([1 - p, p], axis=1)
     confidence = probabilities.max(axis=1)
     picked = np.flatnonzero(confidence >= threshold)
+    classes = np.asarray(model.classes, dtype=object)
+    if shares is not None and len(picked):
+        predicted = classes[probabilities[picked].argmax(axis=1)]
+        available = pd.Series(predicted).value_counts()
+        total = min(available.get(c, 0) / share for c, share in shares.items())
+        keep = []
+        for c, share in shares.items():
+            rows = picked[predicted == c]
+            order = np.argsort(-confidence[rows], kind="stable")
+            keep.append(rows[order[:int(total * share)]])
+        picked = np.sort(np.concatenate(keep))
     if max_rows is not None and len(picked) > max_rows:
         order = np.argsort(-confidence[picked], kind="stable")
         picked = np.sort(picked[order[:max_rows]])
-    classes = np.asarray(model.classes, dtype=object)
     return picked, classes[probabilities[picked].argmax(axis=1)]
 
 

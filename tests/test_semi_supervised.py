@@ -58,10 +58,16 @@ def test_pseudo_labels_add_confident_rows_and_keep_the_best_round(
         X, y, X_u, threshold=0.9, rounds=2, max_rows=100, seed=0, epochs=30,
         hidden=[16])
     rounds = result.rounds
-    assert list(rounds["round"]) == [0, 1, 2]
+    assert list(rounds["round"]) == list(range(len(rounds)))
+    assert 2 <= len(rounds) <= 3
     assert rounds.loc[0, "pseudo_rows"] == 0
     assert (rounds["pseudo_rows"].iloc[1:] <= 100).all()
     assert rounds["pseudo_rows"].iloc[1:].max() > 0
+    # Rounds go on only while they beat the best so far.
+    losses = rounds["val_loss"].to_numpy()
+    assert all(losses[i] < losses[:i].min() for i in range(1, len(losses) - 1))
+    if len(rounds) < 3:
+        assert losses[-1] >= losses[:-1].min()
     assert {"val_loss", "val_accuracy"} <= set(rounds.columns)
     # The returned model is the round with the lowest validation loss.
     best = rounds.loc[rounds["val_loss"].idxmin()]
@@ -82,6 +88,12 @@ def test_pseudo_labels_are_the_confident_predictions(penguins_table):
     assert (probabilities[others].max(axis=1) < 0.8).all()
     np.testing.assert_array_equal(
         labels, np.asarray(model.classes)[probabilities[picked].argmax(1)])
+    shares = pd.Series({"Adelie": 0.5, "Chinstrap": 0.25, "Gentoo": 0.25})
+    balanced, balanced_labels = _pseudo_labels(model, X_u, 0.8, None, shares)
+    counts = pd.Series(balanced_labels).value_counts()
+    assert set(balanced) <= set(picked) and len(balanced) > 0
+    assert counts["Adelie"] == pytest.approx(2 * counts["Chinstrap"], abs=2)
+    assert counts["Gentoo"] == pytest.approx(counts["Chinstrap"], abs=2)
     capped, _ = _pseudo_labels(model, X_u, 0.8, 5)
     assert len(capped) == min(5, len(picked))
     top = np.sort(probabilities[picked].max(axis=1))[::-1][:len(capped)]
@@ -92,6 +104,7 @@ def test_pseudo_labels_are_the_confident_predictions(penguins_table):
 @pytest.mark.parametrize("kwargs, message", [
     ({"threshold": 1.0}, "threshold"),
     ({"rounds": 0}, "rounds"),
+    ({"balance": "yes"}, "balance"),
     ({"problem": "regression"}, "'binary' or 'multiclass'"),
     ({"validation_data": None}, "`validation_data` is set by"),
     ({"restarts": 2}, "`restarts` is set by"),
