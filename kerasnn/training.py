@@ -1,5 +1,6 @@
 """`train_tabular`: split, build, fit with early stopping, keep the best run."""
 
+import itertools
 import json
 import math
 import os
@@ -22,6 +23,7 @@ from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.results import TrainingResult
 from kerasnn.tabular import build_tabular_model
+from kerasnn.tabular import check_target_transform
 
 OVERSAMPLERS = ("smote",)
 
@@ -59,7 +61,8 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
         callbacks: List of extra Keras callbacks, passed to `fit`.
         restarts: Integer >= 1. Trains from this many seeds (`seed`,
             `seed + 1`, ...) and keeps the model with the best validation loss
-            (random restart). Defaults to `1`.
+            (random restart; for regression, the lowest validation mean
+            squared error in the target's units). Defaults to `1`.
         seed: Integer or `None`. Seeds the split, the weights and the
             shuffling, so a CPU run is repeatable (TensorFlow's op
             determinism, which a GPU run also needs, is left to the caller:
@@ -74,8 +77,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             with the same arguments resumes after its last finished epoch,
             and its history holds the epochs before the kill too.
         verbose: Integer. Passed to `fit`. Defaults to `0`.
-        **options: Passed to `kerasnn.build_tabular_model` (`hidden`,
-            `dropout`, `l2`, `learning_rate`, `categorical`, ...).
+        **options: Passed to `kerasnn.build_tabular_model` (`backbone`,
+            `k`, `hidden`, `dropout`, `learning_rate`, `categorical`, ...).
+            There, `target_transform="auto"` (the default) on a regression
+            target >= 0 trains two models, one on `y` and one on
+            `log1p(y)`, and keeps the one with the lower validation error in
+            the target's units (`model.target_transform` says which);
+            `"log"` or `None` trains only that one.
 
     Returns:
         A `kerasnn.results.TrainingResult`: `.model`, the compiled, trained
@@ -119,17 +127,27 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             "validation_split=0."
         )
     callbacks = check_callbacks(callbacks)
+    target_transform = options.pop("target_transform", "auto")
+    check_target_transform(target_transform, y, problem)
     with seeded(seed):
         train, val = split_rows(y, validation_split, classification, seed)
         X_train, y_train = X.iloc[train], y[train]
         validation = None if val is None else (X.iloc[val], y[val])
+        transforms = [check_target_transform(target_transform, y_train,
+                                             problem)]
+        if (target_transform == "auto" and validation is not None
+                and _loggable(y_train, problem)):
+            # Both, and the validation rows decide.
+            transforms = [None, "log"]
+        runs = list(itertools.product(range(restarts), transforms))
         best = None
-        for restart in range(restarts):
+        for run, (restart, transform) in enumerate(runs):
             run_seed = None if seed is None else seed + restart
             if run_seed is not None:
                 keras.utils.set_random_seed(run_seed)
             model = build_tabular_model(X_train, y_train, problem=problem,
                                         seed=run_seed, strategy=strategy,
+                                        target_transform=transform,
                                         **options)
             fit_X, fit_y = X_train, y_train
             if oversample == "smote":
@@ -138,7 +156,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             weights = class_weights(class_weight, fit_y, model.classes)
             run_callbacks = _callbacks(validation is not None, patience,
                                        backup_dir,
-                                       restart if restarts > 1 else None)
+                                       run if len(runs) > 1 else None)
             history = model.fit(
                 fit_X, fit_y, validation_data=validation, epochs=epochs,
                 batch_size=_batch_size(batch_size, len(fit_y)),
@@ -148,7 +166,11 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             for callback in run_callbacks:
                 if isinstance(callback, _EpochLog):
                     callback.complete(history)
-            score = _best_loss(history, validation is not None)
+            if classification or validation is None:
+                score = _best_loss(history, validation is not None)
+            else:
+                # In the target's units, whatever space the loss was in.
+                score = _validation_mse(model, *validation)
             if best is None or score < best[0]:
                 best = (score, model, history)
     return TrainingResult(model=best[1], history=best[2])
@@ -296,6 +318,22 @@ def _callbacks(validate, patience, backup_dir, restart):
             monitor=monitor, factor=0.5, patience=max(2, patience // 4),
             min_lr=1e-5))
     return callbacks
+
+
+def _loggable(y, problem):
+    if problem != "regression":
+        return False
+    values = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy("float64")
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() >= 0
+
+
+def _validation_mse(model, X_val, y_val):
+    predicted = np.asarray(model.predict(X_val, verbose=0), "float64")
+    truth = pd.to_numeric(pd.Series(y_val)).to_numpy("float64")
+    error = float(np.mean((predicted.reshape(len(truth), -1)
+                           - truth.reshape(len(truth), -1)) ** 2))
+    return error if np.isfinite(error) else math.inf
 
 
 def _batch_size(batch_size, n_rows):
