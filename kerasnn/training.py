@@ -140,7 +140,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             # Both, and the validation rows decide.
             transforms = [None, "log"]
         runs = list(itertools.product(range(restarts), transforms))
-        best = None
+        best, rmse = None, {}
         for run, (restart, transform) in enumerate(runs):
             run_seed = None if seed is None else seed + restart
             if run_seed is not None:
@@ -171,8 +171,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
             else:
                 # In the target's units, whatever space the loss was in.
                 score = _validation_mse(model, *validation)
+                if len(transforms) > 1:
+                    rmse[str(transform)] = math.sqrt(score)
             if best is None or score < best[0]:
                 best = (score, model, history)
+    if rmse:
+        # Kept in the model's config, beside the choice it explains.
+        best[1]._tabular["target_transform_validation_rmse"] = rmse
     return TrainingResult(model=best[1], history=best[2])
 
 

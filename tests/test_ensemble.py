@@ -174,6 +174,11 @@ def test_train_tabular_picks_the_target_space_on_validation_rows():
                            seed=0, callbacks=[Count()])
     assert built == [None, "log"]
     assert result.model.target_transform in (None, "log")
+    scores = result.model.get_config()["tabular"][
+        "target_transform_validation_rmse"]
+    assert set(scores) == {"None", "log"}
+    best = min(scores, key=scores.get)
+    assert str(result.model.target_transform) == best
     assert train_tabular(X, y, epochs=1, hidden=[8], seed=0,
                          target_transform=None).model.target_transform is None
 
