@@ -57,7 +57,17 @@ from kerasnn.problems import infer_problem
 from kerasnn.problems import output_spec
 
 BACKBONES = ("tabm", "tabm_shared_first", "tabm_mini", "mlp")
+DEFAULT_BACKBONE = "tabm_mini"
 TARGET_TRANSFORMS = ("auto", "log", None)
+#: What `None` means for these options, per backbone; chosen on validation
+#: rows (docs/tabular.md, "Benchmark").
+BACKBONE_DEFAULTS = {
+    "mlp": {"dropout": 0.2, "optimizer": "adam", "learning_rate": None,
+            "weight_decay": None},
+    **{name: {"dropout": 0.1, "optimizer": "adamw", "learning_rate": 2e-3,
+              "weight_decay": 3e-4}
+       for name in ("tabm", "tabm_shared_first", "tabm_mini")},
+}
 #: A target of numbers >= 0 whose skewness exceeds this is fitted as
 #: `log1p(y)` by `build_tabular_model(target_transform="auto")`.
 SKEW_TARGET_LOG = 2.0
@@ -66,11 +76,11 @@ SKEW_TARGET_LOG = 2.0
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                         encoding="auto", one_hot_max=10, min_frequency=3,
                         numeric_bins=64, hidden=(256, 128), activation="relu",
-                        dropout=0.2, l1=0.0,
+                        dropout=None, l1=0.0,
                         l2=0.0, batchnorm=False, initializer=None,
-                        optimizer="adam", learning_rate=None, momentum=0.9,
+                        optimizer=None, learning_rate=None, momentum=0.9,
                         clipnorm=None, clipvalue=None, metrics=None, seed=None,
-                        strategy=None, name=None, backbone="mlp", k=8,
+                        strategy=None, name=None, backbone=DEFAULT_BACKBONE, k=8,
                         weight_decay=None, target_transform="auto"):
     """Builds and compiles a model for a table, preprocessing included.
 
@@ -112,9 +122,28 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         hidden: List of layer widths, or `"auto"` for `kerasnn.build_model`'s
             rule (counting the encoded features). Defaults to `(256, 128)`,
             the setting measured in `benchmarks/bench_tabular.py`.
-        dropout: Float in [0, 1). Defaults to `0.2`.
-        activation, l1, l2, batchnorm, initializer, optimizer, learning_rate,
-        momentum, clipnorm, clipvalue, metrics, seed, strategy, name: As in
+        dropout: Float in [0, 1), or `None`: `0.2` for the MLP, `0.1` for
+            the ensembles.
+        optimizer: As in `kerasnn.build_model`, or `None`: Adam for the
+            MLP; for the ensembles AdamW with `learning_rate=2e-3` and
+            `weight_decay=3e-4` (TabM's defaults, confirmed on validation
+            rows), unless those are passed.
+        backbone: `"mlp"` (one network), `"tabm"` (an efficient ensemble of
+            `k` networks, `kerasnn.ensemble`), `"tabm_mini"` (TabM-mini: one
+            adapter, on the first layer's input) or `"tabm_shared_first"`
+            (the first layer's adapter on its output, so its product with
+            the wide encoded input is computed once). Defaults to
+            `"tabm_mini"`, the winner on validation rows.
+        k: Integer >= 1. Members of the ensemble backbones. Defaults to `8`.
+        weight_decay: Float >= 0 or `None`: AdamW's decoupled weight decay.
+        target_transform: `"auto"`, `"log"` or `None`. `"log"` fits a
+            regression target as `log1p(y)` (the loss compares logs;
+            `predict` answers in the target's units); `"auto"` does so for a
+            target >= 0 with skewness above `SKEW_TARGET_LOG` (`train_tabular`
+            decides on validation rows instead). Ignored for classification.
+            `model.target_transform` says which was used.
+        activation, l1, l2, batchnorm, initializer, learning_rate, momentum,
+        clipnorm, clipvalue, metrics, seed, strategy, name: As in
             `kerasnn.build_model`.
 
     Returns:
@@ -137,6 +166,14 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     problem = infer_problem(y) if problem is None else check_problem(problem)
     encoding = check_choice("encoding", encoding, ENCODINGS)
     backbone = check_choice("backbone", backbone, BACKBONES)
+    defaults = BACKBONE_DEFAULTS[backbone]
+    dropout = defaults["dropout"] if dropout is None else dropout
+    if optimizer is None:
+        optimizer = defaults["optimizer"]
+        learning_rate = (defaults["learning_rate"] if learning_rate is None
+                         else learning_rate)
+        weight_decay = (defaults["weight_decay"] if weight_decay is None
+                        else weight_decay)
     k = check_int("k", k, minimum=1)
     target_transform = check_target_transform(target_transform, y, problem)
     one_hot_max = check_int("one_hot_max", one_hot_max, minimum=2)

@@ -22,6 +22,7 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.results import TrainingResult
+from kerasnn.tabular import DEFAULT_BACKBONE
 from kerasnn.tabular import build_tabular_model
 from kerasnn.tabular import check_target_transform
 
@@ -29,7 +30,7 @@ OVERSAMPLERS = ("smote",)
 
 
 def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
-                  batch_size="auto", patience=10, class_weight=None,
+                  batch_size="auto", patience="auto", class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
                   strategy=None, backup_dir=None, verbose=0, **options):
     """Builds a tabular model and trains it with the working defaults.
@@ -49,10 +50,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
         validation_split: Float in [0, 1). Fraction of rows held out for early
             stopping. `0` trains for `epochs` on every row. Defaults to `0.2`.
         epochs: Integer. Most epochs to train. Defaults to `200`.
-        batch_size: Integer, or `"auto"`: about 1% of the training rows,
-            rounded to a power of 2, between 32 and 512.
-        patience: Integer. Epochs without improvement of the validation loss
-            before stopping. Defaults to `10`.
+        batch_size: Integer, or `"auto"`: about 1% of the training rows for
+            the MLP backbone, 4% for the ensembles (fewer, larger steps:
+            each row costs `k` members), rounded to a power of 2, between 32
+            and 512.
+        patience: Integer, or `"auto"`: `10` for the MLP backbone, `6` for
+            the ensembles. Epochs without improvement of the validation loss
+            before stopping.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
             the training part) or a dict `{label: weight}`.
         oversample: `None` or `"smote"`: adds synthetic minority rows to the
@@ -107,6 +111,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
     validation_split = check_float("validation_split", validation_split, low=0.0,
                                    high=1.0)
     epochs = check_int("epochs", epochs)
+    ensemble = options.get("backbone", DEFAULT_BACKBONE) != "mlp"
+    if patience == "auto":
+        patience = 6 if ensemble else 10
     patience = check_int("patience", patience)
     restarts = check_int("restarts", restarts)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
@@ -159,7 +166,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2, epochs=200,
                                        run if len(runs) > 1 else None)
             history = model.fit(
                 fit_X, fit_y, validation_data=validation, epochs=epochs,
-                batch_size=_batch_size(batch_size, len(fit_y)),
+                batch_size=_batch_size(batch_size, len(fit_y), ensemble),
                 class_weight=weights, callbacks=run_callbacks + list(callbacks),
                 shuffle=True, verbose=verbose,
             )
@@ -341,10 +348,11 @@ def _validation_mse(model, X_val, y_val):
     return error if np.isfinite(error) else math.inf
 
 
-def _batch_size(batch_size, n_rows):
+def _batch_size(batch_size, n_rows, ensemble=False):
     if batch_size != "auto":
         return batch_size
-    return int(min(512, max(32, 2 ** round(math.log2(max(n_rows / 100, 1))))))
+    share = n_rows / (25 if ensemble else 100)
+    return int(min(512, max(32, 2 ** round(math.log2(max(share, 1))))))
 
 
 def _best_loss(history, validate):

@@ -64,10 +64,13 @@ def test_head_and_mean_prediction():
 @pytest.mark.parametrize("backbone", ["tabm", "tabm_shared_first",
                                       "tabm_mini"])
 def test_prediction_is_the_mean_of_the_members(backbone):
+    # The ensembles' defaults: AdamW with TabM's rate and weight decay.
     X = _numbers()
     model = build_tabular_model(X, ["x", "y", "z"] * 16, backbone=backbone,
                                 k=3, hidden=[8], seed=0)
     assert (model.backbone, model.k) == (backbone, 3)
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    assert float(model.optimizer.weight_decay) == pytest.approx(3e-4)
     model.fit(X, ["x", "y", "z"] * 16, epochs=1, verbose=0)
     predicted = model.predict(X, verbose=0)
     assert predicted.shape == (48, 3)
@@ -194,9 +197,12 @@ def test_train_tabular_picks_the_target_space_on_validation_rows():
      r"needs a target >= 0. Received: y with minimum"),
     ({"target_transform": "log", "y": "class"}, KerasnnValueError,
      r"regression' only. Received: target_transform='log'"),
-    ({"weight_decay": 0.1}, KerasnnValueError,
+    ({"weight_decay": 0.1, "backbone": "mlp"}, KerasnnValueError,
      r"optimizer='adamw' only. Received: weight_decay=0.1 with "
      r"optimizer='adam'"),
+    ({"weight_decay": 0.1, "optimizer": "sgd"}, KerasnnValueError,
+     r"optimizer='adamw' only. Received: weight_decay=0.1 with "
+     r"optimizer='sgd'"),
     ({"weight_decay": -1.0, "optimizer": "adamw"}, KerasnnValueError,
      r"`weight_decay`.*Received: weight_decay=-1.0"),
 ])
@@ -209,6 +215,17 @@ def test_bad_arguments_name_the_argument(options, error, message):
     if "weight_decay" not in options:
         with pytest.raises(error, match=message):
             train_tabular(X, y, epochs=1, **options)
+
+
+def test_default_backbone_and_the_mlp():
+    X = _numbers()
+    model = build_tabular_model(X, [0, 1] * 24, seed=0)
+    assert (model.backbone, model.k) == ("tabm_mini", 8)
+    mlp = build_tabular_model(X, [0, 1] * 24, backbone="mlp", seed=0)
+    assert (mlp.backbone, mlp.k) == ("mlp", 1)
+    assert "mean_prediction" not in [layer.name for layer in mlp.layers]
+    assert isinstance(mlp.optimizer, keras.optimizers.Adam)
+    assert mlp.predict(X, verbose=0).shape == (48, 1)
 
 
 def test_registered_names_stay_stable_for_saved_models():
