@@ -17,15 +17,15 @@ OPTIMIZERS = {
 
 
 def make_optimizer(optimizer="adam", *, learning_rate=None, momentum=0.9,
-                   clipnorm=None, clipvalue=None):
+                   clipnorm=None, clipvalue=None, weight_decay=None):
     """Returns a fresh Keras optimizer (see `optimizer_factory` for the args)."""
     return optimizer_factory(optimizer, learning_rate=learning_rate,
                              momentum=momentum, clipnorm=clipnorm,
-                             clipvalue=clipvalue)()
+                             clipvalue=clipvalue, weight_decay=weight_decay)()
 
 
 def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
-                      clipnorm=None, clipvalue=None):
+                      clipnorm=None, clipvalue=None, weight_decay=None):
     """Checks the optimizer arguments and returns a function that makes it.
 
     The builders check their arguments before building anything, but create
@@ -42,6 +42,9 @@ def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
             Defaults to `0.9`.
         clipnorm: Float > 0 or `None`. Clips each gradient to this norm.
         clipvalue: Float > 0 or `None`. Clips each gradient element.
+        weight_decay: Float >= 0 or `None`. Decoupled weight decay of
+            `"adamw"` (`None`: Keras's default, `0.004`); other optimizers
+            take `l2` on the layers instead.
 
     Returns:
         A function of no arguments that returns a `keras.optimizers.Optimizer`.
@@ -52,6 +55,7 @@ def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
                 ("learning_rate", learning_rate, None),
                 ("clipnorm", clipnorm, None),
                 ("clipvalue", clipvalue, None),
+                ("weight_decay", weight_decay, None),
             ) if value is not default
         ]
         if changed:
@@ -82,6 +86,15 @@ def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
     if clipvalue is not None:
         options["clipvalue"] = check_float("clipvalue", clipvalue, low=0.0,
                                         low_inclusive=False)
+    if weight_decay is not None:
+        if name != "adamw":
+            raise KerasnnValueError(
+                "`weight_decay` applies to optimizer='adamw' only. Received: "
+                f"weight_decay={weight_decay!r} with optimizer={name!r}. Use "
+                "optimizer='adamw', or `l2` for weight decay on the layers."
+            )
+        options["weight_decay"] = check_float("weight_decay", weight_decay,
+                                              low=0.0)
     if name == "sgd":
         options.update(momentum=momentum, nesterov=momentum > 0)
     return lambda: cls(learning_rate=lr, **options)

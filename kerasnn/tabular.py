@@ -24,10 +24,12 @@ rows in `kerasnn._plan`, and the checks of tables and targets in
 import keras
 import numpy as np
 import pandas as pd
+from keras import ops
 
 from kerasnn._blocks import check_hidden_options
 from kerasnn._blocks import hidden_stack
 from kerasnn._blocks import hidden_widths
+from kerasnn._blocks import make_initializer
 from kerasnn._blocks import output_layer
 from kerasnn._blocks import strategy_scope
 from kerasnn._plan import ENCODINGS
@@ -44,6 +46,9 @@ from kerasnn._tables import target_classes
 from kerasnn._tables import target_scale
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_int
+from kerasnn.ensemble import EnsembleHead
+from kerasnn.ensemble import MeanPrediction
+from kerasnn.ensemble import ensemble_stack
 from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import make_optimizer
@@ -51,15 +56,32 @@ from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.problems import output_spec
 
+BACKBONES = ("tabm", "tabm_shared_first", "tabm_mini", "mlp")
+DEFAULT_BACKBONE = "tabm_mini"
+TARGET_TRANSFORMS = ("auto", "log", None)
+#: What `None` means for these options, per backbone; chosen on validation
+#: rows (docs/tabular.md, "Benchmark").
+BACKBONE_DEFAULTS = {
+    "mlp": {"dropout": 0.2, "optimizer": "adam", "learning_rate": None,
+            "weight_decay": None},
+    **{name: {"dropout": 0.1, "optimizer": "adamw", "learning_rate": 2e-3,
+              "weight_decay": 3e-4}
+       for name in ("tabm", "tabm_shared_first", "tabm_mini")},
+}
+#: A target of numbers >= 0 whose skewness exceeds this is fitted as
+#: `log1p(y)` by `build_tabular_model(target_transform="auto")`.
+SKEW_TARGET_LOG = 2.0
+
 
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                         encoding="auto", one_hot_max=10, min_frequency=3,
                         numeric_bins=64, hidden=(256, 128), activation="relu",
-                        dropout=0.2, l1=0.0,
+                        dropout=None, l1=0.0,
                         l2=0.0, batchnorm=False, initializer=None,
-                        optimizer="adam", learning_rate=None, momentum=0.9,
+                        optimizer=None, learning_rate=None, momentum=0.9,
                         clipnorm=None, clipvalue=None, metrics=None, seed=None,
-                        strategy=None, name=None):
+                        strategy=None, name=None, backbone=DEFAULT_BACKBONE, k=8,
+                        weight_decay=None, target_transform="auto"):
     """Builds and compiles a model for a table, preprocessing included.
 
     Column types are inferred: numbers are numeric, except whole numbers with
@@ -100,9 +122,28 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         hidden: List of layer widths, or `"auto"` for `kerasnn.build_model`'s
             rule (counting the encoded features). Defaults to `(256, 128)`,
             the setting measured in `benchmarks/bench_tabular.py`.
-        dropout: Float in [0, 1). Defaults to `0.2`.
-        activation, l1, l2, batchnorm, initializer, optimizer, learning_rate,
-        momentum, clipnorm, clipvalue, metrics, seed, strategy, name: As in
+        dropout: Float in [0, 1), or `None`: `0.2` for the MLP, `0.1` for
+            the ensembles.
+        optimizer: As in `kerasnn.build_model`, or `None`: Adam for the
+            MLP; for the ensembles AdamW with `learning_rate=2e-3` and
+            `weight_decay=3e-4` (TabM's defaults, confirmed on validation
+            rows), unless those are passed.
+        backbone: `"mlp"` (one network), `"tabm"` (an efficient ensemble of
+            `k` networks, `kerasnn.ensemble`), `"tabm_mini"` (TabM-mini: one
+            adapter, on the first layer's input) or `"tabm_shared_first"`
+            (the first layer's adapter on its output, so its product with
+            the wide encoded input is computed once). Defaults to
+            `"tabm_mini"`, the winner on validation rows.
+        k: Integer >= 1. Members of the ensemble backbones. Defaults to `8`.
+        weight_decay: Float >= 0 or `None`: AdamW's decoupled weight decay.
+        target_transform: `"auto"`, `"log"` or `None`. `"log"` fits a
+            regression target as `log1p(y)` (the loss compares logs;
+            `predict` answers in the target's units); `"auto"` does so for a
+            target >= 0 with skewness above `SKEW_TARGET_LOG` (`train_tabular`
+            decides on validation rows instead). Ignored for classification.
+            `model.target_transform` says which was used.
+        activation, l1, l2, batchnorm, initializer, learning_rate, momentum,
+        clipnorm, clipvalue, metrics, seed, strategy, name: As in
             `kerasnn.build_model`.
 
     Returns:
@@ -124,6 +165,17 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     y = check_target(y, len(X))
     problem = infer_problem(y) if problem is None else check_problem(problem)
     encoding = check_choice("encoding", encoding, ENCODINGS)
+    backbone = check_choice("backbone", backbone, BACKBONES)
+    defaults = BACKBONE_DEFAULTS[backbone]
+    dropout = defaults["dropout"] if dropout is None else dropout
+    if optimizer is None:
+        optimizer = defaults["optimizer"]
+        learning_rate = (defaults["learning_rate"] if learning_rate is None
+                         else learning_rate)
+        weight_decay = (defaults["weight_decay"] if weight_decay is None
+                        else weight_decay)
+    k = check_int("k", k, minimum=1)
+    target_transform = check_target_transform(target_transform, y, problem)
     one_hot_max = check_int("one_hot_max", one_hot_max, minimum=2)
     min_frequency = check_int("min_frequency", min_frequency, minimum=1)
     numeric_bins = check_int("numeric_bins", numeric_bins, minimum=0)
@@ -144,26 +196,50 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         )
     plan = make_plan(X, kinds, encoding=encoding, one_hot_max=one_hot_max,
                      min_frequency=min_frequency, numeric_bins=numeric_bins)
-    target = target_scale(y) if problem == "regression" else None
+    target = None
+    if problem == "regression":
+        target = target_scale(_forward(y, target_transform))
     widths = hidden_widths(list(hidden) if isinstance(hidden, tuple) else hidden,
                            plan.n_features, spec["units"])
     with strategy_scope(strategy):
         # Made under the scope: its variables must belong to the strategy.
         opt = make_optimizer(optimizer, learning_rate=learning_rate,
                              momentum=momentum, clipnorm=clipnorm,
-                             clipvalue=clipvalue)
+                             clipvalue=clipvalue, weight_decay=weight_decay)
         inputs, features = encoded_inputs(plan)
-        x = hidden_stack(features, widths, options)
-        outputs = output_layer(spec, seed=options[-1], index=len(widths) + 1)(x)
+        if backbone == "mlp":
+            x = hidden_stack(features, widths, options)
+            outputs = output_layer(spec, seed=options[-1],
+                                   index=len(widths) + 1)(x)
+        else:
+            activation, dropout, l1, l2, _, initializer, seed = options
+            x = ensemble_stack(features, widths, k, arch=backbone,
+                               activation=activation, dropout=dropout, l1=l1,
+                               l2=l2, initializer=initializer, seed=seed)
+            outputs = EnsembleHead(
+                spec["units"], k, activation=spec["activation"],
+                kernel_initializer=make_initializer(
+                    "glorot_uniform", seed, len(widths) + 1),
+                dtype="float32", name="output",
+            )(x)
         if target is not None:
             outputs = keras.layers.Rescaling(
                 target["std"], offset=target["mean"], dtype="float32",
                 name="target_scale",
             )(outputs)
+        if backbone == "mlp" and target_transform is not None:
+            outputs = keras.layers.Reshape((1, spec["units"]),
+                                           name="one_member")(outputs)
+        if backbone != "mlp" or target_transform is not None:
+            outputs = MeanPrediction(target_transform, dtype="float32",
+                                     name="mean_prediction")(outputs)
 
         tabular = {
             "problem": problem,
             "classes": classes,
+            "backbone": backbone,
+            "k": 1 if backbone == "mlp" else k,
+            "target_transform": target_transform,
             "columns": [
                 {"name": c.name, "input": c.input, "kind": c.kind}
                 for c in plan.columns
@@ -248,6 +324,61 @@ class TabularModel(keras.Model):
     def columns(self):
         return {c["name"]: c["kind"] for c in self._tabular.get("columns", [])}
 
+    @property
+    def backbone(self):
+        return self._tabular.get("backbone", "mlp")
+
+    @property
+    def k(self):
+        return self._tabular.get("k", 1)
+
+    @property
+    def target_transform(self):
+        return self._tabular.get("target_transform")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        """The mean of the members' losses, in the space the target is fitted.
+
+        In training the model gives every member's prediction
+        (`(batch, k, outputs)`, see `kerasnn.ensemble.MeanPrediction`): they
+        are scored as `k` rows each, so the loss is the mean of the member
+        losses, not the loss of their mean. With `target_transform="log"`
+        the loss compares `log1p` values.
+        """
+        members = y_pred is not None and self._members_in(y_pred)
+        y, y_pred, sample_weight = self._members_as_rows(y, y_pred,
+                                                         sample_weight)
+        if self.target_transform == "log" and y is not None:
+            y = ops.log1p(ops.maximum(ops.cast(y, "float32"), 0.0))
+            if not members:  # the ensemble's prediction, in target units
+                y_pred = ops.log1p(ops.maximum(y_pred, 0.0))
+        return super().compute_loss(x, y, y_pred, sample_weight, training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self.target_transform == "log" and self._members_in(y_pred):
+            y_pred = ops.expm1(ops.clip(y_pred, -30.0, 30.0))
+        y, y_pred, sample_weight = self._members_as_rows(y, y_pred,
+                                                         sample_weight)
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    @staticmethod
+    def _members_in(y_pred):
+        # Only `MeanPrediction` in training gives 3-D predictions.
+        return len(y_pred.shape) == 3
+
+    def _members_as_rows(self, y, y_pred, sample_weight):
+        """`(batch, k, outputs)` members -> `k` rows per example."""
+        if y_pred is None or not self._members_in(y_pred):
+            return y, y_pred, sample_weight
+        k = y_pred.shape[1]
+        y_pred = ops.reshape(y_pred, (-1, y_pred.shape[2]))
+        if y is not None:
+            y = _repeat_rows(y, k)
+        if sample_weight is not None:
+            sample_weight = _repeat_rows(sample_weight, k)
+        return y, y_pred, sample_weight
+
     def get_config(self):
         return {**super().get_config(), "tabular": _plain(self._tabular)}
 
@@ -324,9 +455,56 @@ class TabularModel(keras.Model):
         return super().predict_on_batch(self.prepare_inputs(x))
 
 
+def check_target_transform(target_transform, y, problem):
+    """Resolves `target_transform` to `None` or `"log"` for the target `y`.
+
+    `"auto"` picks `"log"` for a regression target of numbers >= 0 whose
+    skewness exceeds `SKEW_TARGET_LOG` (`train_tabular` instead compares
+    both on its validation rows).
+    """
+    if target_transform is not None:
+        target_transform = check_choice("target_transform", target_transform,
+                                        ("auto", "log"))
+    if problem != "regression":
+        if target_transform == "log":
+            raise KerasnnValueError(
+                "`target_transform` applies to problem='regression' only. "
+                f"Received: target_transform='log' with problem={problem!r}."
+            )
+        return None
+    if target_transform is None:
+        return None
+    values = pd.to_numeric(pd.Series(as_1d(y, "y")), errors="coerce")
+    values = values[np.isfinite(values)]
+    positive = bool(len(values)) and float(values.min()) >= 0
+    if target_transform == "log":
+        if not positive:
+            raise KerasnnValueError(
+                "target_transform='log' fits log1p(y), so it needs a target "
+                f">= 0. Received: y with minimum {float(values.min())!r}. "
+                "Use target_transform=None."
+            )
+        return "log"
+    return "log" if positive and values.skew() > SKEW_TARGET_LOG else None
+
+
 def column_kinds(X, *, categorical=None, numeric=None):
     """Returns `{column: "numeric" | "categorical"}` as the builder infers it."""
     return infer_column_kinds(check_frame(X), categorical, numeric)
+
+
+def _repeat_rows(values, k):
+    """Each row `k` times in a row: `[a, b] -> [a, a, b, b]` for `k=2`."""
+    values = ops.convert_to_tensor(values)
+    repeated = ops.repeat(ops.expand_dims(values, 1), k, axis=1)
+    return ops.reshape(repeated, (-1, *values.shape[1:]))
+
+
+def _forward(y, transform):
+    """The regression target in the space it is fitted in."""
+    values = pd.to_numeric(pd.Series(as_1d(y, "y")), errors="coerce")
+    values = values.to_numpy("float64")
+    return np.log1p(values) if transform == "log" else values
 
 
 def _plain(value):

@@ -1,5 +1,6 @@
 """`train_tabular`: split, build, fit with early stopping, keep the best run."""
 
+import itertools
 import json
 import math
 import os
@@ -21,14 +22,16 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.results import TrainingResult
+from kerasnn.tabular import DEFAULT_BACKBONE
 from kerasnn.tabular import build_tabular_model
+from kerasnn.tabular import check_target_transform
 
 OVERSAMPLERS = ("smote", "sample")
 
 
 def train_tabular(X, y, *, problem=None, validation_split=0.2,
                   validation_data=None, epochs=200,
-                  batch_size="auto", patience=10, class_weight=None,
+                  batch_size="auto", patience="auto", class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
                   strategy=None, backup_dir=None, verbose=0, **options):
     """Builds a tabular model and trains it with the working defaults.
@@ -51,10 +54,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             instead of a split of `X`, which then trains on every row. As in
             `Model.fit`, it overrides `validation_split`.
         epochs: Integer. Most epochs to train. Defaults to `200`.
-        batch_size: Integer, or `"auto"`: about 1% of the training rows,
-            rounded to a power of 2, between 32 and 512.
-        patience: Integer. Epochs without improvement of the validation loss
-            before stopping. Defaults to `10`.
+        batch_size: Integer, or `"auto"`: about 1% of the training rows for
+            the MLP backbone, 4% for the ensembles (fewer, larger steps:
+            each row costs `k` members), rounded to a power of 2, between 32
+            and 512.
+        patience: Integer, or `"auto"`: `10` for the MLP backbone, `6` for
+            the ensembles. Epochs without improvement of the validation loss
+            before stopping.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
             the training part) or a dict `{label: weight}`.
         oversample: `None`, `"smote"` or `"sample"`: adds synthetic rows of
@@ -66,7 +72,8 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
         callbacks: List of extra Keras callbacks, passed to `fit`.
         restarts: Integer >= 1. Trains from this many seeds (`seed`,
             `seed + 1`, ...) and keeps the model with the best validation loss
-            (random restart). Defaults to `1`.
+            (random restart; for regression, the lowest validation mean
+            squared error in the target's units). Defaults to `1`.
         seed: Integer or `None`. Seeds the split, the weights and the
             shuffling, so a CPU run is repeatable (TensorFlow's op
             determinism, which a GPU run also needs, is left to the caller:
@@ -81,8 +88,13 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             with the same arguments resumes after its last finished epoch,
             and its history holds the epochs before the kill too.
         verbose: Integer. Passed to `fit`. Defaults to `0`.
-        **options: Passed to `kerasnn.build_tabular_model` (`hidden`,
-            `dropout`, `l2`, `learning_rate`, `categorical`, ...).
+        **options: Passed to `kerasnn.build_tabular_model` (`backbone`,
+            `k`, `hidden`, `dropout`, `learning_rate`, `categorical`, ...).
+            There, `target_transform="auto"` (the default) on a regression
+            target >= 0 trains two models, one on `y` and one on
+            `log1p(y)`, and keeps the one with the lower validation error in
+            the target's units (`model.target_transform` says which);
+            `"log"` or `None` trains only that one.
 
     Returns:
         A `kerasnn.results.TrainingResult`: `.model`, the compiled, trained
@@ -106,6 +118,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     validation_split = check_float("validation_split", validation_split, low=0.0,
                                    high=1.0)
     epochs = check_int("epochs", epochs)
+    ensemble = options.get("backbone", DEFAULT_BACKBONE) != "mlp"
+    if patience == "auto":
+        patience = 6 if ensemble else 10
     patience = check_int("patience", patience)
     restarts = check_int("restarts", restarts)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
@@ -129,17 +144,27 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             f"validation_split > 0 or validation_data. Received: "
             f"restarts={restarts} and validation_split=0."
         )
+    target_transform = options.pop("target_transform", "auto")
+    check_target_transform(target_transform, y, problem)
     with seeded(seed):
         train, val = split_rows(y, validation_split, classification, seed)
         X_train, y_train = X.iloc[train], y[train]
         validation = validation_data if val is None else (X.iloc[val], y[val])
-        best = None
-        for restart in range(restarts):
+        transforms = [check_target_transform(target_transform, y_train,
+                                             problem)]
+        if (target_transform == "auto" and validation is not None
+                and _loggable(y_train, problem)):
+            # Both, and the validation rows decide.
+            transforms = [None, "log"]
+        runs = list(itertools.product(range(restarts), transforms))
+        best, rmse = None, {}
+        for run, (restart, transform) in enumerate(runs):
             run_seed = None if seed is None else seed + restart
             if run_seed is not None:
                 keras.utils.set_random_seed(run_seed)
             model = build_tabular_model(X_train, y_train, problem=problem,
                                         seed=run_seed, strategy=strategy,
+                                        target_transform=transform,
                                         **options)
             fit_X, fit_y = X_train, y_train
             if oversample == "smote":
@@ -151,19 +176,28 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             weights = class_weights(class_weight, fit_y, model.classes)
             run_callbacks = _callbacks(validation is not None, patience,
                                        backup_dir,
-                                       restart if restarts > 1 else None)
+                                       run if len(runs) > 1 else None)
             history = model.fit(
                 fit_X, fit_y, validation_data=validation, epochs=epochs,
-                batch_size=_batch_size(batch_size, len(fit_y)),
+                batch_size=_batch_size(batch_size, len(fit_y), ensemble),
                 class_weight=weights, callbacks=run_callbacks + list(callbacks),
                 shuffle=True, verbose=verbose,
             )
             for callback in run_callbacks:
                 if isinstance(callback, _EpochLog):
                     callback.complete(history)
-            score = _best_loss(history, validation is not None)
+            if classification or validation is None:
+                score = _best_loss(history, validation is not None)
+            else:
+                # In the target's units, whatever space the loss was in.
+                score = _validation_mse(model, *validation)
+                if len(transforms) > 1:
+                    rmse[str(transform)] = math.sqrt(score)
             if best is None or score < best[0]:
                 best = (score, model, history)
+    if rmse:
+        # Kept in the model's config, beside the choice it explains.
+        best[1]._tabular["target_transform_validation_rmse"] = rmse
     return TrainingResult(model=best[1], history=best[2])
 
 
@@ -352,10 +386,27 @@ def _callbacks(validate, patience, backup_dir, restart):
     return callbacks
 
 
-def _batch_size(batch_size, n_rows):
+def _loggable(y, problem):
+    if problem != "regression":
+        return False
+    values = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy("float64")
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() >= 0
+
+
+def _validation_mse(model, X_val, y_val):
+    predicted = np.asarray(model.predict(X_val, verbose=0), "float64")
+    truth = pd.to_numeric(pd.Series(y_val)).to_numpy("float64")
+    error = float(np.mean((predicted.reshape(len(truth), -1)
+                           - truth.reshape(len(truth), -1)) ** 2))
+    return error if np.isfinite(error) else math.inf
+
+
+def _batch_size(batch_size, n_rows, ensemble=False):
     if batch_size != "auto":
         return batch_size
-    return int(min(512, max(32, 2 ** round(math.log2(max(n_rows / 100, 1))))))
+    share = n_rows / (25 if ensemble else 100)
+    return int(min(512, max(32, 2 ** round(math.log2(max(share, 1))))))
 
 
 def _best_loss(history, validate):
