@@ -22,7 +22,8 @@ def _split_penguins(table, n_labelled=60):
 def test_validation_data_replaces_the_split(penguins_table):
     X, y, X_val, y_val = _split_penguins(penguins_table, 200)
     result = kerasnn.train_tabular(X, y, validation_data=(X_val, y_val),
-                                   epochs=8, patience=3, seed=0, hidden=[16])
+                                   epochs=8, patience=3, seed=0, hidden=[16],
+                                   backbone="mlp")
     losses = result.history.history["val_loss"]
     # The best epoch's weights are restored, scored on the given rows.
     loss = result.model.evaluate(X_val, y_val, verbose=0)[0]
@@ -56,7 +57,7 @@ def test_pseudo_labels_add_confident_rows_and_keep_the_best_round(
     before = (X.copy(), y.copy(), X_u.copy())
     result = kerasnn.train_pseudo_labeled(
         X, y, X_u, threshold=0.9, rounds=2, max_rows=100, seed=0, epochs=30,
-        hidden=[16])
+        hidden=[16], backbone="mlp")
     rounds = result.rounds
     assert list(rounds["round"]) == list(range(len(rounds)))
     assert 2 <= len(rounds) <= 3
@@ -80,7 +81,8 @@ def test_pseudo_labels_add_confident_rows_and_keep_the_best_round(
 
 def test_pseudo_labels_are_the_confident_predictions(penguins_table):
     X, y, X_u, _ = _split_penguins(penguins_table)
-    model = kerasnn.train_tabular(X, y, epochs=20, seed=0, hidden=[16]).model
+    model = kerasnn.train_tabular(X, y, epochs=20, seed=0, hidden=[16],
+                                  backbone="mlp").model
     probabilities = model.predict(X_u, verbose=0)
     picked, labels = _pseudo_labels(model, X_u, 0.8, None)
     assert (probabilities[picked].max(axis=1) >= 0.8).all()
