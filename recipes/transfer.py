@@ -122,6 +122,9 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
                 f"{digits[0]}-{digits[-1]}"
                 + (f" (--shots {args.shots})" if need > 1 else "")
                 + f". Received: counts {counts.tolist()}.")
+    # A bad --cut is refused before any training: the recipe's CNN has its
+    # layers, and their names, before it is trained.
+    _swap(_common.image_model(len(SOURCE), seed=args.seed), len(TARGET), args)
     out = _common.output_dir(args.out)
     backup_dir = args.backup_dir or os.path.join(out, "backup")
     _common.set_seed(args.seed)
@@ -197,16 +200,7 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     scratch.fit(x_few, y_few, epochs=head_epochs, **fit)
     scores["scratch"] = _scored(scratch, x_new, y_new, start)
 
-    # The conv features transfer; the dense layer above them has learnt the
-    # digits 0-4 (cut there, head-only transfer scored 0.68 against 0.95).
-    cut = None if args.cut == "penultimate" else args.cut
-    try:
-        swapped = swap_head(base, "multiclass", n_classes=n_classes, cut=cut,
-                            dropout=0.2, head=args.head,
-                            scale=args.scale if args.head == "cosine" else None,
-                            seed=args.seed)
-    except ValueError as error:
-        raise RecipeError(f"--cut: {error}") from None
+    swapped = _swap(base, n_classes, args)
     start = time.perf_counter()
     if args.head == "cosine":
         # Each class's weights start as its images' mean feature: the head
@@ -244,6 +238,20 @@ def train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     if result.ok:
         _common.save_model(base, saved)
     return base, result
+
+
+def _swap(base, n_classes, args):
+    """`base` cut at --cut, under a new head of `n_classes`."""
+    # The conv features transfer; the dense layer above them has learnt the
+    # digits 0-4 (cut there, head-only transfer scored 0.68 against 0.95).
+    cut = None if args.cut == "penultimate" else args.cut
+    try:
+        return swap_head(base, "multiclass", n_classes=n_classes, cut=cut,
+                         dropout=0.2, head=args.head,
+                         scale=args.scale if args.head == "cosine" else None,
+                         seed=args.seed)
+    except ValueError as error:
+        raise RecipeError(f"--cut: {error}") from None
 
 
 def _accuracy(model, x, y):

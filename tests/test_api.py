@@ -1,4 +1,9 @@
+import pytest
+
 import kerasnn
+
+# Names and classes only: the same on every backend.
+pytestmark = pytest.mark.backend_neutral
 
 
 def test_public_api_is_pinned():

@@ -58,6 +58,7 @@ def test_regression_metrics_are_mae_and_rmse(rng):
     assert {"mae", "rmse"} <= set(history.history)
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "n_in, n_out, width",
     [(30, 1, 16), (784, 10, 512), (4, 1, 8), (100, 3, 64), (64, 64, 64)],
@@ -194,6 +195,7 @@ def test_custom_metrics_override():
     assert "mse" in history.history and "auc" not in history.history
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -234,11 +236,13 @@ def test_errors_name_argument_and_fix(kwargs, error, message):
         kerasnn.build_model(problem, shape, **args)
 
 
+@pytest.mark.backend_neutral
 def test_errors_are_library_errors():
     with pytest.raises(kerasnn.KerasnnError):
         kerasnn.build_model("binary", 8, dropout=2)
 
 
+@pytest.mark.backend_neutral
 def test_errors_raised_before_any_model_is_built():
     before = keras.backend.get_uid("features")
     with pytest.raises(ValueError):

@@ -8,6 +8,7 @@ from callbacks import FitDiagnostics
 from callbacks import diagnose_fit
 
 
+@pytest.mark.backend_neutral
 def test_overfitting_names_the_epoch_and_early_stopping():
     curves = {"loss": [1.0, 0.5, 0.3, 0.2, 0.15, 0.1],
               "val_loss": [1.0, 0.6, 0.4, 0.45, 0.5, 0.6]}
@@ -17,6 +18,7 @@ def test_overfitting_names_the_epoch_and_early_stopping():
     assert "EarlyStopping" in result["advice"][0] and "L2" in result["advice"][0]
 
 
+@pytest.mark.backend_neutral
 def test_underfitting_high_flat_training_loss():
     result = diagnose_fit({"loss": [1.0, 0.98, 0.97, 0.96, 0.96],
                            "val_loss": [1.0, 0.99, 0.98, 0.97, 0.97]})
@@ -25,6 +27,7 @@ def test_underfitting_high_flat_training_loss():
     assert "dropout" in result["advice"][0]
 
 
+@pytest.mark.backend_neutral
 def test_not_converged_and_good():
     assert diagnose_fit({"loss": [1, 0.8, 0.6, 0.45, 0.3, 0.2]})["status"] == "not_converged"
     good = diagnose_fit({"loss": [1, 0.5, 0.3, 0.25, 0.24, 0.24, 0.24, 0.24],
@@ -37,12 +40,14 @@ def test_not_converged_and_good():
     assert diagnose_fit({"loss": [1.0]})["status"] == "not_converged"
 
 
+@pytest.mark.backend_neutral
 def test_input_is_not_mutated():
     curves = {"loss": [1.0, 0.5], "val_loss": [1.0, 0.7]}
     diagnose_fit(curves)
     assert curves == {"loss": [1.0, 0.5], "val_loss": [1.0, 0.7]}
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "history, error, message",
     [
@@ -58,6 +63,7 @@ def test_bad_history(history, error, message):
     assert message in str(info.value)
 
 
+@pytest.mark.backend_neutral
 def test_bad_thresholds_and_callback_arguments():
     with pytest.raises(CallbackValueError, match="Received: rise_tol=-1"):
         diagnose_fit({"loss": [1.0]}, rise_tol=-1)

@@ -41,6 +41,7 @@ def _same(a, b):
         x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -278,6 +279,7 @@ def _log_lrs(n=100):
     return np.log10(_finder_with(np.ones(n)).lrs)
 
 
+@pytest.mark.backend_neutral
 def test_trained_model_curve_warns_and_suggests_below_the_rise(rng):
     # Flat at a low loss up to 1e-3, then rising: a model already trained.
     ll = _log_lrs()
@@ -296,6 +298,7 @@ def test_trained_model_curve_warns_and_suggests_below_the_rise(rng):
             assert finder.suggest(method) == lr
 
 
+@pytest.mark.backend_neutral
 def test_curve_rising_from_the_start_gives_none_with_the_reason(rng):
     ll = _log_lrs()
     curve = (0.5 + 0.5 * np.clip(ll + 6.5, 0, None) ** 2) * np.exp(
@@ -306,6 +309,7 @@ def test_curve_rising_from_the_start_gives_none_with_the_reason(rng):
     assert "Lower `start_lr` (received start_lr=1e-07)" in finder.suggestion_note
 
 
+@pytest.mark.backend_neutral
 def test_minimum_in_first_tenth_gives_none():
     # A clear fall within the first tenth, then a slow rise: the minimum
     # sits at step 6 of 100.
@@ -316,6 +320,7 @@ def test_minimum_in_first_tenth_gives_none():
         assert finder.suggest() is None
 
 
+@pytest.mark.backend_neutral
 def test_descent_under_way_at_start_moves_the_valley_out_of_first_tenth():
     # Falling from the first step to step 8, then flat, then diverging.
     steps = np.arange(60)
@@ -330,6 +335,7 @@ def test_descent_under_way_at_start_moves_the_valley_out_of_first_tenth():
         assert finder.suggest("minimum") < finder.lrs[6]
 
 
+@pytest.mark.backend_neutral
 def test_noisy_descent_is_found_without_warning(rng):
     # Small batches: 25% noise on a curve falling from 1e-4 to 1e-2.
     ll = _log_lrs()
@@ -344,6 +350,7 @@ def test_noisy_descent_is_found_without_warning(rng):
     assert 1e-4 < lr < 1e-2
 
 
+@pytest.mark.backend_neutral
 def test_never_silently_in_first_tenth(rng):
     """Random curves: a suggestion without a warning is past the first tenth."""
     ll = _log_lrs()

@@ -7,6 +7,9 @@ import kerasnn
 from kerasnn.problems import PROBLEMS
 from kerasnn.problems import output_spec
 
+# Label values and the problem table: NumPy, pandas and Keras config only.
+pytestmark = pytest.mark.backend_neutral
+
 
 @pytest.mark.parametrize(
     "y",

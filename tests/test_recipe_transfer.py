@@ -105,9 +105,10 @@ def test_bad_data_exits_2_with_a_clear_message(tmp_path, write_npz, capsys,
     assert capsys.readouterr().err.startswith("error: " + message)
 
 
-def test_a_bad_cut_exits_2(tmp_path, write_npz, capsys):
+def test_a_bad_cut_exits_2_before_any_training(tmp_path, write_npz, capsys):
     data = write_npz(tmp_path / "data.npz", n=120)
     assert run_main(transfer.main, _argv(tmp_path, data, "--cut", "flaten")) == 2
     assert capsys.readouterr().err.startswith(
         "error: --cut: `cut` must name a layer of model 'multiclass_cnn'. "
         "Received: cut='flaten'. Did you mean 'flatten'?")
+    assert not (tmp_path / "out").exists()  # no backup, no base model

@@ -17,6 +17,7 @@ def _torch_step_lr(initial, step_size, gamma, epoch):
     return np.float32(initial * gamma ** (epoch // step_size))
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -36,6 +37,7 @@ def test_invalid_arguments_name_argument_and_value(kwargs, message):
     assert message in str(info.value)
 
 
+@pytest.mark.backend_neutral
 def test_schedule_optimizer_is_refused():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
     callback = StepLR(2)
@@ -44,6 +46,7 @@ def test_schedule_optimizer_is_refused():
         callback.on_train_begin()
 
 
+@pytest.mark.backend_neutral
 def test_uncompiled_model_is_refused():
     callback = StepLR(2)
     callback.set_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]))
@@ -51,6 +54,7 @@ def test_uncompiled_model_is_refused():
         callback.on_train_begin()
 
 
+@pytest.mark.backend_neutral
 def test_lr_at_before_fit_raises():
     with pytest.raises(CallbackValueError, match="Received: initial_lr=None"):
         StepLR(2).lr_at(3)

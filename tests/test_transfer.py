@@ -191,6 +191,7 @@ def test_fine_tune_runs_both_phases(rng):
     assert only_head.fine_tune is None and only_head.head.epoch == [0]
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("cut, error, message", [
     ("block1_con1", KerasnnValueError,
      "`cut` must name a layer of model 'multiclass_cnn'. Received: "
@@ -211,6 +212,7 @@ def test_swap_head_rejects_a_bad_cut(cut, error, message):
     assert message in str(info.value)
 
 
+@pytest.mark.backend_neutral
 def test_swap_head_rejects_a_model_with_no_body():
     model = keras.Sequential([keras.Input((6,)),
                               keras.layers.Dense(1, name="linear")])
@@ -220,6 +222,7 @@ def test_swap_head_rejects_a_model_with_no_body():
         swap_head(model, "binary")
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(problem="multiclass"), KerasnnValueError,
      "`n_classes` is required when problem='multiclass'. Received: "
@@ -247,6 +250,7 @@ def test_swap_head_rejects_bad_arguments(kwargs, error, message):
     assert message in str(info.value)
 
 
+@pytest.mark.backend_neutral
 def test_swap_head_rejects_what_is_not_a_layer_graph():
     with pytest.raises(KerasnnTypeError, match=(
         r"`model` must be a keras.Model \(functional or Sequential\). "
@@ -259,6 +263,7 @@ def test_swap_head_rejects_what_is_not_a_layer_graph():
         swap_head(unbuilt, "binary")
 
 
+@pytest.mark.backend_neutral
 def test_unfreeze_and_freeze_reject_bad_arguments():
     model = _user_sequential()
     with pytest.raises(KerasnnValueError, match=(
@@ -278,6 +283,7 @@ def test_unfreeze_and_freeze_reject_bad_arguments():
         freeze(swapped)
 
 
+@pytest.mark.backend_neutral
 def test_fine_tune_rejects_mismatched_labels_and_unfrozen_models(rng):
     x, y = _data(rng, n_classes=5)
     y[0] = 4
@@ -377,6 +383,7 @@ def test_fine_tune_augment_holds_out_the_last_rows_as_keras_does(rng):
     assert "val_loss" in result.head.history
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(head_learning_rate=0), KerasnnValueError,
      "`head_learning_rate` must be a finite number in the range (0.0, inf). "
@@ -402,6 +409,7 @@ def test_fine_tune_rejects_bad_new_arguments(rng, kwargs, error, message):
     assert not _changed(before, model, "output")  # raised before training
 
 
+@pytest.mark.backend_neutral
 def test_fine_tune_augment_needs_arrays(rng):
     x, y = _data(rng)
     batches = ((x[i:i + 16], y[i:i + 16]) for i in range(0, 48, 16))
@@ -478,6 +486,7 @@ def test_cosine_head_saves_and_reloads_in_safe_mode(tmp_path, rng):
                                atol=1e-6)
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(problem="multiclass", n_classes=3, head="arcface"), KerasnnValueError,
      "`head` must be one of"),
@@ -498,6 +507,7 @@ def test_swap_head_rejects_bad_cosine_arguments(kwargs, error, message):
     assert message in str(info.value)
 
 
+@pytest.mark.backend_neutral
 def test_imprint_rejects_bad_arguments_before_changing_the_head(rng):
     x, order, y = _separable(rng)
     model = _cosine_body()

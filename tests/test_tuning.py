@@ -98,6 +98,7 @@ def test_cross_validate_tabular_is_stratified(penguins_table):
     assert result.mean["accuracy"] == pytest.approx(scores["accuracy"].mean())
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(search="grids"), KerasnnValueError, "Did you mean 'grid'"),
     (dict(strategy="random"), KerasnnTypeError, re.escape(
@@ -123,6 +124,7 @@ def test_tune_errors(kwargs, error, message, blobs, tmp_path):
         tune(X, y, **kwargs)
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("X, y, kwargs, message", [
     (np.zeros((10, 2)), np.array(["a", "b"] * 5), {}, "must hold class codes 0..1"),
     (np.zeros((10, 2)), np.arange(10) % 2, {"n_splits": 20},
@@ -135,6 +137,7 @@ def test_cross_validate_errors(X, y, kwargs, message):
         cross_validate(X, y, builder=build_model, **kwargs)
 
 
+@pytest.mark.backend_neutral
 def test_non_numeric_features_for_array_builder():
     with pytest.raises(KerasnnTypeError, match="build_tabular_model for tables"):
         cross_validate(np.array([["a", "b"]] * 10), np.arange(10) % 2,

@@ -81,6 +81,7 @@ def test_seed_gives_same_weights():
         np.testing.assert_array_equal(wa, wb)
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
