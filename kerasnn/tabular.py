@@ -257,14 +257,18 @@ def predict_labels(model, X, *, threshold=0.5, batch_size=None, verbose=0):
     Args:
         model: A classification model: a `TabularModel` (labels mapped back to
             the original values, strings included) or any Keras model with a
-            sigmoid or softmax head (class indices).
+            sigmoid or softmax head (class indices). A head of several
+            sigmoid units is multi-label (`problem="multilabel"`): each
+            label is predicted on its own.
         X: Inputs, as for `model.predict`.
         threshold: Float. Probability above which a binary prediction is the
-            second class. Defaults to `0.5`.
+            second class. Defaults to `0.5`. For a multi-label model, one
+            float for every label or one per label.
         batch_size, verbose: Passed to `model.predict`.
 
     Returns:
-        A NumPy array of labels, one per row.
+        A NumPy array of labels, one per row; for a multi-label model, a 0/1
+        array of rows x labels.
 
     Example:
 
@@ -279,6 +283,12 @@ def predict_labels(model, X, *, threshold=0.5, batch_size=None, verbose=0):
         )
     probabilities = np.asarray(model.predict(X, batch_size=batch_size,
                                              verbose=verbose))
+    if (classes is None and probabilities.ndim == 2
+            and probabilities.shape[1] > 1 and _sigmoid_head(model)):
+        from kerasnn.multilabel import check_thresholds
+
+        limits = check_thresholds(threshold, probabilities.shape[1])
+        return (probabilities >= limits).astype("int64")
     if probabilities.ndim == 2 and probabilities.shape[1] > 1:
         index = probabilities.argmax(axis=1)
     else:
@@ -286,6 +296,13 @@ def predict_labels(model, X, *, threshold=0.5, batch_size=None, verbose=0):
     if classes is None:
         return index
     return np.asarray(classes, dtype=object)[index]
+
+
+def _sigmoid_head(model):
+    """Whether `model`'s last layer ends in a sigmoid (a multi-label head)."""
+    layers = getattr(model, "layers", None) or []
+    activation = getattr(layers[-1], "activation", None) if layers else None
+    return getattr(activation, "__name__", None) == "sigmoid"
 
 
 @keras.saving.register_keras_serializable(package="kerasnn")

@@ -148,3 +148,18 @@ def test_label_scores_errors(kwargs, error, message):
             **kwargs}
     with pytest.raises(error, match=message):
         kerasnn.label_scores(**args)
+
+
+def test_predict_labels_takes_a_threshold_per_label(rng):
+    x, y = _task(rng, n=64)
+    model = kerasnn.build_model("multilabel", 8, n_labels=3, seed=0)
+    probabilities = model.predict(x, verbose=0)
+    labels = kerasnn.predict_labels(model, x, threshold=[0.2, 0.5, 0.8])
+    assert labels.shape == (64, 3)
+    np.testing.assert_array_equal(
+        labels, (probabilities >= [0.2, 0.5, 0.8]).astype(int))
+    with pytest.raises(kerasnn.KerasnnValueError, match="one float per label"):
+        kerasnn.predict_labels(model, x, threshold=[0.5, 0.5])
+    # A softmax head still gives one class per row.
+    softmax = kerasnn.build_model("multiclass", 8, n_classes=3, seed=0)
+    assert kerasnn.predict_labels(softmax, x).shape == (64,)
