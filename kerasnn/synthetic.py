@@ -67,7 +67,7 @@ def sample_rows(X, n, *, y=None, classes=None, noise=0.1, categorical=None,
             raise KerasnnValueError(
                 "`classes` needs the labels `y`. Received: classes="
                 f"{classes!r} with y=None.")
-        return _sample(X, n, kinds, X, rng, noise)
+        return _sample(X, n, kinds, _numeric_stats(X, kinds), rng, noise)
     labels = check_target(y, len(X))
     present = pd.unique(pd.Series(labels, dtype=object))
     if classes is None:
@@ -86,12 +86,13 @@ def sample_rows(X, n, *, y=None, classes=None, noise=0.1, categorical=None,
                 f"`classes` names labels that are not in `y`: {unknown}. "
                 f"The labels are {sorted(map(str, present))}.")
         plan = {c: n for c in classes}
+    stats = _numeric_stats(X, kinds)
     parts, made = [], []
     for label, count in plan.items():
         if not count:
             continue
         rows = X[np.asarray(labels == label)]
-        parts.append(_sample(rows, int(count), kinds, X, rng, noise))
+        parts.append(_sample(rows, int(count), kinds, stats, rng, noise))
         made.append(np.full(int(count), label, dtype=object))
     new_X = pd.concat(parts, ignore_index=True)
     new_y = np.concatenate(made)
@@ -100,8 +101,29 @@ def sample_rows(X, n, *, y=None, classes=None, noise=0.1, categorical=None,
     return new_X, new_y
 
 
-def _sample(rows, n, kinds, full, rng, noise):
-    """`n` rows from `rows`; spreads and ranges from `full`."""
+def _numeric_stats(X, kinds):
+    """Per numeric column of all of `X`: spread, spikes, range, rounding."""
+    stats = {}
+    for column, kind in kinds.items():
+        if kind == "categorical":
+            continue
+        numbers_ = pd.to_numeric(X[column]).astype("float64")
+        spread = float(numbers_.std()) if numbers_.notna().sum() > 1 else 0.0
+        shares = numbers_.value_counts(normalize=True)
+        dtype = X[column].dtype
+        stats[column] = {
+            "spread": spread if np.isfinite(spread) else 0.0,
+            "spikes": shares.index[shares >= 0.1].to_numpy(),
+            "low": numbers_.min(), "high": numbers_.max(),
+            "round": dtype.kind in "iu" or (dtype.kind == "f"
+                                            and _whole(numbers_)),
+            "dtype": dtype if dtype.kind in "iuf" else "float64",
+        }
+    return stats
+
+
+def _sample(rows, n, kinds, stats, rng, noise):
+    """`n` rows from `rows`; numeric spreads and ranges from `stats`."""
     picks = rng.integers(0, len(rows), n)
     out = {}
     for column, kind in kinds.items():
@@ -111,22 +133,16 @@ def _sample(rows, n, kinds, full, rng, noise):
                                                     normalize=True)
             drawn = rng.choice(len(frequencies), n, p=frequencies.to_numpy())
             out[column] = pd.Series(frequencies.index.to_numpy()[drawn],
-                                    dtype=full[column].dtype)
+                                    dtype=rows[column].dtype)
             continue
-        numbers_ = pd.to_numeric(full[column]).astype("float64")
-        spread = float(numbers_.std()) if numbers_.notna().sum() > 1 else 0.0
+        s = stats[column]
         values = values.astype("float64")
-        shares = numbers_.value_counts(normalize=True)
-        spikes = shares.index[shares >= 0.1].to_numpy()
-        jitter = rng.normal(0.0, noise * spread if np.isfinite(spread) else 0.0,
-                            n)
-        values = np.where(np.isin(values, spikes), values, values + jitter)
-        values = np.clip(values, numbers_.min(), numbers_.max())
-        dtype = full[column].dtype
-        if dtype.kind in "iu" or (dtype.kind == "f" and _whole(numbers_)):
+        jitter = rng.normal(0.0, noise * s["spread"], n)
+        values = np.where(np.isin(values, s["spikes"]), values, values + jitter)
+        values = np.clip(values, s["low"], s["high"])
+        if s["round"]:
             values = np.round(values)
-        out[column] = pd.Series(values).astype(
-            dtype if dtype.kind in "iuf" else "float64")
+        out[column] = pd.Series(values).astype(s["dtype"])
     return pd.DataFrame(out, columns=list(rows.columns))
 
 
