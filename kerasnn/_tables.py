@@ -67,13 +67,89 @@ def check_target(y, n_rows):
     return values
 
 
+def is_label_table(y):
+    """Whether `y` has several columns: a multi-label target."""
+    if isinstance(y, pd.DataFrame):
+        return y.shape[1] > 1
+    if y is None or isinstance(y, (str, bytes, numbers.Number, pd.Series)):
+        return False
+    try:
+        shape = np.shape(y)
+    except ValueError:  # ragged rows: as_1d says what is wrong
+        return False
+    return len(shape) == 2 and shape[1] > 1
+
+
+def check_label_table(y, n_rows, labels=None):
+    """Checks a multi-label target: one 0/1 column per label, one row per row.
+
+    Args:
+        y: DataFrame (its column names name the labels) or 2-D array-like.
+        n_rows: Integer. Rows that `y` must have.
+        labels: The label names the model was built with, or `None`. Given,
+            a DataFrame's columns are taken in this order.
+
+    Returns:
+        A float32 DataFrame of 0/1 with the labels as columns and a fresh
+        index (the caller's `y` is not modified).
+    """
+    if isinstance(y, pd.DataFrame):
+        if not y.columns.is_unique:
+            duplicated = list(y.columns[y.columns.duplicated()].unique())
+            raise KerasnnValueError(
+                "A multi-label `y` must have one column per label, with unique "
+                f"names. Received: duplicated {duplicated}.")
+        if labels is not None:
+            missing = [label for label in labels if label not in y.columns]
+            if missing:
+                raise KerasnnValueError(
+                    f"`y` lacks the label column(s) {missing} that the model "
+                    f"was built with. Received: columns {list(y.columns)}.")
+            y = y[list(labels)]
+        names, values = [_plain_label(c) for c in y.columns], y.to_numpy()
+    else:
+        values = np.asarray(y)
+        if values.ndim != 2:
+            raise KerasnnValueError(
+                "A multi-label `y` must be 2-D: one 0/1 column per label. "
+                f"Received: y of shape {values.shape}.")
+        names = list(range(values.shape[1]))
+    if labels is not None and values.shape[1] != len(labels):
+        raise KerasnnValueError(
+            f"`y` must have one column per label ({len(labels)}: {labels}). "
+            f"Received: y with {values.shape[1]} columns.")
+    if len(values) != n_rows:
+        raise KerasnnValueError(
+            f"`y` must have one row of labels per row of `X`. Received: "
+            f"{len(values)} rows of labels for {n_rows} rows.")
+    missing = int(pd.isna(pd.DataFrame(values)).to_numpy().sum())
+    if missing:
+        raise KerasnnValueError(
+            f"A multi-label `y` must not contain missing values. Received: "
+            f"{missing} missing value(s). Fill them with 0 (label absent) or "
+            "drop those rows.")
+    try:
+        numbers_ = values.astype("float64")
+    except (TypeError, ValueError):
+        numbers_ = None
+    if numbers_ is None or not np.isin(numbers_, (0.0, 1.0)).all():
+        bad = pd.unique(pd.Series(values.reshape(-1)).astype(str))[:5].tolist()
+        raise KerasnnValueError(
+            "A multi-label `y` must hold 0/1 (or True/False) in each label "
+            f"column. Received: values such as {bad}. For one class label per "
+            "row, pass that single column instead.")
+    return pd.DataFrame(numbers_.astype("float32"), columns=names)
+
+
 def as_1d(y, name):
     """`y` (Series, one-column frame, list or array) as a 1-D array."""
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise KerasnnValueError(
                 f"`{name}` must be one column. Received: a DataFrame with "
-                f"{y.shape[1]} columns."
+                f"{y.shape[1]} columns. Several 0/1 labels per row "
+                "(multi-label) are taken by build_tabular_model and "
+                "train_tabular."
             )
         y = y.iloc[:, 0]
     if isinstance(y, (str, bytes, numbers.Number)) or y is None:
@@ -84,9 +160,12 @@ def as_1d(y, name):
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.reshape(-1)
     if values.ndim != 1:
+        several = ("" if values.ndim != 2 else
+                   " Several 0/1 labels per row (multi-label) are taken by "
+                   "build_tabular_model and train_tabular.")
         raise KerasnnValueError(
             f"`{name}` must be 1-D (one label per row). Received: shape "
-            f"{values.shape}."
+            f"{values.shape}.{several}"
         )
     return values
 
@@ -120,7 +199,7 @@ def target_classes(y, problem):
             "problem='multiclass' needs at least three distinct labels in `y`. "
             f"Received: {len(classes)} ({classes}). Use problem='binary'."
         )
-    return [c.item() if isinstance(c, np.generic) else c for c in classes]
+    return [_plain_label(c) for c in classes]
 
 
 def infer_column_kinds(X, categorical, numeric):
@@ -189,6 +268,10 @@ def target_scale(y):
     std = float(values.std()) if values.size else 1.0
     return {"mean": float(values.mean()) if values.size else 0.0,
             "std": std if std > 0 else 1.0}
+
+
+def _plain_label(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _sort_key(value):

@@ -13,12 +13,14 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 
 
-def check_thresholds(threshold, n_labels):
+def check_thresholds(threshold, n_labels, labels=None):
     """`threshold` as a float array of `n_labels` values in (0, 1).
 
-    Accepts one float for every label, or one per label (a list, array, or a
-    pandas Series, taken in label order).
+    Accepts one float for every label, or one per label: a list, array or
+    pandas Series taken in label order, or, given the label names `labels`,
+    a dict `{label: threshold}` (or a Series indexed by label).
     """
+    threshold = _by_label(threshold, labels)
     values = np.asarray(
         threshold.to_numpy() if hasattr(threshold, "to_numpy") else threshold,
         dtype=object)
@@ -136,3 +138,23 @@ def _matrix(name, values):
             f"`{name}` must be 2-D with at least one row and two labels "
             f"(rows x labels). Received: shape {array.shape}.")
     return array
+
+
+def _by_label(threshold, labels):
+    """A dict, or a Series indexed by the label names, in label order."""
+    if isinstance(threshold, pd.Series) and labels is not None and set(
+            threshold.index) == set(labels):
+        return threshold.reindex(labels).to_list()
+    if not isinstance(threshold, dict):
+        return threshold
+    if labels is None:
+        raise KerasnnTypeError(
+            "`threshold` as a dict needs a model that names its labels (a "
+            "TabularModel). Received: a dict for a model whose labels are "
+            "0, 1, ...; pass a list of one threshold per label.")
+    if set(threshold) != set(labels):
+        raise KerasnnValueError(
+            "`threshold` as a dict must give one threshold for each label. "
+            f"Received: keys {sorted(map(str, threshold))}; the labels are "
+            f"{list(labels)}.")
+    return [threshold[label] for label in labels]

@@ -38,8 +38,10 @@ from kerasnn._plan import make_plan
 from kerasnn._tables import as_1d
 from kerasnn._tables import category_strings
 from kerasnn._tables import check_frame
+from kerasnn._tables import check_label_table
 from kerasnn._tables import check_target
 from kerasnn._tables import infer_column_kinds
+from kerasnn._tables import is_label_table
 from kerasnn._tables import numeric_values
 from kerasnn._tables import string_tensor
 from kerasnn._tables import target_classes
@@ -50,6 +52,7 @@ from kerasnn.ensemble import EnsembleHead
 from kerasnn.ensemble import MeanPrediction
 from kerasnn.ensemble import ensemble_stack
 from kerasnn.errors import KerasnnValueError
+from kerasnn.multilabel import check_thresholds
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import make_optimizer
 from kerasnn.problems import check_problem
@@ -100,9 +103,13 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
 
     Args:
         X: pandas DataFrame of training features. Not modified.
-        y: Target, one per row of `X`: a Series, list or 1-D array.
-        problem: `"binary"`, `"multiclass"`, `"regression"` or `None` to
-            infer it with `kerasnn.infer_problem(y)`.
+        y: Target, one per row of `X`: a Series, list or 1-D array; for
+            several yes/no labels per row (multi-label), one 0/1 column per
+            label: a DataFrame such as `df[["tag_a", "tag_b"]]` (its column
+            names are the labels, `model.classes`) or a 2-D array.
+        problem: `"binary"`, `"multiclass"`, `"regression"`, `"multilabel"`
+            or `None` to infer it: a target of several 0/1 columns is
+            `"multilabel"`, any other with `kerasnn.infer_problem(y)`.
         categorical: List of columns to treat as categorical, overriding the
             inference.
         numeric: List of columns to treat as numeric, overriding the inference.
@@ -162,8 +169,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     ['no', 'yes']
     """
     X = check_frame(X)
-    y = check_target(y, len(X))
-    problem = infer_problem(y) if problem is None else check_problem(problem)
+    y, problem = check_tabular_target(y, len(X), problem)
     encoding = check_choice("encoding", encoding, ENCODINGS)
     backbone = check_choice("backbone", backbone, BACKBONES)
     defaults = BACKBONE_DEFAULTS[backbone]
@@ -181,9 +187,11 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     numeric_bins = check_int("numeric_bins", numeric_bins, minimum=0)
     options = check_hidden_options(activation, dropout, l1, l2, batchnorm,
                                    initializer, seed)
-    classes = target_classes(y, problem)
+    classes = (list(y.columns) if problem == "multilabel"
+               else target_classes(y, problem))
     spec = output_spec(
         problem, n_classes=len(classes) if problem == "multiclass" else None,
+        n_labels=len(classes) if problem == "multilabel" else None,
         metrics=metrics,
     )
     kinds = infer_column_kinds(X, categorical, numeric)
@@ -263,12 +271,14 @@ def predict_labels(model, X, *, threshold=0.5, batch_size=None, verbose=0):
         X: Inputs, as for `model.predict`.
         threshold: Float. Probability above which a binary prediction is the
             second class. Defaults to `0.5`. For a multi-label model, one
-            float for every label or one per label.
+            float for every label or one per label (a list in label order;
+            for a `TabularModel`, also a dict `{label: threshold}`).
         batch_size, verbose: Passed to `model.predict`.
 
     Returns:
         A NumPy array of labels, one per row; for a multi-label model, a 0/1
-        array of rows x labels.
+        array of rows x labels (a `TabularModel`'s labels, in order, are
+        `model.classes`).
 
     Example:
 
@@ -281,13 +291,16 @@ def predict_labels(model, X, *, threshold=0.5, batch_size=None, verbose=0):
             "`predict_labels` needs a classification model. Received: a "
             "TabularModel for problem='regression'. Use model.predict(X)."
         )
+    limits = None
+    if isinstance(model, TabularModel) and model.problem == "multilabel":
+        # Checked before the work of predicting.
+        limits = check_thresholds(threshold, len(classes), classes)
     probabilities = np.asarray(model.predict(X, batch_size=batch_size,
                                              verbose=verbose))
-    if (classes is None and probabilities.ndim == 2
+    if (limits is None and classes is None and probabilities.ndim == 2
             and probabilities.shape[1] > 1 and _sigmoid_head(model)):
-        from kerasnn.multilabel import check_thresholds
-
         limits = check_thresholds(threshold, probabilities.shape[1])
+    if limits is not None:
         return (probabilities >= limits).astype("int64")
     if probabilities.ndim == 2 and probabilities.shape[1] > 1:
         index = probabilities.argmax(axis=1)
@@ -318,8 +331,8 @@ class TabularModel(keras.Model):
 
     Attributes:
         problem: The problem type.
-        classes: List of the class labels (index `i` is output `i`), or
-            `None` for regression.
+        classes: List of the class labels (index `i` is output `i`), the
+            label names for multi-label, or `None` for regression.
         columns: Dict mapping each column to `"numeric"`/`"categorical"`.
     """
 
@@ -425,9 +438,12 @@ class TabularModel(keras.Model):
         return prepared
 
     def prepare_labels(self, y):
-        """Original labels -> class indices (regression: float32 values)."""
+        """Original labels -> class indices (regression: float32 values;
+        multi-label: the 0/1 columns, in the model's label order)."""
         if y is None or (keras.ops.is_tensor(y) and not isinstance(y, np.ndarray)):
             return y
+        if self.problem == "multilabel":
+            return check_label_table(y, len(y), self.classes).to_numpy()
         values = as_1d(y, "y")
         if self.classes is None:
             return pd.to_numeric(pd.Series(values)).to_numpy("float32")
@@ -470,6 +486,38 @@ class TabularModel(keras.Model):
 
     def predict_on_batch(self, x):
         return super().predict_on_batch(self.prepare_inputs(x))
+
+
+def check_tabular_target(y, n_rows, problem):
+    """Checks a table's target and resolves its problem type.
+
+    `y` is one label per row, or, for `problem="multilabel"`, one 0/1 column
+    per label (a DataFrame, whose column names name the labels, or a 2-D
+    array). Returns `(y, problem)`: `y` as a 1-D array, or as a float32
+    DataFrame of the labels.
+    """
+    problem = None if problem is None else check_problem(problem)
+    if not is_label_table(y):
+        if problem == "multilabel":
+            raise KerasnnValueError(
+                "problem='multilabel' needs one 0/1 column per label in `y` "
+                "(a DataFrame such as df[['tag_a', 'tag_b']], or a 2-D "
+                f"array). Received: y of shape {np.shape(y)}.")
+        y = check_target(y, n_rows)
+        return y, infer_problem(y) if problem is None else problem
+    y = check_label_table(y, n_rows)
+    if problem is None and (y.to_numpy().sum(axis=1) == 1).all():
+        raise KerasnnValueError(
+            "Every row of `y` holds exactly one 1: that reads as one-hot "
+            "classes, not several labels per row. Pass the class column "
+            "instead (e.g. y.idxmax(axis=1)), or problem='multilabel' if a "
+            "row could hold several labels.")
+    if problem not in (None, "multilabel"):
+        raise KerasnnValueError(
+            f"A `y` of {y.shape[1]} columns is one 0/1 column per label, "
+            f"which is problem='multilabel'. Received: problem={problem!r}. "
+            "Pass problem='multilabel', or a single target column.")
+    return y, "multilabel"
 
 
 def check_target_transform(target_transform, y, problem):

@@ -12,6 +12,7 @@ import pandas as pd
 from kerasnn._random import seeded
 from kerasnn._tables import category_strings
 from kerasnn._tables import check_frame
+from kerasnn._tables import check_label_table
 from kerasnn._tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
@@ -19,11 +20,10 @@ from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
-from kerasnn.problems import check_problem
-from kerasnn.problems import infer_problem
 from kerasnn.results import TrainingResult
 from kerasnn.tabular import DEFAULT_BACKBONE
 from kerasnn.tabular import build_tabular_model
+from kerasnn.tabular import check_tabular_target
 from kerasnn.tabular import check_target_transform
 
 OVERSAMPLERS = ("smote", "sample")
@@ -45,9 +45,12 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
 
     Args:
         X: pandas DataFrame of features. Not modified.
-        y: Target, one per row (a Series, list or array; string labels work).
-        problem: `"binary"`, `"multiclass"`, `"regression"`, or `None` to
-            infer it with `kerasnn.infer_problem(y)`.
+        y: Target, one per row (a Series, list or array; string labels
+            work), or one 0/1 column per label for multi-label (a DataFrame
+            or 2-D array, as in `kerasnn.build_tabular_model`).
+        problem: `"binary"`, `"multiclass"`, `"regression"`,
+            `"multilabel"`, or `None` to infer it as
+            `kerasnn.build_tabular_model` does.
         validation_split: Float in [0, 1). Fraction of rows held out for early
             stopping. `0` trains for `epochs` on every row. Defaults to `0.2`.
         validation_data: `None` or a tuple `(X_val, y_val)`: rows to stop on
@@ -62,7 +65,8 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             the ensembles. Epochs without improvement of the validation loss
             before stopping.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
-            the training part) or a dict `{label: weight}`.
+            the training part) or a dict `{label: weight}`. Not for
+            multi-label.
         oversample: `None`, `"smote"` or `"sample"`: adds synthetic rows of
             every class but the largest, up to its count, to the training
             part only. `"smote"`: SMOTE, or SMOTE-NC when some columns are
@@ -112,9 +116,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     ['Adelie', 'Chinstrap', 'Gentoo']
     """
     X = check_frame(X)
-    y = check_target(y, len(X))
-    problem = infer_problem(y) if problem is None else check_problem(problem)
+    y, problem = check_tabular_target(y, len(X), problem)
     classification = problem != "regression"
+    multilabel = problem == "multilabel"
     validation_split = check_float("validation_split", validation_split, low=0.0,
                                    high=1.0)
     epochs = check_int("epochs", epochs)
@@ -128,15 +132,20 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
         batch_size = check_int("batch_size", batch_size)
     if oversample is not None:
         oversample = check_choice("oversample", oversample, OVERSAMPLERS)
+        if multilabel:
+            raise KerasnnValueError(
+                "`oversample` makes rows of a class, and a multi-label row "
+                f"has several. Received: oversample={oversample!r} with "
+                "problem='multilabel'. Use oversample=None.")
         if not classification:
             raise KerasnnValueError(
                 "`oversample` applies to classification only. Received: "
                 f"oversample={oversample!r} with problem={problem!r}."
             )
-    _check_class_weight(class_weight, classification)
+    _check_class_weight(class_weight, classification, multilabel)
     callbacks = check_callbacks(callbacks)
     if validation_data is not None:
-        validation_data = _check_validation_data(validation_data, X)
+        validation_data = _check_validation_data(validation_data, X, y)
         validation_split = 0.0
     if restarts > 1 and validation_split == 0 and validation_data is None:
         raise KerasnnValueError(
@@ -147,9 +156,12 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     target_transform = options.pop("target_transform", "auto")
     check_target_transform(target_transform, y, problem)
     with seeded(seed):
-        train, val = split_rows(y, validation_split, classification, seed)
-        X_train, y_train = X.iloc[train], y[train]
-        validation = validation_data if val is None else (X.iloc[val], y[val])
+        # Multi-label rows have no one class to stratify by.
+        train, val = split_rows(y, validation_split,
+                                classification and not multilabel, seed)
+        X_train, y_train = X.iloc[train], _rows(y, train)
+        validation = (validation_data if val is None
+                      else (X.iloc[val], _rows(y, val)))
         transforms = [check_target_transform(target_transform, y_train,
                                              problem)]
         if (target_transform == "auto" and validation is not None
@@ -201,7 +213,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     return TrainingResult(model=best[1], history=best[2])
 
 
-def _check_validation_data(validation_data, X):
+def _check_validation_data(validation_data, X, y):
     if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
         raise KerasnnTypeError(
             "`validation_data` must be a tuple (X_val, y_val). Received: "
@@ -219,7 +231,15 @@ def _check_validation_data(validation_data, X):
         raise KerasnnValueError(
             "`validation_data[0]` must have the columns of `X`. Received: "
             f"columns {missing} missing.")
+    if isinstance(y, pd.DataFrame):  # multi-label: the same label columns
+        return X_val, check_label_table(validation_data[1], len(X_val),
+                                        list(y.columns))
     return X_val, check_target(validation_data[1], len(X_val))
+
+
+def _rows(y, index):
+    """The rows `index` of a target: an array, or a multi-label DataFrame."""
+    return y.iloc[index] if isinstance(y, pd.DataFrame) else y[index]
 
 
 def split_rows(y, validation_split, stratify, seed):
@@ -350,9 +370,15 @@ def class_weights(class_weight, y, classes):
     return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
 
 
-def _check_class_weight(class_weight, classification):
+def _check_class_weight(class_weight, classification, multilabel=False):
     if class_weight is None:
         return
+    if multilabel:
+        raise KerasnnValueError(
+            "`class_weight` weights the classes of one label; a multi-label "
+            f"target has several labels. Received: class_weight="
+            f"{class_weight!r} with problem='multilabel'. Use "
+            "class_weight=None.")
     if not classification:
         raise KerasnnValueError(
             "`class_weight` applies to classification only. Received: "

@@ -163,3 +163,92 @@ def test_predict_labels_takes_a_threshold_per_label(rng):
     # A softmax head still gives one class per row.
     softmax = kerasnn.build_model("multiclass", 8, n_classes=3, seed=0)
     assert kerasnn.predict_labels(softmax, x).shape == (64,)
+
+
+def _table_task(rng, n=240):
+    """A table whose three labels each follow one column."""
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.normal(size=n)})
+    y = pd.DataFrame({"a_pos": (X.a > 0).astype(int),
+                      "b_high": (X.b > 0.5).astype(int),
+                      "c_neg": X.c < 0})  # booleans are 0/1 labels too
+    return X, y
+
+
+def test_train_tabular_learns_each_label_of_a_frame(rng, tmp_path):
+    X, y = _table_task(rng)
+    y_before = y.copy()
+    result = kerasnn.train_tabular(X, y, seed=0, epochs=25, k=2,
+                                   hidden=[16], patience=25)
+    model = result.model
+    pd.testing.assert_frame_equal(y, y_before)
+    assert model.problem == "multilabel"
+    assert model.classes == ["a_pos", "b_high", "c_neg"]
+    probabilities = model.predict(X, verbose=0)
+    assert probabilities.shape == (len(X), 3)
+    scores = kerasnn.label_scores(y, probabilities)
+    assert (scores.loc[model.classes, "auc"] > 0.95).all(), scores
+    # Label columns are matched by name, not position.
+    shuffled = y[["c_neg", "a_pos", "b_high"]]
+    assert model.evaluate(X, shuffled, verbose=0) == pytest.approx(
+        model.evaluate(X, y, verbose=0))
+    labels = kerasnn.predict_labels(
+        model, X, threshold={"a_pos": 0.5, "b_high": 0.3, "c_neg": 0.7})
+    np.testing.assert_array_equal(
+        labels, (probabilities >= [0.5, 0.3, 0.7]).astype(int))
+    model.save(tmp_path / "labels.keras")
+    loaded = keras.saving.load_model(tmp_path / "labels.keras")
+    assert loaded.classes == model.classes
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), probabilities,
+                               atol=1e-6)
+
+
+def test_build_tabular_model_takes_a_2d_array_of_labels(rng):
+    X, y = _table_task(rng, n=40)
+    model = kerasnn.build_tabular_model(X, y.to_numpy(), backbone="mlp",
+                                        hidden=[8], seed=0)
+    assert model.problem == "multilabel"
+    assert model.classes == [0, 1, 2]
+    assert model.output_shape == (None, 3)
+    assert model.loss == "binary_crossentropy"
+    history = model.fit(X, y.to_numpy(), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("y, kwargs, message", [
+    (np.eye(3)[np.arange(40) % 3], {}, "exactly one 1: that reads as one-hot"),
+    ("frame", {"problem": "binary"}, "Pass problem='multilabel'"),
+    (np.arange(40) % 2, {"problem": "multilabel"},
+     "one 0/1 column per label"),
+    (np.full((40, 2), 2), {}, "must hold 0/1"),
+    (np.array([[np.nan, 1.0]] * 40), {}, "must not contain missing"),
+    (np.zeros((39, 2)), {}, "one row of labels per row"),
+])
+def test_tabular_multilabel_target_errors(rng, y, kwargs, message):
+    X, labels = _table_task(rng, n=40)
+    y = labels if isinstance(y, str) else y
+    with pytest.raises(kerasnn.KerasnnValueError, match=message):
+        kerasnn.build_tabular_model(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"oversample": "sample"}, "`oversample` makes rows of a class"),
+    ({"class_weight": "balanced"}, "`class_weight` weights the classes"),
+    ({"validation_data": "missing label"}, "lacks the label column"),
+])
+def test_train_tabular_multilabel_errors(rng, kwargs, message):
+    X, y = _table_task(rng, n=40)
+    if kwargs.get("validation_data"):
+        kwargs = {"validation_data": (X, y.drop(columns="b_high"))}
+    with pytest.raises(kerasnn.KerasnnValueError, match=message):
+        kerasnn.train_tabular(X, y, epochs=1, **kwargs)
+
+
+def test_tabular_threshold_dict_must_name_every_label(rng):
+    X, y = _table_task(rng, n=40)
+    model = kerasnn.build_tabular_model(X, y, backbone="mlp", hidden=[8])
+    with pytest.raises(kerasnn.KerasnnValueError, match="one threshold for each"):
+        kerasnn.predict_labels(model, X, threshold={"a_pos": 0.5})
+    plain = kerasnn.build_model("multilabel", 3, n_labels=3)
+    with pytest.raises(kerasnn.KerasnnTypeError, match="names its labels"):
+        kerasnn.predict_labels(plain, X.to_numpy(), threshold={0: 0.5})
