@@ -4,10 +4,14 @@
     python -m recipes.tabular --csv data.csv --target price --out runs/price
     python -m recipes.tabular --csv train.csv --test-csv test.csv \\
         --target label --search bayesian --trials 10 --out runs/label
+    python -m recipes.tabular --csv posts.csv --target sports politics \\
+        --out runs/tags                  # several 0/1 columns: multi-label
 
 Writes `DIR/metrics.json` (`status`, `problem`, `n_train`, `n_test`,
 `train_seconds` and the test metrics: `accuracy` and `auc` for binary,
-`accuracy` for multiclass, `rmse`, `mae`, `r2` for regression),
+`accuracy` for multiclass, `rmse`, `mae`, `r2` for regression; for
+multi-label, `accuracy`, `auc` and `f1` averaged over the labels and each
+label's own in `per_label`),
 `DIR/model.keras` (takes raw rows: `model.predict(dict(df))`),
 `DIR/history.csv` (every epoch, those before a kill included) and
 `DIR/history.png`. Rows whose target is missing are
@@ -60,29 +64,35 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
     from kerasnn.problems import infer_problem
 
     csv = args.csv or DEFAULT_CSV
-    target = args.target or DEFAULT_TARGET
+    targets = args.target or [DEFAULT_TARGET]
+    # Several target columns are the labels of a multi-label task.
+    target = targets[0] if len(targets) == 1 else targets
     df = load_table(csv, "--csv")
-    _check_target_column(df, target, csv, did_you_mean)
-    df, dropped = _drop_missing_target(df, target, csv)
-    if df.shape[1] < 2:
+    _check_target_columns(df, targets, csv, did_you_mean)
+    df, dropped = _drop_missing_target(df, targets, csv)
+    if df.shape[1] <= len(targets):
         raise RecipeError(f"{csv} has no feature columns besides the target "
                           f"{target!r}.")
     y = df[target]
-    if y.nunique() < 2:
-        raise RecipeError(
-            f"target {target!r} in {csv} has a single value {y.iloc[0]!r}: "
-            "there is nothing to learn. Check --target.")
-    try:
-        problem = args.problem or infer_problem(y)
-    except KerasnnError as error:
-        raise RecipeError(f"target {target!r}: {error}") from None
-    classification = problem != "regression"
-    X = df.drop(columns=[target])
+    if isinstance(target, list):
+        problem = _multilabel_problem(y, args.problem, csv)
+    else:
+        if y.nunique() < 2:
+            raise RecipeError(
+                f"target {target!r} in {csv} has a single value {y.iloc[0]!r}: "
+                "there is nothing to learn. Check --target.")
+        try:
+            problem = args.problem or infer_problem(y)
+        except KerasnnError as error:
+            raise RecipeError(f"target {target!r}: {error}") from None
+    X = df.drop(columns=targets)
     dropped_test = 0
     if args.test_csv:
         test = load_table(args.test_csv, "--test-csv")
-        _check_target_column(test, target, args.test_csv, did_you_mean)
-        test, dropped_test = _drop_missing_target(test, target, args.test_csv)
+        _check_target_columns(test, targets, args.test_csv, did_you_mean)
+        test, dropped_test = _drop_missing_target(test, targets, args.test_csv)
+        if isinstance(target, list):
+            _multilabel_problem(test[target], problem, args.test_csv)
         absent = [c for c in X.columns if c not in test.columns]
         if absent:
             raise RecipeError(f"--test-csv {args.test_csv} lacks the feature "
@@ -90,7 +100,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         X_train, y_train = X, y
         X_test, y_test = test[X.columns], test[target]
     else:
-        X_train, X_test, y_train, y_test = _split(X, y, args, classification)
+        X_train, X_test, y_train, y_test = _split(X, y, args, problem)
 
     output_dir(args.out)
     backup = args.backup_dir or os.path.join(args.out, "backup")
@@ -184,6 +194,18 @@ def test_metrics(problem, y_true, predictions, classes):
     """Held-out metrics: accuracy (+ ROC AUC), or RMSE, MAE and R²."""
     from sklearn import metrics
 
+    if problem == "multilabel":
+        from kerasnn.multilabel import label_scores
+
+        scores = label_scores(y_true, predictions, labels=classes)
+        mean = scores.loc["mean"]
+        return {"accuracy": finite_or_none(mean["accuracy"]),
+                "auc": finite_or_none(mean["auc"]),
+                "f1": finite_or_none(mean["f1"]),
+                "per_label": {
+                    str(label): {k: finite_or_none(scores.loc[label, k])
+                                 for k in ("auc", "accuracy", "f1")}
+                    for label in classes}}
     y_true = np.asarray(y_true)
     if problem == "regression":
         pred = predictions.reshape(-1)
@@ -215,9 +237,12 @@ def _parse(argv, prog=None):
     add_run_options(parser)
     parser.add_argument("--csv", help="training table (default: the embedded "
                         "penguins data)")
-    parser.add_argument("--target", help="target column (default with the "
-                        f"embedded data: {DEFAULT_TARGET})")
-    parser.add_argument("--problem", choices=("binary", "multiclass", "regression"))
+    parser.add_argument("--target", nargs="+", metavar="COLUMN",
+                        help="target column (default with the embedded data: "
+                        f"{DEFAULT_TARGET}); several 0/1 columns make a "
+                        "multi-label task")
+    parser.add_argument("--problem", choices=("binary", "multiclass",
+                                              "regression", "multilabel"))
     parser.add_argument("--test-csv", help="held-out table (default: split "
                         "--test-size of --csv)")
     parser.add_argument("--test-size", type=float, default=0.2)
@@ -251,16 +276,34 @@ def _parse(argv, prog=None):
     return args
 
 
-def _check_target_column(df, target, path, did_you_mean):
-    if target not in df.columns:
-        columns = [str(c) for c in df.columns]
-        raise RecipeError(
-            f"--target {target!r} is not a column of {path}. Columns: "
-            f"{', '.join(columns)}.{did_you_mean(target, columns)}")
+def _check_target_columns(df, targets, path, did_you_mean):
+    if len(set(targets)) < len(targets):
+        raise RecipeError(f"--target names a column twice. Received: "
+                          f"{' '.join(targets)}.")
+    for target in targets:
+        if target not in df.columns:
+            columns = [str(c) for c in df.columns]
+            raise RecipeError(
+                f"--target {target!r} is not a column of {path}. Columns: "
+                f"{', '.join(columns)}.{did_you_mean(target, columns)}")
 
 
-def _drop_missing_target(df, target, path):
-    missing = df[target].isna()
+def _multilabel_problem(labels, problem, path):
+    """Checks several target columns as the 0/1 labels of a multi-label task."""
+    from kerasnn.errors import KerasnnError
+    from kerasnn.tabular import check_tabular_target
+
+    try:
+        return check_tabular_target(labels, len(labels),
+                                    problem or "multilabel")[1]
+    except KerasnnError as error:
+        raise RecipeError(f"--target {' '.join(map(str, labels.columns))} "
+                          f"in {path}: {error}") from None
+
+
+def _drop_missing_target(df, targets, path):
+    missing = df[targets].isna().any(axis=1)
+    target = targets[0] if len(targets) == 1 else targets
     if missing.all():
         raise RecipeError(f"target {target!r} in {path} is missing (NaN) on "
                           f"every row ({len(df)}).")
@@ -271,11 +314,12 @@ def _drop_missing_target(df, target, path):
     return df.loc[~missing], dropped
 
 
-def _split(X, y, args, classification):
+def _split(X, y, args, problem):
     from sklearn.model_selection import train_test_split
 
     stratify = None
-    if classification:
+    # A multi-label row has no single class to stratify by.
+    if problem not in ("regression", "multilabel"):
         counts = y.astype(str).value_counts()
         if counts.min() < 2:
             raise RecipeError(

@@ -142,6 +142,33 @@ def test_nan_loss_is_a_failure_not_a_success(tmp_path, capsys, monkeypatch):
     assert not os.path.exists(os.path.join(out, "model.keras"))
 
 
+def test_several_targets_are_a_multilabel_task(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"hours": rng.uniform(0, 60, n),
+                       "plan": rng.choice(["basic", "pro"], n)})
+    df["heavy"] = (df["hours"] > 30).astype(int)
+    df["paying"] = df["plan"] == "pro"
+    df.loc[3, "heavy"] = np.nan  # dropped: one of the labels is missing
+    csv = tmp_path / "tags.csv"
+    df.to_csv(csv, index=False)
+    out = str(tmp_path / "run")
+    status, stdout, stderr = _run(["--csv", str(csv), "--target", "heavy",
+                                   "paying", "--epochs", "30", "--out", out,
+                                   "--quiet"], capsys)
+    assert status == 0, stderr
+    metrics = _metrics(out)
+    assert metrics["problem"] == "multilabel"
+    assert metrics["target"] == ["heavy", "paying"]
+    assert metrics["classes"] == ["heavy", "paying"]
+    assert metrics["n_dropped_missing_target"] == 1
+    assert metrics["columns"] == {"hours": "numeric", "plan": "categorical"}
+    assert set(metrics["per_label"]) == {"heavy", "paying"}
+    assert metrics["auc"] > 0.9, metrics  # each label follows one column
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    assert predict_labels(model, df.head(4)).shape == (4, 2)
+
+
 def _write(tmp_path, text, name="t.csv"):
     path = tmp_path / name
     path.write_text(text)
@@ -166,6 +193,12 @@ def _write(tmp_path, text, name="t.csv"):
     (lambda p: ["--test-csv", _write(p, "island,sex\nx,y\n")],
      "--target 'species' is not a column of"),
     (lambda p: ["--test-size", "1.5"], "--test-size must be in"),
+    (lambda p: ["--csv", _write(p, "a,y,z\n1,0,2\n2,1,0\n"), "--target",
+                "y", "z"], "--target y z in .*must hold 0/1"),
+    (lambda p: ["--csv", _write(p, "a,y,z\n1,0,1\n2,1,0\n"), "--target",
+                "y", "y"], "names a column twice"),
+    (lambda p: ["--csv", _write(p, "a,y,z\n1,0,1\n2,1,0\n"), "--target",
+                "y", "z", "--problem", "binary"], "Pass problem='multilabel'"),
     (lambda p: ["--csv", _write(p, "y\na\nb\n"), "--target", "y"],
      "no feature columns"),
 ])
