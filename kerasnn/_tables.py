@@ -252,6 +252,12 @@ def category_strings(values):
     return out.reshape(-1, 1)
 
 
+def is_whole(numbers_):
+    """Whether a numeric Series holds whole numbers only (NaN ignored)."""
+    finite = numbers_.dropna().to_numpy("float64")
+    return len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+
+
 def string_tensor(strings):
     """Strings as a `tf.string` tensor (string inputs need TensorFlow)."""
     # Keras's data adapters refuse NumPy object arrays; a tf.string tensor

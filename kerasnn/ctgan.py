@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._tables import check_frame
+from kerasnn._tables import is_whole
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -62,6 +63,8 @@ class CTGAN:
 
     >>> gan = CTGAN(epochs=50, seed=0).fit(df)  # doctest: +SKIP
     >>> gan.sample(1000, condition={"sex": "Female"})  # doctest: +SKIP
+    >>> gan.save("gan.keras")  # doctest: +SKIP
+    >>> CTGAN.load("gan.keras").sample(10)  # doctest: +SKIP
     """
 
     def __init__(self, *, epochs=100, batch_size=500, pac=10, noise_dim=128,
@@ -127,10 +130,19 @@ class CTGAN:
                            max(1, len(X) // self.batch_size), rng)
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
+        # What sampling needs, kept in the generator's config for `save`.
+        sampling = {
+            "noise_dim": self.noise_dim,
+            "spans": self._spans, "cond_spans": self._cond.spans,
+            "columns": [c.get_config() for c in self._columns],
+            "dtypes": [str(dtype) for dtype in self._dtypes],
+        }
         self._model = _Trainer(
             data_dim=data.shape[1], cond_dim=self._cond.size,
             spans=self._spans, cond_spans=self._cond.spans,
-            noise_dim=self.noise_dim, width=self.width, pac=self.pac)
+            noise_dim=self.noise_dim, width=self.width, pac=self.pac,
+            sampling=sampling)
+        self._generator = self._model.generator
         self._model.compile(
             g_optimizer=keras.optimizers.Adam(self.learning_rate, beta_1=0.5,
                                               beta_2=0.9),
@@ -141,6 +153,60 @@ class CTGAN:
         self._rng = np.random.default_rng(None if self.seed is None
                                           else self.seed + 1)
         return self
+
+    def save(self, filepath):
+        """Saves the fitted generator, with what `sample` needs, to a
+        `.keras` file that `CTGAN.load` (or `keras.saving.load_model`, safe
+        mode, once `kerasnn` is imported) reads back.
+
+        Args:
+            filepath: String or `pathlib.Path` ending in `.keras`.
+        """
+        self._check_fitted("save(filepath)")
+        if not str(filepath).endswith(".keras"):
+            raise KerasnnValueError(
+                "`filepath` must end in '.keras' (Keras's saving format). "
+                f"Received: filepath={str(filepath)!r}.")
+        self._generator.save(filepath)
+
+    @classmethod
+    def load(cls, filepath, *, seed=None):
+        """Loads a CTGAN saved with `save`, ready to `sample` (not to train
+        on: `fit` starts afresh).
+
+        Args:
+            filepath: String or `pathlib.Path` of a file written by `save`.
+            seed: Integer or `None`. Seeds the rows `sample` draws.
+
+        Returns:
+            A `CTGAN` whose `sample` gives rows like the fitted one's.
+        """
+        generator = keras.saving.load_model(filepath)
+        if not isinstance(generator, CTGANGenerator):
+            raise KerasnnValueError(
+                "`filepath` must hold a generator saved by CTGAN.save. "
+                f"Received: a {type(generator).__name__} in {str(filepath)!r}.")
+        sampling = generator.sampling
+        gan = cls(noise_dim=sampling["noise_dim"], seed=seed)
+        gan._columns = [
+            (_Numeric if c["kind"] == "numeric" else _Categorical).from_config(c)
+            for c in sampling["columns"]]
+        gan._dtypes = pd.Series(
+            [pd.api.types.pandas_dtype(d) for d in sampling["dtypes"]],
+            index=[c.name for c in gan._columns], dtype=object)
+        gan._spans = [tuple(span) for span in sampling["spans"]]
+        gan._cond = _Conditions(
+            [c for c in gan._columns if isinstance(c, _Categorical)],
+            gan._columns)
+        gan._generator = generator
+        gan._rng = np.random.default_rng(seed)
+        return gan
+
+    def _check_fitted(self, call):
+        if self._columns is None:
+            raise KerasnnValueError(
+                f"This CTGAN is not fitted yet. Call `fit(X)` before "
+                f"`{call}`.")
 
     def sample(self, n, *, condition=None, max_tries=20):
         """Returns `n` new rows as a DataFrame with the columns and dtypes of
@@ -160,10 +226,7 @@ class CTGAN:
             KerasnnValueError: If not fitted, for an unknown column or value,
                 or if `max_tries` rounds give too few rows holding the value.
         """
-        if self._columns is None:
-            raise KerasnnValueError(
-                "This CTGAN is not fitted yet. Call `fit(X)` before "
-                "`sample(n)`.")
+        self._check_fitted("sample(n)")
         n = check_int("n", n, minimum=1)
         max_tries = check_int("max_tries", max_tries, minimum=1)
         rng = self._rng
@@ -184,7 +247,9 @@ class CTGAN:
     def _generate(self, n, condition, rng):
         cond = self._cond.sample_vectors(n, rng, condition)
         noise = rng.standard_normal((n, self.noise_dim)).astype("float32")
-        return np.asarray(self._model.generate(noise, cond))
+        raw = self._generator(np.concatenate([noise, cond], axis=1),
+                              training=False)
+        return np.asarray(_activate(raw, self._spans, hard=True))
 
     def _decode(self, data, rng):
         out, start = {}, 0
@@ -216,7 +281,7 @@ class _Numeric:
         numbers_ = pd.to_numeric(values).astype("float64")
         finite = numbers_.dropna().to_numpy()
         self.has_missing = bool(numbers_.isna().any())
-        self.whole = bool(len(finite) and np.all(finite == np.round(finite)))
+        self.whole = is_whole(numbers_)
         self.low, self.high = (float(finite.min()), float(finite.max())) \
             if len(finite) else (0.0, 0.0)
         modes = int(min(max_modes, max(1, len(np.unique(finite)))))
@@ -230,8 +295,31 @@ class _Numeric:
         self.active = self.mixture.weights_ > 1e-3
         self.means = self.mixture.means_.reshape(-1)[self.active]
         self.stds = np.sqrt(self.mixture.covariances_.reshape(-1))[self.active]
-        self.n_modes = int(self.active.sum()) + int(self.has_missing)
+        self._set_modes()
+
+    def _set_modes(self):
+        self.n_modes = len(self.means) + int(self.has_missing)
         self.spans = [(1, "tanh"), (self.n_modes, "softmax")]
+
+    def get_config(self):
+        """What `decode` needs, as plain JSON (the mixture is for `fit`)."""
+        return {"kind": "numeric", "name": _plain(self.name),
+                "means": self.means.tolist(), "stds": self.stds.tolist(),
+                "low": self.low, "high": self.high, "whole": self.whole,
+                "has_missing": self.has_missing}
+
+    @classmethod
+    def from_config(cls, config):
+        column = cls.__new__(cls)
+        column.name, column.low, column.high = (config["name"], config["low"],
+                                                config["high"])
+        column.whole, column.has_missing = (config["whole"],
+                                            config["has_missing"])
+        column.means = np.asarray(config["means"], dtype="float64")
+        column.stds = np.asarray(config["stds"], dtype="float64")
+        column.mixture = column.active = None
+        column._set_modes()
+        return column
 
     def encode(self, values, rng):
         numbers_ = pd.to_numeric(values).astype("float64").to_numpy()
@@ -278,6 +366,22 @@ class _Categorical:
         self.frequencies = counts.to_numpy().astype("float64")
         self.spans = [(len(self.values), "softmax")]
 
+    def get_config(self):
+        return {"kind": "categorical", "name": _plain(self.name),
+                # A missing value is saved as None (JSON has no NaN).
+                "values": [None if pd.isna(v) else _plain(v)
+                           for v in self.values],
+                "frequencies": self.frequencies.tolist()}
+
+    @classmethod
+    def from_config(cls, config):
+        column = cls.__new__(cls)
+        column.name = config["name"]
+        column.values = list(config["values"])
+        column.frequencies = np.asarray(config["frequencies"], "float64")
+        column.spans = [(len(column.values), "softmax")]
+        return column
+
     def index_of(self, values):
         lookup = {_key(v): i for i, v in enumerate(self.values)}
         return np.array([lookup[_key(v)] for v in values])
@@ -295,10 +399,15 @@ def _key(value):
     return "__missing__" if pd.isna(value) else value
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class _Conditions:
     """The conditional vector and training-by-sampling."""
 
-    def __init__(self, categorical, columns, X):
+    def __init__(self, categorical, columns, X=None):
+        """`X`, the training rows, is needed for `training_sample` only."""
         self.columns = categorical
         self.spans, offset, data_offset = [], 0, 0
         self.data_offsets = {}
@@ -312,9 +421,10 @@ class _Conditions:
             self.spans.append((offset, size, self.data_offsets[column.name]))
             offset += size
         self.size = offset
-        self.rows = [[np.flatnonzero(column.index_of(X[column.name]) == i)
-                      for i in range(len(column.values))]
-                     for column in categorical]
+        self.rows = None if X is None else [
+            [np.flatnonzero(column.index_of(X[column.name]) == i)
+             for i in range(len(column.values))]
+            for column in categorical]
 
     def training_sample(self, n, rng):
         """Condition vectors, their column masks and real rows that match."""
@@ -393,11 +503,46 @@ class _Batches(keras.utils.PyDataset):
         self.real, self.cond, self.mask = self.data[rows], cond, mask
 
 
+@keras.saving.register_keras_serializable(package="kerasnn")
+class CTGANGenerator(keras.Model):
+    """CTGAN's generator network (noise and conditional vector in, raw
+    outputs out), whose config also holds what sampling needs: the columns'
+    decoding, the output spans and the dtypes (`sampling`)."""
+
+    def __init__(self, *args, sampling=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Plain JSON, kept out of Keras's attribute tracking.
+        object.__setattr__(self, "sampling", sampling or {})
+
+    def get_config(self):
+        return {**super().get_config(), "sampling": self.sampling}
+
+
+def _activate(raw, spans, hard=False):
+    """Raw generator outputs -> rows: `tanh` offsets, and one-hot parts as
+    Gumbel-softmax in training or, with `hard`, as the one-hot of the
+    largest."""
+    import tensorflow as tf
+
+    parts = []
+    for start, size, kind in spans:
+        block = raw[:, start:start + size]
+        if kind == "tanh":
+            parts.append(tf.tanh(block))
+        elif hard:
+            parts.append(tf.one_hot(tf.argmax(block, axis=1), size))
+        else:  # Gumbel-softmax, temperature 0.2
+            u = tf.random.uniform(tf.shape(block), 1e-10, 1.0)
+            parts.append(tf.nn.softmax(
+                (block - tf.math.log(-tf.math.log(u))) / 0.2))
+    return tf.concat(parts, axis=1)
+
+
 class _Trainer(keras.Model):
     """The generator and the PacGAN critic, trained by WGAN-GP."""
 
     def __init__(self, *, data_dim, cond_dim, spans, cond_spans, noise_dim,
-                 width, pac, **kwargs):
+                 width, pac, sampling=None, **kwargs):
         super().__init__(**kwargs)
         self.spans, self.cond_spans = spans, cond_spans
         self.noise_dim, self.pac = noise_dim, pac
@@ -409,7 +554,8 @@ class _Trainer(keras.Model):
             r = keras.layers.ReLU(name=f"g_relu{i}")(r)
             h = keras.layers.Concatenate(name=f"g_cat{i}")([h, r])
         raw = keras.layers.Dense(data_dim, name="g_out")(h)
-        self.generator = keras.Model(z, raw, name="generator")
+        self.generator = CTGANGenerator(z, raw, name="generator",
+                                        sampling=sampling)
         x = keras.Input(((data_dim + cond_dim) * pac,))
         h = x
         for i in range(2):
@@ -429,26 +575,8 @@ class _Trainer(keras.Model):
     def metrics(self):
         return [self.g_loss_tracker, self.d_loss_tracker]
 
-    def _activate(self, raw, hard=False):
-        import tensorflow as tf
-
-        parts = []
-        for start, size, kind in self.spans:
-            block = raw[:, start:start + size]
-            if kind == "tanh":
-                parts.append(tf.tanh(block))
-            elif hard:
-                parts.append(tf.one_hot(tf.argmax(block, axis=1), size))
-            else:  # Gumbel-softmax, temperature 0.2
-                u = tf.random.uniform(tf.shape(block), 1e-10, 1.0)
-                parts.append(tf.nn.softmax(
-                    (block - tf.math.log(-tf.math.log(u))) / 0.2))
-        return tf.concat(parts, axis=1)
-
-    def generate(self, noise, cond):
-        raw = self.generator(keras.ops.concatenate([noise, cond], axis=1),
-                             training=False)
-        return self._activate(raw, hard=True)
+    def _activate(self, raw):
+        return _activate(raw, self.spans)
 
     def _pack(self, rows, cond):
         import tensorflow as tf

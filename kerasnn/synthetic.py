@@ -11,6 +11,7 @@ import pandas as pd
 
 from kerasnn._tables import check_frame
 from kerasnn._tables import check_target
+from kerasnn._tables import is_whole
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -116,7 +117,7 @@ def _numeric_stats(X, kinds):
             "spikes": shares.index[shares >= 0.1].to_numpy(),
             "low": numbers_.min(), "high": numbers_.max(),
             "round": dtype.kind in "iu" or (dtype.kind == "f"
-                                            and _whole(numbers_)),
+                                            and is_whole(numbers_)),
             "dtype": dtype if dtype.kind in "iuf" else "float64",
         }
     return stats
@@ -144,8 +145,3 @@ def _sample(rows, n, kinds, stats, rng, noise):
             values = np.round(values)
         out[column] = pd.Series(values).astype(s["dtype"])
     return pd.DataFrame(out, columns=list(rows.columns))
-
-
-def _whole(numbers_):
-    finite = numbers_.dropna().to_numpy()
-    return len(finite) > 0 and bool(np.all(finite == np.round(finite)))

@@ -85,3 +85,38 @@ def test_sample_errors(penguins_table, rng):
         gan.sample(5, condition={"species": "Emperor"})
     with pytest.raises(kerasnn.KerasnnTypeError, match="dict of one"):
         gan.sample(5, condition="Gentoo")
+
+
+def test_saved_generator_loads_in_safe_mode_and_samples_the_same_rows(
+        penguins_table, tmp_path):
+    import keras
+
+    gan = kerasnn.CTGAN(epochs=1, batch_size=20, width=8, noise_dim=4,
+                        seed=0).fit(penguins_table)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    generator = keras.saving.load_model(path, safe_mode=True)
+    assert generator.sampling["noise_dim"] == 4
+    # Seeded as `fit` seeds the sampler (seed + 1): the same draws, so the
+    # same rows, missing values and dtypes included.
+    loaded = kerasnn.CTGAN.load(path, seed=1)
+    expected = gan.sample(60)
+    pd.testing.assert_frame_equal(loaded.sample(60), expected)
+    assert expected.isna().any().any()  # the penguins' gaps are made too
+    adelie = loaded.sample(5, condition={"species": "Adelie"}, max_tries=500)
+    assert (adelie["species"] == "Adelie").all()
+
+
+def test_save_and_load_errors(penguins_table, tmp_path):
+    import keras
+
+    with pytest.raises(kerasnn.KerasnnValueError, match="not fitted"):
+        kerasnn.CTGAN().save(tmp_path / "gan.keras")
+    gan = kerasnn.CTGAN(epochs=1, batch_size=20, width=8, noise_dim=4,
+                        seed=0).fit(penguins_table)
+    with pytest.raises(kerasnn.KerasnnValueError, match="end in '.keras'"):
+        gan.save(tmp_path / "gan.h5")
+    other = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    other.save(tmp_path / "other.keras")
+    with pytest.raises(kerasnn.KerasnnValueError, match="saved by CTGAN.save"):
+        kerasnn.CTGAN.load(tmp_path / "other.keras")
