@@ -30,6 +30,7 @@ import pandas as pd
 
 from kerasnn._tables import check_frame
 from kerasnn._tables import is_whole
+from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -89,16 +90,20 @@ class CTGAN:
         self.history = None
         self._columns = None
 
-    def fit(self, X):
+    def fit(self, X, *, callbacks=None):
         """Fits the encoders and trains the networks on the rows of `X`.
 
         Args:
             X: pandas DataFrame. Not modified.
+            callbacks: List of Keras callbacks, passed to the training's
+                `fit`. `sample` works inside them (e.g. to score rows as
+                training goes on).
 
         Returns:
             `self`; `.history` holds the `History` of the training.
         """
         X = check_frame(X)
+        callbacks = check_callbacks(callbacks)
         kinds = column_kinds(X, categorical=self.categorical,
                              numeric=self.numeric)
         rng = np.random.default_rng(self.seed)
@@ -148,10 +153,11 @@ class CTGAN:
                                               beta_2=0.9),
             d_optimizer=keras.optimizers.Adam(self.learning_rate, beta_1=0.5,
                                               beta_2=0.9))
-        self.history = self._model.fit(batches, epochs=self.epochs,
-                                       verbose=self.verbose)
         self._rng = np.random.default_rng(None if self.seed is None
                                           else self.seed + 1)
+        self.history = self._model.fit(batches, epochs=self.epochs,
+                                       verbose=self.verbose,
+                                       callbacks=callbacks)
         return self
 
     def save(self, filepath):

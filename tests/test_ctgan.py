@@ -44,9 +44,17 @@ def test_training_by_sampling_draws_rows_that_hold_the_condition(rng):
 
 
 def test_fit_and_sample_keep_columns_dtypes_and_conditions(penguins_table):
+    import keras
+
     before = penguins_table.copy()
     gan = kerasnn.CTGAN(epochs=2, batch_size=40, pac=10, width=32,
-                        noise_dim=16, seed=0).fit(penguins_table)
+                        noise_dim=16, seed=0)
+    # Callbacks reach the training, and can sample as it goes on.
+    sampled = []
+    watch = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: sampled.append(len(gan.sample(5))))
+    assert gan.fit(penguins_table, callbacks=[watch]) is gan
+    assert sampled == [5, 5]
     pd.testing.assert_frame_equal(penguins_table, before)
     assert set(gan.history.history) == {"generator_loss", "critic_loss"}
     rows = gan.sample(120)
