@@ -253,9 +253,9 @@ class CTGAN:
     def _generate(self, n, condition, rng):
         cond = self._cond.sample_vectors(n, rng, condition)
         noise = rng.standard_normal((n, self.noise_dim)).astype("float32")
-        raw = self._generator(np.concatenate([noise, cond], axis=1),
-                              training=False)
-        return np.asarray(_activate(raw, self._spans, hard=True))
+        raw = np.asarray(self._generator(np.concatenate([noise, cond], axis=1),
+                                         training=False), dtype="float64")
+        return _draw(raw, self._spans, rng)
 
     def _decode(self, data, rng):
         out, start = {}, 0
@@ -524,10 +524,9 @@ class CTGANGenerator(keras.Model):
         return {**super().get_config(), "sampling": self.sampling}
 
 
-def _activate(raw, spans, hard=False):
-    """Raw generator outputs -> rows: `tanh` offsets, and one-hot parts as
-    Gumbel-softmax in training or, with `hard`, as the one-hot of the
-    largest."""
+def _activate(raw, spans):
+    """Raw generator outputs -> training rows: `tanh` offsets, and one-hot
+    parts as Gumbel-softmax samples."""
     import tensorflow as tf
 
     parts = []
@@ -535,13 +534,28 @@ def _activate(raw, spans, hard=False):
         block = raw[:, start:start + size]
         if kind == "tanh":
             parts.append(tf.tanh(block))
-        elif hard:
-            parts.append(tf.one_hot(tf.argmax(block, axis=1), size))
         else:  # Gumbel-softmax, temperature 0.2
             u = tf.random.uniform(tf.shape(block), 1e-10, 1.0)
             parts.append(tf.nn.softmax(
                 (block - tf.math.log(-tf.math.log(u))) / 0.2))
     return tf.concat(parts, axis=1)
+
+
+def _draw(raw, spans, rng):
+    """Raw generator outputs -> rows, as CTGAN samples them: each one-hot
+    part is a draw from the softmax of its logits (the argmax of the
+    Gumbel-perturbed logits, so the draw that training's Gumbel-softmax
+    stands for), not its most likely value, which would lose every value
+    the generator makes through the noise."""
+    parts = []
+    for start, size, kind in spans:
+        block = raw[:, start:start + size]
+        if kind == "tanh":
+            parts.append(np.tanh(block))
+            continue
+        gumbel = -np.log(-np.log(rng.uniform(1e-10, 1.0, block.shape)))
+        parts.append(np.eye(size)[np.argmax(block + gumbel, axis=1)])
+    return np.concatenate(parts, axis=1)
 
 
 class _Trainer(keras.Model):
