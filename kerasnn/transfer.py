@@ -67,7 +67,11 @@ def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
             layer of the body. Defaults to the layer that feeds the output
             layer, i.e. the penultimate features.
         freeze: Boolean. Freezes every body layer, so that training moves
-            only the head. Defaults to `True`.
+            only the head. Defaults to `True`. With `False` on an untrained
+            model, `swap_head` builds a new architecture instead: e.g.
+            `head="cosine"` on a CNN's conv features trains the source model
+            of few-shot transfer as Baseline++ (Chen et al., 2019), whose
+            features suit the cosine head that is later imprinted on them.
         hidden: `None` or a list of widths of Dense + ReLU layers in the head,
             e.g. `[64]`. Defaults to `None` (the output layer alone).
         dropout: Float in [0, 1). Dropout before each head layer. Defaults
@@ -101,6 +105,9 @@ def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
     >>> letters = swap_head(digits, "multiclass", n_classes=26)
     >>> letters.output_shape
     (None, 26)
+    >>> # Baseline++: train the source model with a cosine head too.
+    >>> source = swap_head(digits_untrained, "multiclass", n_classes=5,
+    ...                    cut="flatten", head="cosine", freeze=False)
     """
     spec = output_spec(problem, n_classes=n_classes, n_labels=n_labels,
                        metrics=metrics)

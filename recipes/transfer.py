@@ -3,11 +3,13 @@
     python -m recipes.transfer --out runs/transfer
     python -m recipes.transfer --shots 5 --seed 1 --out runs/transfer-5
 
-A CNN is trained on the digits 0-4 (all their training images). The task then
+A CNN is trained on the digits 0-4 (all their training images), its conv
+features under a cosine head (Baseline++, `--base-head`). The task then
 changes to the digits 5-9, with only `--shots` labelled images per class, and
 three models are scored on the test images of 5-9:
 
-(a) *scratch*: the same CNN trained from scratch on the few images;
+(a) *scratch*: the recipe's CNN (dense head) trained from scratch on the
+    few images;
 (b) *head only*: `kerasnn.swap_head(..., head="cosine")` on the 0-4 model,
     body frozen; `kerasnn.imprint` sets each class's weights to the mean
     feature of its few images (scored as "imprinted", before any step), then
@@ -51,6 +53,10 @@ FINE_RATE, HEAD_RATE = 1e-4, 1e-3
 #: The swapped head: a cosine classifier imprinted with the few images'
 #: mean features (Qi et al., 2018), and its scale; chosen likewise.
 HEAD, SCALE = "cosine", 20.0
+#: The 0-4 model's own head: a cosine classifier on its conv features
+#: (Baseline++, Chen et al., 2019), so that they are learnt for the kind of
+#: head they will feed; chosen likewise.
+BASE_HEAD = "cosine"
 
 
 def parse_args(argv, prog=None):
@@ -92,8 +98,14 @@ def parse_args(argv, prog=None):
                              f"imprinted with the mean features of the few "
                              f"images before training, or 'dense' "
                              f"(default {HEAD})")
+    parser.add_argument("--base-head", choices=("cosine", "dense"),
+                        default=BASE_HEAD,
+                        help=f"output layer of the 0-4 model: 'cosine', on "
+                             f"its flattened conv features (Baseline++), or "
+                             f"'dense', the CNN's own head of a Dense layer "
+                             f"and a dense output (default {BASE_HEAD})")
     parser.add_argument("--scale", type=_common.positive_float, default=SCALE,
-                        help=f"factor of the cosine head's cosines (default "
+                        help=f"factor of the cosine heads' cosines (default "
                              f"{SCALE:g})")
     parser.add_argument("--batch-size", type=_common.positive_int, default=32)
     parser.add_argument("--mixed-precision", action="store_true",
@@ -124,7 +136,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
                 + f". Received: counts {counts.tolist()}.")
     # A bad --cut is refused before any training: the recipe's CNN has its
     # layers, and their names, before it is trained.
-    _swap(_common.image_model(len(SOURCE), seed=args.seed), len(TARGET), args)
+    _swap(source_model(len(SOURCE), args), len(TARGET), args)
     out = _common.output_dir(args.out)
     backup_dir = args.backup_dir or os.path.join(out, "backup")
     _common.set_seed(args.seed)
@@ -139,6 +151,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
                                     backup_dir, extra_callbacks)
     metrics = {"backend": keras.backend.backend(), "seed": args.seed,
                "shots": args.shots, "cut": args.cut,
+               "base_head": args.base_head,
                "mixed_precision": args.mixed_precision}
     x_test, y_test = test
     on_source = np.isin(y_test, SOURCE)
@@ -227,7 +240,7 @@ def train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     saved = os.path.join(backup_dir, "base.keras")
     if os.path.exists(saved):
         return keras.models.load_model(saved, safe_mode=True), None
-    base = _common.image_model(len(SOURCE), seed=args.seed)
+    base = source_model(len(SOURCE), args)
     monitor = GradientMonitor(policy="stop", every=50)
     result = _common.fit_safely(
         base, x, y, validation_data, epochs=args.epochs,
@@ -238,6 +251,19 @@ def train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
     if result.ok:
         _common.save_model(base, saved)
     return base, result
+
+
+def source_model(n_classes, args):
+    """The compiled, untrained model of the source digits (--base-head)."""
+    model = _common.image_model(n_classes, seed=args.seed)
+    if args.base_head == "dense":
+        return model
+    # Baseline++: the cosine head reads the flattened conv features, where
+    # the swapped model cuts, so they are learnt as directions that a cosine
+    # head separates; the new digits' heads then imprint well on them.
+    return swap_head(model, "multiclass", n_classes=n_classes, cut="flatten",
+                     freeze=False, dropout=0.2, head="cosine",
+                     scale=args.scale, seed=args.seed)
 
 
 def _swap(base, n_classes, args):

@@ -35,6 +35,7 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     with open(tmp_path / "out" / "metrics.json") as f:
         metrics = json.load(f)
     assert metrics["status"] == "ok" and metrics["shots"] == 4
+    assert metrics["base_head"] == "cosine"
     # The default head is cosine, imprinted before training, and scored then.
     for key in ("scratch", "imprinted", "head_only", "fine_tuned"):
         # Scored on the 60 test images of 5-9: a whole number of them.
@@ -109,6 +110,23 @@ def test_a_bad_cut_exits_2_before_any_training(tmp_path, write_npz, capsys):
     data = write_npz(tmp_path / "data.npz", n=120)
     assert run_main(transfer.main, _argv(tmp_path, data, "--cut", "flaten")) == 2
     assert capsys.readouterr().err.startswith(
-        "error: --cut: `cut` must name a layer of model 'multiclass_cnn'. "
+        "error: --cut: `cut` must name a layer of model "
+        "'multiclass_cnn_swapped'. "
         "Received: cut='flaten'. Did you mean 'flatten'?")
     assert not (tmp_path / "out").exists()  # no backup, no base model
+
+
+@pytest.mark.parametrize("base_head, last", [("cosine", "CosineClassifier"),
+                                              ("dense", "Dense")])
+def test_the_source_model_reads_its_conv_features_with_base_head(base_head,
+                                                                  last):
+    args = transfer.parse_args(["--out", "unused", "--base-head", base_head])
+    model = transfer.source_model(5, args)
+    assert model.output_shape == (None, 5)
+    assert type(model.layers[-1]).__name__ == last
+    if base_head == "cosine":
+        # Baseline++: the head reads the features the swapped model cuts at.
+        head = model.layers[-1]
+        assert head.input is model.get_layer("swap_dropout").output
+        assert model.layers[-3].name == "flatten" and head.scale == 20.0
+        assert all(layer.trainable for layer in model.layers)
