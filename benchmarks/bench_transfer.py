@@ -5,7 +5,8 @@
 
 Runs the transfer recipe's own pipeline (`recipes.transfer.train_base` and
 `few_shot`, with the recipe's defaults) on the embedded 5k MNIST subset. Per
-seed the source model is trained once; then for each number of shots per
+seed the source model is trained once (with the recipe's cosine head on its
+conv features, Baseline++); then for each number of shots per
 class, the same seeded picks of the few images train (a) the CNN from
 scratch, (b) the swapped head alone and (c) the head and then the whole body
 (fine-tuning). With the recipe's cosine head, "imprinted" is (b) before any
@@ -115,6 +116,7 @@ def main(argv=None):
         for b in bases))
     write_json(os.path.join(args.out, f"bench_transfer_{args.split}.json"),
                {"split": args.split, "backend": keras.backend.backend(),
+                "base_head": recipe.base_head,
                 "minutes": round(minutes, 1), "runs": runs, "bases": bases,
                 "table": {str(k): v for k, v in table.items()}})
     return 0
