@@ -79,17 +79,16 @@ def _score(rows, test, seed):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
 
+    # One category list per column for both tables, so codes agree.
+    categories = {c: sorted(set(test[c].dropna()) | set(rows[c].dropna()))
+                  for c in test.columns if c != TARGET
+                  and not pd.api.types.is_numeric_dtype(test[c])}
+
     def features(frame):
         X = frame.drop(columns=TARGET)
-        for column in X.columns:
-            if not pd.api.types.is_numeric_dtype(X[column]):
-                X[column] = X[column].astype(pd.CategoricalDtype(
-                    sorted(df_categories[column])))
+        for column, values in categories.items():
+            X[column] = X[column].astype(pd.CategoricalDtype(values))
         return X
-
-    df_categories = {c: set(test[c].dropna()) | set(rows[c].dropna())
-                     for c in test.columns if c != TARGET
-                     and not pd.api.types.is_numeric_dtype(test[c])}
     y = (rows[TARGET] == POSITIVE).to_numpy()
     if y.all() or not y.any():  # one class only: nothing to learn
         return {"accuracy": float("nan"), "auc": float("nan"),

@@ -237,11 +237,11 @@ class CTGAN:
         max_tries = check_int("max_tries", max_tries, minimum=1)
         rng = self._rng
         if condition is None:
-            return self._decode(self._generate(n, None, rng), rng)
+            return self._decode(self._generate(n, None, rng))
         column, value = self._cond.check(condition)
         kept = []
         for _ in range(max_tries):
-            frame = self._decode(self._generate(n, (column, value), rng), rng)
+            frame = self._decode(self._generate(n, (column, value), rng))
             kept.append(frame[_equals(frame[column], value)])
             if sum(len(k) for k in kept) >= n:
                 return pd.concat(kept, ignore_index=True).iloc[:n]
@@ -257,11 +257,11 @@ class CTGAN:
                                          training=False), dtype="float64")
         return _draw(raw, self._spans, rng)
 
-    def _decode(self, data, rng):
+    def _decode(self, data):
         out, start = {}, 0
         for column in self._columns:
             width = sum(size for size, _ in column.spans)
-            out[column.name] = column.decode(data[:, start:start + width], rng)
+            out[column.name] = column.decode(data[:, start:start + width])
             start += width
         frame = pd.DataFrame(out)
         for name, dtype in self._dtypes.items():
@@ -348,7 +348,7 @@ class _Numeric:
             out[~present, self.n_modes] = 1.0
         return out
 
-    def decode(self, block, rng):
+    def decode(self, block):
         offset = np.clip(block[:, 0], -1, 1)
         mode = block[:, 1:].argmax(axis=1)
         n_active = len(self.means)
@@ -397,7 +397,7 @@ class _Categorical:
         out[np.arange(len(values)), self.index_of(values)] = 1.0
         return out
 
-    def decode(self, block, rng):
+    def decode(self, block):
         return np.asarray(self.values, dtype=object)[block.argmax(axis=1)]
 
 
