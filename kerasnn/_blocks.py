@@ -113,6 +113,17 @@ def dense_block(x, units, *, index, activation, dropout, l1, l2, batchnorm,
     return x
 
 
+def check_filters(filters):
+    """Checks the first conv block's `filters`: a power of 2."""
+    filters = check_int("filters", filters, minimum=1)
+    if filters & (filters - 1):
+        raise KerasnnValueError(
+            "`filters` must be a power of 2 (8, 16, 32, 64, ...). "
+            f"Received: filters={filters}."
+        )
+    return filters
+
+
 def conv_block(x, filters, convs, *, name, regularizer, seed, index):
     """`convs` times Conv2D (3x3, same padding, no bias) -> BatchNorm -> ReLU.
 

@@ -13,6 +13,7 @@ import math
 import keras
 import numpy as np
 
+from kerasnn._blocks import check_filters
 from kerasnn._blocks import check_hidden_options
 from kerasnn._blocks import conv_block
 from kerasnn._blocks import hidden_stack
@@ -208,11 +209,7 @@ def _dense_halves(shape, widths, code_size, options, output_activation):
 def _conv_halves(shape, code_size, filters, blocks, options,
                  output_activation):
     activation, _, l1, l2, _, initializer, seed = options
-    filters = check_int("filters", filters, minimum=1)
-    if filters & (filters - 1):
-        raise KerasnnValueError(
-            "`filters` must be a power of 2 (8, 16, 32, ...). Received: "
-            f"filters={filters}.")
+    filters = check_filters(filters)
     blocks = check_int("blocks", blocks, minimum=1)
     height, width, channels = shape
     if height % 2 ** blocks or width % 2 ** blocks:

@@ -2,6 +2,7 @@
 
 import keras
 
+from kerasnn._blocks import check_filters
 from kerasnn._blocks import conv_block
 from kerasnn._blocks import dropout_layer
 from kerasnn._blocks import make_initializer
@@ -83,12 +84,7 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     if len(shape) == 2:
         shape = shape + (1,)
     blocks = check_int("blocks", blocks, minimum=1)
-    filters = check_int("filters", filters, minimum=1)
-    if filters & (filters - 1):
-        raise KerasnnValueError(
-            "`filters` must be a power of 2 (8, 16, 32, 64, ...). "
-            f"Received: filters={filters}."
-        )
+    filters = check_filters(filters)
     convs_per_block = check_int("convs_per_block", convs_per_block, minimum=1)
     if min(shape[:2]) < 2 ** blocks:
         raise KerasnnValueError(
