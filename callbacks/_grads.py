@@ -4,9 +4,10 @@ Everything here is stateless with respect to the model: the forward and
 backward passes run through `stateless_call` / `stateless_compute_loss`
 (TensorFlow) or the JAX trainer's own `compute_loss_and_updates`, so the
 probe never updates BatchNorm statistics, metrics or RNG state. Each probe
-function is compiled (`tf.function` / `jax.jit`) and returns the gradients
-and weights (their norms are taken on the host) and a few scalars per
-activation layer, reduced on the device.
+function is compiled (`tf.function` / `jax.jit`), takes a NumPy copy of the
+weights rather than the live variables, so it can run beside training, and
+returns the gradients (their norms are taken on the host) and a few scalars
+per activation layer, reduced on the device.
 """
 
 import inspect
@@ -23,13 +24,14 @@ _KINDS = ("relu", "sigmoid", "tanh")
 class Prober:
     """Computes one probe's figures on a fixed batch.
 
-    One compiled function per model returns, from a single call: the loss
-    and the gradients in training mode (their per-variable norms, and those
-    of the weights, are taken on the host); a copy of the weights (for the
-    update ratio of the next step); and, from a forward pass in inference
-    mode, the loss, the spread of the predictions
-    across rows, and for each layer in `units` (an `ActivationLayers`) the
-    share of dead or saturated units and the largest absolute activation.
+    One compiled function per model returns, from a single call on a copy
+    of the weights (see `weights`): the loss and the gradients in training
+    mode (their per-variable norms, and those of the weights, are taken on
+    the host); and, from a forward pass in inference mode, the loss, the
+    spread of the predictions across rows, and for each layer in `units`
+    (an `ActivationLayers`) the share of dead or saturated units and the
+    largest absolute activation. Since it reads no live variable, `probe`
+    may run in another thread while the model trains.
 
     Args:
         model: A compiled, built Keras model.
@@ -47,24 +49,47 @@ class Prober:
                 "'tensorflow' or 'jax'."
             )
         self.model, self.units = model, units
-        self._snapshot = None
+        # The loss never reads the metrics' state or the optimizer's slots:
+        # zeros of their shapes stand in for them, read once.
+        self._metrics = [np.zeros(v.shape, v.dtype)
+                         for v in model.metrics_variables]
+        self._slots = None
         self._probe = (self._build_tf() if backend == "tensorflow"
                        else self._build_jax())
 
-    def probe(self, x, y, sample_weight):
+    def weights(self):
+        """NumPy copies of the variables that `probe` reads, now.
+
+        Returns:
+            A tuple `(trainable, non_trainable, optimizer)`; `optimizer`
+            holds the optimizer's scalars (the loss scale of mixed
+            precision) and is `None` on TensorFlow.
+        """
+        model = self.model
+        return ([_copy(v) for v in model.trainable_variables],
+                [_copy(v) for v in model.non_trainable_variables],
+                self._optimizer_scalars())
+
+    def probe(self, weights, x, y, sample_weight):
         """Returns a dict of the probe's figures as NumPy values.
 
-        Keys: `loss`, `eval_loss`, `pred_spread` (floats), `grad_norms`,
-        `weight_norms` (per trainable variable), `unit_shares`,
-        `act_peaks` (per layer of `units`), and `predictions`, the model's
-        outputs in inference mode (in the structure of its outputs).
+        Args:
+            weights: The model's weights as returned by `weights`.
+            x, y, sample_weight: The probe batch.
+
+        Returns:
+            A dict with `loss`, `eval_loss`, `pred_spread` (floats),
+            `grad_norms`, `weight_norms` (per trainable variable),
+            `unit_shares`, `act_peaks` (per layer of `units`), and
+            `predictions`, the model's outputs in inference mode (in the
+            structure of its outputs).
         """
-        out = self._probe(*_to_tensors((x, y, sample_weight)))
+        tv, ntv, ov = weights
+        out = self._probe(tv, ntv, ov, *_to_tensors((x, y, sample_weight)))
         # Norms in float64 on the host: no overflow, and a few hundred ops
-        # fewer to trace. The weights come back anyway, for update ratios.
-        self._snapshot = [np.asarray(t) for t in out.pop("snapshot")]
+        # fewer to trace.
         out["grad_norms"] = _host_norms(out.pop("grads"))
-        out["weight_norms"] = _host_norms(self._snapshot)
+        out["weight_norms"] = _host_norms(tv)
         predictions = keras.tree.map_structure(np.asarray,
                                                out.pop("predictions"))
         figures = {k: (float(np.asarray(v)) if np.ndim(v) == 0
@@ -72,19 +97,27 @@ class Prober:
                    for k, v in out.items()}
         return {**figures, "predictions": predictions}
 
-    def update_norms(self):
-        """Per-variable norm of the change since the last `probe`, or None.
+    def update_norms(self, old, new=None):
+        """Per-variable norm of the change of the trainable weights from
+        `old` to `new` (first items of `weights`; `new` defaults to the
+        weights now), computed on the host."""
+        if new is None:
+            new = [_copy(v) for v in self.model.trainable_variables]
+        return _host_norms([a - b for a, b in zip(new, old)])
 
-        Computed on the host: it runs once per probe and needs no tracing.
-        """
-        if self._snapshot is None:
+    def _optimizer_scalars(self):
+        if keras.backend.backend() != "jax":
             return None
-        norms = _host_norms([
-            keras.ops.convert_to_numpy(v.value) - old
-            for v, old in zip(self.model.trainable_variables, self._snapshot)
-        ])
-        self._snapshot = None
-        return norms
+        # The trainer donates its buffers to the next step: copy the
+        # scalars (loss scale, step counter) and zero the slots.
+        variables = self.model.optimizer.variables
+        if self._slots is None or len(self._slots) != len(variables):
+            import jax.numpy as jnp
+
+            self._slots = [None if len(v.shape) == 0 else
+                           jnp.zeros(v.shape, v.dtype) for v in variables]
+        return [_copy(v) if zero is None else zero
+                for v, zero in zip(variables, self._slots)]
 
     def _inference(self, tv, ntv, mv, x, y, sample_weight):
         """Inference-mode forward pass: loss, predictions, activations."""
@@ -130,11 +163,9 @@ class Prober:
 
         model = self.model
         kwargs = _training_kwargs(model)
+        mv = [tf.constant(m) for m in self._metrics]
 
-        def probe(x, y, sample_weight):
-            tv = [tf.identity(v.value) for v in model.trainable_variables]
-            ntv = [tf.identity(v.value) for v in model.non_trainable_variables]
-            mv = [tf.identity(v.value) for v in model.metrics_variables]
+        def probe(tv, ntv, x, y, sample_weight):
             with tf.GradientTape() as tape:
                 tape.watch(tv)
                 y_pred, _ = model.stateless_call(tv, ntv, x, **kwargs)
@@ -148,11 +179,13 @@ class Prober:
                      for g, t in zip(grads, tv)]
             figures = self._figures(loss, *self._inference(
                 tv, ntv, mv, x, y, sample_weight))
-            return {**figures, "grads": grads, "snapshot": tv}
+            return {**figures, "grads": grads}
 
         # Without AutoGraph, as Keras traces its own train step: tracing
         # takes a third of the time.
-        return tf.function(probe, reduce_retracing=True, autograph=False)
+        compiled = tf.function(probe, reduce_retracing=True, autograph=False)
+        return lambda tv, ntv, ov, x, y, sample_weight: compiled(
+            _to_tensors(tv), _to_tensors(ntv), x, y, sample_weight)
 
     def _build_jax(self):
         import jax
@@ -172,18 +205,12 @@ class Prober:
             grads = [g / scale.astype(g.dtype) for g in grads]
             figures = self._figures(aux[0], *self._inference(
                 tv, ntv, mv, x, y, sample_weight))
-            # The trainer donates its state buffers, so keep real copies.
-            return {**figures, "grads": grads,
-                    "snapshot": [t + 0 for t in tv]}
+            return {**figures, "grads": grads}
 
         compiled = jax.jit(probe)
-        return lambda x, y, sample_weight: compiled(
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-            [v.value for v in model.metrics_variables],
-            [v.value for v in model.optimizer.variables],
-            x, y, sample_weight,
-        )
+        metrics = [jax.numpy.asarray(m) for m in self._metrics]
+        return lambda tv, ntv, ov, x, y, sample_weight: compiled(
+            tv, ntv, metrics, ov, x, y, sample_weight)
 
 
 class ActivationLayers:
@@ -324,6 +351,11 @@ def _to_tensors(structure):
         lambda a: None if a is None else keras.ops.convert_to_tensor(a),
         structure,
     )
+
+
+def _copy(variable):
+    """The variable's value as a NumPy array that owns its memory."""
+    return np.array(keras.ops.convert_to_numpy(variable.value))
 
 
 def _stack(values):

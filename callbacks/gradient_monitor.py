@@ -1,5 +1,6 @@
 """`GradientMonitor`: says why a network is not learning, while it trains."""
 
+import functools
 import importlib.util
 import math
 import warnings
@@ -21,6 +22,7 @@ from ._grads import Prober
 from ._grads import fit_arguments
 from ._grads import layer_groups
 from ._grads import sample_batch
+from ._probe_worker import ProbeWorker
 from ._plot import line_plot
 from ._symptoms import ProbeHistory
 from ._symptoms import Thresholds
@@ -34,10 +36,10 @@ _SPLIT_ROWS = 4096  # rows read to judge a `validation_split`
 class GradientMonitor(keras.callbacks.Callback):
     """Finds what stops a network from learning, and says what to change.
 
-    Drop it into an existing `fit`. At the start of `fit` it runs
-    `check_setup` on the data `fit` received (loss vs output activation,
-    labels vs output layer, unscaled inputs, NaN/Inf, a sorted
-    `validation_split`, class imbalance). While training, Keras gives
+    Drop it into an existing `fit`. It runs `check_setup` on the data
+    `fit` received, with the outputs of the model before training (loss vs
+    output activation, labels vs output layer, unscaled inputs, NaN/Inf, a
+    sorted `validation_split`, class imbalance). While training, Keras gives
     callbacks no gradients, so the monitor computes them itself on a small
     fixed probe batch, statelessly (no BatchNorm statistics, metrics or RNG
     state change): at each of the first `patience` steps (so problems of
@@ -48,6 +50,18 @@ class GradientMonitor(keras.callbacks.Callback):
     across rows; and, on Sequential and functional models, the share of
     dead ReLU and saturated sigmoid/tanh units and the largest activation of
     each layer. `probe_history` holds these figures.
+
+    By default (`asynchronous=True`) the probes run on one background
+    thread, in order: at a due step the monitor only copies the weights
+    (as NumPy arrays) and training goes on while the probe is compiled and
+    run on that copy, so a probe's figures describe the weights of its
+    step. Finished probes are read at the next steps, and all of them at
+    the end of each epoch (so the epoch's `logs` include every probe) and
+    of `fit`. Findings, and so `policy`, therefore act a few steps late:
+    `"stop"` and `"raise"` may let a few more steps run than with
+    `asynchronous=False`, which probes inside the hook, at its step. An
+    error inside a probe thread ends the probing and is reported in
+    `report()["notes"]` instead of breaking `fit`.
 
     The findings (see `report()["findings"]`) are dicts with `kind`,
     `message` (what was seen, with the numbers), `fix` (what to change),
@@ -133,6 +147,11 @@ class GradientMonitor(keras.callbacks.Callback):
         log_dir: String or `None`. If given, per-layer gradient norms and
             update ratios are written there as TensorBoard scalars.
             Defaults to `None`.
+        asynchronous: Boolean. Whether probes run on a background thread
+            while training goes on (see above). `False` runs each one inside
+            the hook: findings and `policy` act at the probe's own step, and
+            an error inside a probe is raised where it happens (use it to
+            debug, or when a few late steps matter). Defaults to `True`.
         verbose: Integer. `1` prints the first/last ratio after each epoch
             and the findings at the end. Defaults to `0`.
 
@@ -158,8 +177,7 @@ class GradientMonitor(keras.callbacks.Callback):
                  nan_growth=10.0, max_update_ratio=1.0, min_update_ratio=1e-6,
                  dead_share=0.4, saturated_share=0.5, flat_loss=0.01,
                  min_steps=20, rise=0.5, rise_floor=0.1, constant=1e-3,
-                 log_dir=None,
-                 verbose=0):
+                 log_dir=None, asynchronous=True, verbose=0):
         super().__init__()
         name = "GradientMonitor"
         self.every = check_int(name, "every", every)
@@ -167,6 +185,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self.policy = check_choice(name, "policy", policy,
                                     ("warn", "stop", "raise"))
         self.setup_checks = check_choice(name, "setup_checks", setup_checks,
+                                          (True, False))
+        self.asynchronous = check_choice(name, "asynchronous", asynchronous,
                                           (True, False))
         self.verbose = check_int(name, "verbose", verbose, minimum=0)
         self.thresholds = Thresholds(
@@ -314,9 +334,12 @@ class GradientMonitor(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         step = self._step
         self._step += 1
-        pending = self._prober is not None and self._prober._snapshot is not None
+        if self._in_flight:
+            self._worker.start()  # held back until the first step has run
+            self._consume(block=False)
+        pending = self._last_weights is not None
         due = (step < self.thresholds.patience or step % self.every == 0
-               or self._prober is None)
+               or self._prober is None) and not self._probe_failed
         if not (pending or due):
             return
         model = self.model  # On JAX this syncs the trainer's state.
@@ -324,12 +347,22 @@ class GradientMonitor(keras.callbacks.Callback):
             if not model.built or not model.trainable_variables:
                 return  # Subclassed models build in their first step.
             self._setup(model)
+        # During the first `patience` steps one copy of the weights serves
+        # both the update of the last probe and the next probe.
+        weights = self._prober.weights() if due else None
         if pending:
-            self._record_updates()
+            self._record_updates(None if weights is None else weights[0])
         if due:
-            self._probe(step)
+            self._probe(step, weights)
+
+    def on_test_begin(self, logs=None):
+        # Validation inside `fit`: no probe runs beside its first trace.
+        if self._in_flight:
+            self._consume(block=True)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._in_flight:
+            self._consume(block=True)  # the logs show every probe so far
         if logs is None:
             return
         loss = logs.get("loss")
@@ -351,13 +384,22 @@ class GradientMonitor(keras.callbacks.Callback):
                    f"({self.report()['status']}).")
 
     def on_train_end(self, logs=None):
+        try:
+            self._finish()
+        finally:
+            if self._worker is not None:
+                self._worker.close()
+
+    def _finish(self):
         if self._prober is not None:
-            if self._prober._snapshot is not None:
+            self._consume(block=True)
+            if self._last_weights is not None:
                 self._record_updates()
             h = self._history
-            if self._nonfinite_step is None and (
+            if not self._probe_failed and self._nonfinite_step is None and (
                     not len(h) or h.steps[-1] != self._step):
                 self._probe(self._step)
+                self._consume(block=True)
             self._update_findings(final=True)
         if self._writer is not None:
             self._writer.flush()
@@ -367,6 +409,10 @@ class GradientMonitor(keras.callbacks.Callback):
                        f"Fix: {f['fix']}")
 
     def _reset(self):
+        if getattr(self, "_worker", None) is not None:
+            self._worker.close()  # a `fit` that raised left it behind
+        self._worker, self._in_flight, self._probe_failed = None, 0, False
+        self._last_weights, self._updates = None, {}
         self._step, self._nonfinite_step = 0, None
         self._history = ProbeHistory()
         self._setup_findings, self._found, self._notes = [], {}, []
@@ -387,10 +433,13 @@ class GradientMonitor(keras.callbacks.Callback):
         self._history = ProbeHistory([name for name, _ in groups],
                                      units.layers, units.kinds,
                                      units.is_output)
+        if self.asynchronous:
+            self._worker = ProbeWorker(functools.partial(
+                _run_probe, self._prober, self._batch))
 
     def _run_setup_checks(self, predictions):
-        """`check_setup` on `fit`'s data, at the first probe (before any
-        training step), which gives it the model's outputs."""
+        """`check_setup` on `fit`'s data, with the model's outputs from the
+        first probe, which ran on the weights before any training step."""
         self._setup_done = True
         if not self.setup_checks or self._fit_args is None:
             return
@@ -405,26 +454,69 @@ class GradientMonitor(keras.callbacks.Callback):
         for f in found:
             self._act(f)
 
-    def _probe(self, step):
-        x, y, sw = self._batch
-        figures = self._prober.probe(x, y, sw)
+    def _probe(self, step, weights=None):
+        """Probes `weights` (by default a copy of them now), in the worker
+        or here."""
+        weights = weights or self._prober.weights()
+        self._last_weights = (step, weights[0])
+        job = (step, _learning_rate(self.model), weights)
+        if self._worker is None:
+            self._add(job, _run_probe(self._prober, self._batch, job))
+            return
+        # The first probe waits for the first step: tracing both at once
+        # would gain nothing (tracing holds the GIL) and share Keras objects.
+        self._worker.submit(job, start=step > 0)
+        self._in_flight += 1
+
+    def _consume(self, block):
+        """Adds the probes the worker finished, in order."""
+        if self._worker is None:
+            return
+        for job, figures, error in self._worker.results(block):
+            self._in_flight -= 1
+            if self._probe_failed:
+                continue
+            if error is not None:
+                # The synchronous probe would have broken the user's fit.
+                self._probe_failed = True
+                self._notes.append(
+                    f"Probes stopped at step {job[0]}: "
+                    f"{type(error).__name__}: {error}" + (
+                        "" if self._setup_done else
+                        " (setup checks skipped too)") + ".")
+                continue
+            self._add(job, figures)
+
+    def _add(self, job, figures):
+        step, lr, _ = job
         predictions = figures.pop("predictions")
         if not self._setup_done:
             self._run_setup_checks(predictions)
         figures["grad_norms"] = _group(figures["grad_norms"], self._index)
         figures["weight_norms"] = _group(figures["weight_norms"], self._index)
-        lr = _learning_rate(self.model)
         self._history.add(step, lr, figures)
+        if step in self._updates:
+            self._set_update_ratios(self._updates.pop(step))
         self._write_summaries(step)
         self._update_findings(final=False)
 
-    def _record_updates(self):
+    def _record_updates(self, now=None):
+        """At the step after a probe: how far that step moved the weights
+        (`now`, by default read here)."""
+        step, old = self._last_weights
+        self._last_weights = None
+        updates = _group(self._prober.update_norms(old, now), self._index)
         h = self._history
-        updates = _group(self._prober.update_norms(), self._index)
-        weights = h.weight_norms[-1]
+        if len(h) and h.steps[-1] == step:
+            self._set_update_ratios(updates)
+        else:  # the probe is still in the worker
+            self._updates[step] = updates
+
+    def _set_update_ratios(self, updates):
+        weights = self._history.weight_norms[-1]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratios = np.where(weights > 0, updates / weights, np.nan)
-        h.set_update_ratios(ratios)
+        self._history.set_update_ratios(ratios)
 
     def _update_findings(self, final):
         data_nonfinite = any(f["kind"] == "nonfinite_data"
@@ -479,6 +571,10 @@ class GradientMonitor(keras.callbacks.Callback):
                     if np.isfinite(u):
                         tf.summary.scalar(f"update_ratio/{name}", u)
             tf.summary.scalar("grad_norm_ratio", self._ratio())
+
+
+def _run_probe(prober, batch, job):
+    return prober.probe(job[2], *batch)
 
 
 def _check_fit_setup(model, args, predictions):

@@ -1,4 +1,6 @@
 import json
+import threading
+import time
 import warnings
 
 import keras
@@ -10,6 +12,8 @@ from callbacks import CallbackValueError
 from callbacks import CallbackWarning
 from callbacks import GradientHealthError
 from callbacks import GradientMonitor
+from callbacks._grads import Prober
+from callbacks._probe_worker import ProbeWorker
 from callbacks._symptoms import ProbeHistory
 from callbacks._symptoms import Thresholds
 from callbacks._symptoms import diagnose
@@ -75,6 +79,10 @@ def test_wrong_type_is_a_type_error():
         GradientMonitor(setup_checks="yes")
     with pytest.raises(CallbackTypeError, match="of type float"):
         GradientMonitor(every=2.5)
+    with pytest.raises(CallbackTypeError, match=(
+            r"`asynchronous` must be one of True, False. Received: "
+            r"asynchronous=None \(of type NoneType\)")):
+        GradientMonitor(asynchronous=None)
 
 
 def test_plot_before_fit_and_missing_probe_raise(tmp_path):
@@ -193,7 +201,7 @@ def test_healthy_relu_he_batchnorm(rng, tmp_path):
     # The probe is stateless: BatchNorm statistics only move with training.
     before = [keras.ops.convert_to_numpy(v).copy()
               for v in model.non_trainable_variables]
-    monitor._prober.probe(x[:16], y[:16], None)
+    monitor._prober.probe(monitor._prober.weights(), x[:16], y[:16], None)
     assert all(np.array_equal(a, keras.ops.convert_to_numpy(v)) for a, v in
                zip(before, model.non_trainable_variables))
 
@@ -452,3 +460,147 @@ def test_embedding_gradients_are_measured(rng):
     assert np.all(np.isfinite(history.grad_norms[:, 0]))
     assert np.all(history.grad_norms[:, 0] > 0)
 
+
+
+def _probe_threads():
+    return [t for t in threading.enumerate()
+            if t.name == "GradientMonitor-probe"]
+
+
+def _dropout_net(seed=0):
+    policy = keras.config.dtype_policy()
+    keras.backend.clear_session()  # the same layer names each time
+    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((12,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def _reports(rng, epochs=2):
+    """The report and history of one fit per mode, on the same model."""
+    x, y = _data(rng)
+    out = []
+    for asynchronous in (False, True):
+        model = _dropout_net()
+        monitor = GradientMonitor(every=3, asynchronous=asynchronous)
+        _fit(model, x, y, monitor, epochs=epochs)
+        out.append((monitor.report(), monitor.probe_history.to_dict()))
+    return out
+
+
+def _assert_same(a, b):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            _assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for u, v in zip(a, b):
+            _assert_same(u, v)
+    elif isinstance(a, float):
+        assert b == pytest.approx(a, rel=1e-5, abs=1e-7)
+    else:
+        assert a == b
+
+
+def test_probes_in_a_thread_give_the_synchronous_report(rng):
+    (sync, sync_history), (asyn, asyn_history) = _reports(rng)
+    assert asyn_history["steps"] == [0, 1, 2, 3, 6, 9, 12, 15, 16]
+    _assert_same(sync_history, asyn_history)
+    _assert_same(sync, asyn)
+    assert np.isfinite(asyn_history["update_ratios"][0]).all()
+    assert not _probe_threads()
+
+
+def test_mixed_precision_probes_in_a_thread(rng):
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        (sync, sync_history), (asyn, asyn_history) = _reports(rng, epochs=1)
+        seen = []
+        worker = ProbeWorker(lambda job: seen.append(
+            keras.config.dtype_policy().name))
+        worker.submit(None)
+        worker.results(block=True)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert seen == ["mixed_float16"]
+    assert len(sync_history["steps"]) == 6
+    _assert_same(sync_history, asyn_history)
+    _assert_same(sync, asyn)
+
+
+def test_worker_returns_results_in_order_and_ends():
+    def run(job):
+        time.sleep(job)
+        if job == 0.0:
+            raise ValueError("bad job")
+        return job * 2
+
+    worker = ProbeWorker(run)
+    worker.submit(0.05, start=False)
+    assert not _probe_threads()  # held until `start`
+    for job in (0.0, 0.01, 0.0):
+        worker.submit(job)
+    done = worker.results(block=True)
+    assert [job for job, _, _ in done] == [0.05, 0.0, 0.01, 0.0]
+    assert [result for _, result, _ in done] == [0.1, None, 0.02, None]
+    assert str(done[1][2]) == "bad job" and done[0][2] is None
+    assert worker.results() == []
+    worker.close()
+    assert not _probe_threads()
+
+
+def test_an_error_in_the_probe_thread_does_not_break_fit(rng, monkeypatch):
+    x, y = _data(rng)
+    calls = []
+
+    def probe(self, weights, x, y, sample_weight):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            raise RuntimeError("probe failed")
+        return original(self, weights, x, y, sample_weight)
+
+    original = Prober.probe
+    monkeypatch.setattr(Prober, "probe", probe)
+    monitor = GradientMonitor(every=2)
+    history, _ = _fit(_dropout_net(), x, y, monitor, epochs=2)
+    report = monitor.report()
+    assert len(history.history["loss"]) == 2
+    assert set(calls) == {"GradientMonitor-probe"} and len(calls) >= 2
+    assert report["probes"] == 1 and report["step"] == 0
+    assert report["notes"] == [
+        "Probes stopped at step 1: RuntimeError: probe failed."]
+    assert not _probe_threads()
+    # Synchronous probes raise where they run, inside fit.
+    with pytest.raises(RuntimeError, match="probe failed"):
+        calls.clear()
+        _fit(_dropout_net(), x, y, GradientMonitor(asynchronous=False))
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 3:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_fit_leaves_no_thread_and_the_monitor_reusable(rng):
+    x, y = _data(rng)
+    model = _dropout_net()
+    monitor = GradientMonitor(every=2)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0,
+                  callbacks=[monitor, _Interrupt()])
+    for _ in range(100):  # its few queued probes finish, then it ends
+        if not _probe_threads():
+            break
+        time.sleep(0.1)
+    assert not _probe_threads()
+    _fit(model, x, y, monitor)
+    assert monitor.probe_history.steps.tolist() == [0, 1, 2, 4, 6, 8]
