@@ -109,15 +109,23 @@ class Prober:
         if keras.backend.backend() != "jax":
             return None
         # The trainer donates its buffers to the next step: copy the
-        # scalars (loss scale, step counter) and zero the slots.
-        variables = self.model.optimizer.variables
+        # scalars (step counter, learning rate) and zero the slots. The
+        # loss scale of mixed precision is 1, as on TensorFlow, whose
+        # stateless loss is unscaled: scaled by 32768, the probe's float16
+        # backward pass overflows where training would just skip a step
+        # and lower the scale, and it would read as a NaN.
+        optimizer = self.model.optimizer
+        variables = optimizer.variables
         if self._slots is None or len(self._slots) != len(variables):
             import jax.numpy as jnp
 
-            self._slots = [None if len(v.shape) == 0 else
-                           jnp.zeros(v.shape, v.dtype) for v in variables]
-        return [_copy(v) if zero is None else zero
-                for v, zero in zip(variables, self._slots)]
+            scale = getattr(optimizer, "dynamic_scale", None)
+            self._slots = [
+                jnp.ones(v.shape, v.dtype) if v is scale
+                else None if len(v.shape) == 0
+                else jnp.zeros(v.shape, v.dtype) for v in variables]
+        return [_copy(v) if fixed is None else fixed
+                for v, fixed in zip(variables, self._slots)]
 
     def _inference(self, tv, ntv, mv, x, y, sample_weight):
         """Inference-mode forward pass: loss, predictions, activations."""
