@@ -204,13 +204,11 @@ class Prober:
             grad_fn = jax.value_and_grad(
                 model.compute_loss_and_updates, has_aux=True
             )
-            (scaled, aux), grads = grad_fn(
+            # The loss scale in `ov` is 1 (see `_optimizer_scalars`), so the
+            # loss and the gradients come back unscaled.
+            (_, aux), grads = grad_fn(
                 tv, ntv, mv, x, y, sample_weight, True, ov
             )
-            # Under mixed precision the trainer scales the loss (and so the
-            # gradients) by the loss-scale factor: undo it.
-            scale = jax.numpy.where(aux[0] != 0, scaled / aux[0], 1.0)
-            grads = [g / scale.astype(g.dtype) for g in grads]
             figures = self._figures(aux[0], *self._inference(
                 tv, ntv, mv, x, y, sample_weight))
             return {**figures, "grads": grads}
