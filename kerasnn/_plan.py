@@ -17,10 +17,12 @@ from kerasnn._tables import category_strings
 from kerasnn._tables import numeric_values
 from kerasnn.errors import KerasnnValueError
 from kerasnn.layers import FillMissing
+from kerasnn.layers import PeriodicEmbedding
 from kerasnn.layers import PiecewiseLinear
 from kerasnn.layers import SignedLog
 
 ENCODINGS = ("auto", "one_hot", "embedding")
+NUMERIC_EMBEDDINGS = ("bins", "periodic")
 #: Numeric columns whose training skewness exceeds this are log-scaled.
 SKEW_LOG = 2.0
 
@@ -80,15 +82,24 @@ class Plan:
 
     columns: tuple
     numeric: NumericStats = None
+    #: `PeriodicEmbedding` settings of the numeric columns, or `None`.
+    periodic: dict = None
+    #: Units of a Dense layer after each column's bins, or `None`.
+    bin_units: int = None
 
     @property
     def n_features(self):
         """Width of the encoded features that the hidden layers read."""
         block = self.numeric.width if self.numeric is not None else 0
-        return block + sum(column.width for column in self.columns)
+        if self.numeric is not None and self.periodic is not None:
+            block += len(self.numeric.fills) * self.periodic["units"]
+        return block + sum(
+            self.bin_units if column.kind == "numeric" and column.bins
+            and self.bin_units else column.width for column in self.columns)
 
 
-def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins):
+def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
+              periodic=None, bin_units=None):
     """Reads the training table `X` once; returns its `Plan`."""
     columns, used = [], set()
     for column, kind in kinds.items():
@@ -120,7 +131,8 @@ def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins):
         columns.append(CategoricalColumn(column, name, tuple(vocabulary), one_hot,
                                          n if one_hot else embedding_size(n)))
     numeric = [c for c in columns if c.kind == "numeric"]
-    return Plan(tuple(columns), _numeric_stats(X, numeric) if numeric else None)
+    return Plan(tuple(columns), _numeric_stats(X, numeric) if numeric else None,
+                periodic, bin_units)
 
 
 def encoded_inputs(plan):
@@ -133,8 +145,11 @@ def encoded_inputs(plan):
             numeric.append(inputs[name])
             if column.bins:
                 x = FillMissing([column.fill], name=f"{name}_fill")(inputs[name])
-                encoded.append(PiecewiseLinear(list(column.bins),
-                                               name=f"{name}_bins")(x))
+                x = PiecewiseLinear(list(column.bins), name=f"{name}_bins")(x)
+                if plan.bin_units:
+                    x = keras.layers.Dense(plan.bin_units,
+                                           name=f"{name}_bins_dense")(x)
+                encoded.append(x)
             continue
         inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
         size = len(column.vocabulary) + 1
@@ -161,6 +176,9 @@ def encoded_inputs(plan):
         x = keras.layers.Normalization(mean=list(stats.mean),
                                        variance=list(stats.variance),
                                        name="normalize")(x)
+        if plan.periodic is not None:
+            encoded.insert(0, PeriodicEmbedding(
+                len(stats.fills), **plan.periodic, name="periodic")(x))
         encoded.insert(0, x)
     features = encoded[0] if len(encoded) == 1 else keras.layers.Concatenate(
         name="features")(encoded)

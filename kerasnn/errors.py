@@ -28,5 +28,7 @@ def did_you_mean(value, choices):
     """Returns `" Did you mean 'x'?"` for the closest choice, or `""`."""
     if not isinstance(value, str):
         return ""
-    close = difflib.get_close_matches(value.lower(), list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(
+        value.lower(), [c for c in choices if isinstance(c, str)], n=1,
+        cutoff=0.6)
     return f" Did you mean '{close[0]}'?" if close else ""

@@ -124,6 +124,53 @@ def test_embedding_rule_and_encoding():
     assert model.get_layer("d_one_hot") is not None
 
 
+def test_numeric_columns_are_embedded_as_asked(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=120), "b": rng.exponential(size=120),
+                       "c": rng.choice(["x", "y"], 120)})
+    y = (df["a"] > 0).astype(int)
+
+    def width(model):
+        return model.get_layer("hidden_1_ensemble_dense").kernel.shape[0]
+
+    # 2 standardized values + one-hot c (3 slots) + the embeddings.
+    binned = build_tabular_model(df, y, numeric_bins=8, numeric_units=5)
+    assert binned.get_layer("a_bins").output.shape[-1] == 8
+    assert binned.get_layer("a_bins_dense").units == 5
+    assert width(binned) == 2 + 3 + 2 * 5
+    raw = build_tabular_model(df, y, numeric_bins=8, numeric_units=None)
+    assert width(raw) == 2 + 3 + 2 * 8
+    assert not any(layer.name.endswith("_bins_dense") for layer in raw.layers)
+    assert width(build_tabular_model(df, y, numeric_embedding=None)) == 2 + 3
+
+    periodic = build_tabular_model(df, y, numeric_embedding="periodic",
+                                   numeric_units=6, seed=0)
+    assert width(periodic) == 2 + 3 + 2 * 6
+    assert not any(layer.name.endswith("_bins") for layer in periodic.layers)
+    periodic.fit(df, y, epochs=1, verbose=0)
+    path = str(tmp_path / "periodic.keras")
+    periodic.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(df, verbose=0),
+                               periodic.predict(df, verbose=0), rtol=1e-5)
+
+
+def test_periodic_embedding_is_sin_and_cos_of_learnt_frequencies():
+    from kerasnn.layers import PeriodicEmbedding
+
+    layer = PeriodicEmbedding(2, frequencies=3, units=4, seed=0)
+    # The third feature (a missing flag) is left out.
+    x = np.array([[0.5, -1.0, 1.0], [2.0, 0.0, 0.0]], dtype="float32")
+    out = keras.ops.convert_to_numpy(layer(x))
+    c, w, b = (keras.ops.convert_to_numpy(v) for v in
+               (layer.frequency, layer.kernel, layer.bias))
+    z = 2 * np.pi * x[:, :2, None] * c
+    expected = np.einsum("bnf,nfu->bnu",
+                         np.concatenate([np.sin(z), np.cos(z)], -1), w) + b
+    np.testing.assert_allclose(out, np.maximum(expected, 0).reshape(2, 8),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_regression_predicts_in_target_units():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=200)})
@@ -266,6 +313,15 @@ def test_strategy_scope_is_used(penguins):
      KerasnnValueError, "'colour' is numeric for the model"),
     (lambda df: build_tabular_model(df, [0, 1] * 20, encoding="onehot"),
      KerasnnValueError, "Did you mean 'one_hot'"),
+    (lambda df: build_tabular_model(df, [0, 1] * 20,
+                                    numeric_embedding="periodc"),
+     KerasnnValueError, "Did you mean 'periodic'"),
+    (lambda df: build_tabular_model(df, [0, 1] * 20, numeric_units=0),
+     KerasnnValueError, "numeric_units"),
+    (lambda df: build_tabular_model(df, [0, 1] * 20,
+                                    numeric_embedding="periodic",
+                                    numeric_units=None),
+     KerasnnTypeError, "numeric_units"),
     (lambda df: build_tabular_model(df, [0, 1, 2, 3] * 10, problem="binary"),
      KerasnnValueError, "exactly two distinct labels"),
     (lambda df: build_tabular_model(df.assign(size=np.nan), [0, 1] * 20),
@@ -335,5 +391,5 @@ def test_registered_names_stay_stable_for_saved_models():
     from kerasnn import layers
 
     for cls in (layers.FillMissing, layers.SignedLog, layers.PiecewiseLinear,
-                TabularModel):
+                layers.PeriodicEmbedding, TabularModel):
         assert keras.saving.get_registered_name(cls) == f"kerasnn>{cls.__name__}"
