@@ -176,7 +176,7 @@ def test_regression_predicts_in_target_units():
     df = pd.DataFrame({"x": rng.normal(size=200)})
     y = 200_000 + 50_000 * df["x"].to_numpy()
     model = train_tabular(df, y, epochs=40, seed=0, hidden=[16],
-                          numeric_bins=0).model
+                          numeric_bins=0, target_transform=None).model
     pred = model.predict(df, verbose=0).reshape(-1)
     assert model.get_layer("target_scale").offset == pytest.approx(y.mean(), rel=0.05)
     assert np.corrcoef(pred, y)[0, 1] > 0.95
