@@ -9,6 +9,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasnn._validation import check_float
+from kerasnn._validation import check_int
+
 
 @keras.saving.register_keras_serializable(package="kerasnn")
 class FillMissing(keras.layers.Layer):
@@ -125,10 +128,10 @@ class PeriodicEmbedding(keras.layers.Layer):
     def __init__(self, columns, frequencies=48, units=24, sigma=0.1, seed=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.columns = int(columns)
-        self.frequencies = int(frequencies)
-        self.units = int(units)
-        self.sigma = float(sigma)
+        self.columns = check_int("columns", columns)
+        self.frequencies = check_int("frequencies", frequencies)
+        self.units = check_int("units", units)
+        self.sigma = check_float("sigma", sigma, low=0.0, low_inclusive=False)
         self.seed = seed
 
     def build(self, input_shape):

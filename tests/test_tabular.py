@@ -169,6 +169,10 @@ def test_periodic_embedding_is_sin_and_cos_of_learnt_frequencies():
                          np.concatenate([np.sin(z), np.cos(z)], -1), w) + b
     np.testing.assert_allclose(out, np.maximum(expected, 0).reshape(2, 8),
                                rtol=1e-5, atol=1e-6)
+    with pytest.raises(KerasnnValueError, match="units.*Received: units=0"):
+        PeriodicEmbedding(2, units=0)
+    with pytest.raises(KerasnnValueError, match="sigma"):
+        PeriodicEmbedding(2, sigma=0.0)
 
 
 def test_regression_predicts_in_target_units():
