@@ -29,7 +29,8 @@ SKEW_LOG = 2.0
 
 @dataclasses.dataclass(frozen=True)
 class NumericColumn:
-    """A numeric column: its fill value, missing flag and bin edges."""
+    """A numeric column: its fill value, missing flag and bin edges, and
+    the units of the Dense layer after its bins (`None`: none)."""
 
     kind = "numeric"
     name: object
@@ -37,11 +38,14 @@ class NumericColumn:
     fill: float
     flagged: bool
     bins: tuple = ()
+    bin_units: int = None
 
     @property
     def width(self):
-        """Features of its own (the piecewise-linear bins)."""
-        return len(self.bins) - 1 if self.bins else 0
+        """Features of its own (its bins, or the Dense layer after them)."""
+        if not self.bins:
+            return 0
+        return self.bin_units or len(self.bins) - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,8 +88,6 @@ class Plan:
     numeric: NumericStats = None
     #: `PeriodicEmbedding` settings of the numeric columns, or `None`.
     periodic: dict = None
-    #: Units of a Dense layer after each column's bins, or `None`.
-    bin_units: int = None
 
     @property
     def n_features(self):
@@ -93,9 +95,7 @@ class Plan:
         block = self.numeric.width if self.numeric is not None else 0
         if self.numeric is not None and self.periodic is not None:
             block += len(self.numeric.fills) * self.periodic["units"]
-        return block + sum(
-            self.bin_units if column.kind == "numeric" and column.bins
-            and self.bin_units else column.width for column in self.columns)
+        return block + sum(column.width for column in self.columns)
 
 
 def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
@@ -118,7 +118,8 @@ def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
                 if len(edges) > 2:
                     bins = tuple(edges.tolist())
             columns.append(NumericColumn(column, name, float(finite.mean()),
-                                         bool(finite.size < values.size), bins))
+                                         bool(finite.size < values.size), bins,
+                                         bin_units))
             continue
         strings = pd.Series(category_strings(X[column]).reshape(-1))
         counts = strings.value_counts()
@@ -132,7 +133,7 @@ def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
                                          n if one_hot else embedding_size(n)))
     numeric = [c for c in columns if c.kind == "numeric"]
     return Plan(tuple(columns), _numeric_stats(X, numeric) if numeric else None,
-                periodic, bin_units)
+                periodic)
 
 
 def encoded_inputs(plan):
@@ -146,8 +147,8 @@ def encoded_inputs(plan):
             if column.bins:
                 x = FillMissing([column.fill], name=f"{name}_fill")(inputs[name])
                 x = PiecewiseLinear(list(column.bins), name=f"{name}_bins")(x)
-                if plan.bin_units:
-                    x = keras.layers.Dense(plan.bin_units,
+                if column.bin_units:
+                    x = keras.layers.Dense(column.bin_units,
                                            name=f"{name}_bins_dense")(x)
                 encoded.append(x)
             continue
