@@ -25,6 +25,7 @@ from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
+from kerasnn.optimizers import compile_built
 from kerasnn.optimizers import optimizer_factory
 
 KINDS = ("dense", "conv")
@@ -116,8 +117,7 @@ def build_autoencoder(input_shape, *, kind="dense", code_size="auto",
     inputs = keras.Input(shape=shape, name="input")
     outputs = decoder(encoder(inputs))
     model = keras.Model(inputs, outputs, name=name or f"{kind}_autoencoder")
-    model.compile(optimizer=opt(), loss="mean_squared_error")
-    return model
+    return compile_built(model, optimizer=opt(), loss="mean_squared_error")
 
 
 def reconstruction_error(autoencoder, x, *, batch_size=256):

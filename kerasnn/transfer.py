@@ -31,6 +31,7 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
 from kerasnn.heads import CosineClassifier
+from kerasnn.optimizers import compile_built
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
@@ -607,8 +608,7 @@ def _recompile(model, learning_rate, rate_factors=None):
     if rate_factors is not None:
         optimizer = with_rate_factors(optimizer, rate_factors)
     config["optimizer"] = optimizer
-    model.compile(**config)
-    return model
+    return compile_built(model, **config)
 
 
 def _check_labels(model, y):

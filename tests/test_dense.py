@@ -170,6 +170,30 @@ def test_optimizer_instance_is_used():
     assert model.optimizer is opt
 
 
+@pytest.mark.tf_only
+def test_training_step_is_traced_once(rng):
+    # The optimizer's variables exist before the first step, so TensorFlow
+    # does not trace the step a second time to run it.
+    x, signal = _data(rng, n=50)
+    model = kerasnn.build_model("binary", input_shape=6)
+    assert model.optimizer.built
+    traced = []
+    step = model.train_step
+    model.train_step = lambda data: traced.append(1) or step(data)
+    model.fit(x, (signal > 0).astype("float32"), batch_size=16, epochs=2,
+              verbose=0)
+    assert len(traced) == 1
+
+
+def test_swapped_and_fine_tuned_optimizers_are_built(rng):
+    base = kerasnn.build_model("multiclass", input_shape=6, n_classes=3)
+    model = kerasnn.swap_head(base, "binary")
+    assert model.optimizer.built
+    assert len(model.optimizer.variables) > 1
+    kerasnn.unfreeze(model, learning_rate=1e-4)
+    assert model.optimizer.built
+
+
 def test_same_seed_same_initial_weights():
     a = kerasnn.build_model("binary", 8, hidden=[16, 8], seed=7)
     keras.utils.set_random_seed(123)  # the global seed must not matter
