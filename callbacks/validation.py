@@ -121,8 +121,8 @@ def validate(owner, name, value, constraint, *, errors=None, hint="",
         return None
     type_error, value_error = errors or (CallbackTypeError, CallbackValueError)
     head = f"{owner}: " if owner else ""
-    message = (f"{head}`{name}` must be {constraint.describe()}. "
-               f"Received: {name}={value!r}")
+    expected = constraint.describe() + (" or None" if allow_none else "")
+    message = f"{head}`{name}` must be {expected}. Received: {name}={value!r}"
     if not constraint.type_ok(value):
         raise type_error(f"{message} (of type {type(value).__name__}).")
     if not constraint.value_ok(value):
@@ -146,7 +146,7 @@ def check_float(owner, name, value, low=0.0, high=None, *, closed="neither",
 
 
 def check_choice(owner, name, value, choices, *, errors=None, hint="",
-                 lower=False):
+                 lower=False, allow_none=False):
     """One of `choices`."""
     return validate(owner, name, value, Options(*choices, lower=lower),
-                    errors=errors, hint=hint)
+                    errors=errors, hint=hint, allow_none=allow_none)

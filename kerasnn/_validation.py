@@ -19,12 +19,13 @@ from kerasnn.errors import did_you_mean
 _ERRORS = (KerasnnTypeError, KerasnnValueError)
 
 
-def check_choice(name, value, choices):
+def check_choice(name, value, choices, *, allow_none=False):
     """Checks that `value` is one of `choices` (strings) and returns it lowered."""
     return _checks.check_choice(None, name, value, tuple(choices),
                                 errors=_ERRORS, lower=True,
                                 hint=did_you_mean(value, choices)
-                                if isinstance(value, str) else "")
+                                if isinstance(value, str) else "",
+                                allow_none=allow_none)
 
 
 def check_int(name, value, *, minimum=1, allow_none=False):

@@ -221,11 +221,9 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, n_labels=None,
             f"n_labels={n_labels!r} with problem={problem!r}."
         )
     table = PROBLEMS[problem]
-    activation = table["activation"]
-    if output_activation is not None:
-        activation = check_choice(
-            "output_activation", output_activation, OUTPUT_ACTIVATIONS
-        )
+    activation = check_choice("output_activation", output_activation,
+                              OUTPUT_ACTIVATIONS, allow_none=True)
+    activation = activation or table["activation"]
     if not isinstance(one_hot, bool):
         raise KerasnnTypeError(
             f"`one_hot` must be True or False. Received: one_hot={one_hot!r}."

@@ -203,9 +203,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     one_hot_max = check_int("one_hot_max", one_hot_max, minimum=2)
     min_frequency = check_int("min_frequency", min_frequency, minimum=1)
     numeric_bins = check_int("numeric_bins", numeric_bins, minimum=0)
-    if numeric_embedding is not None:
-        numeric_embedding = check_choice("numeric_embedding", numeric_embedding,
-                                         NUMERIC_EMBEDDINGS)
+    numeric_embedding = check_choice("numeric_embedding", numeric_embedding,
+                                     NUMERIC_EMBEDDINGS, allow_none=True)
     numeric_units = check_int("numeric_units", numeric_units, minimum=1,
                               allow_none=numeric_embedding != "periodic")
     periodic = None
@@ -556,9 +555,8 @@ def check_target_transform(target_transform, y, problem):
     skewness exceeds `SKEW_TARGET_LOG` (`train_tabular` instead compares
     both on its validation rows).
     """
-    if target_transform is not None:
-        target_transform = check_choice("target_transform", target_transform,
-                                        ("auto", "log"))
+    target_transform = check_choice("target_transform", target_transform,
+                                    ("auto", "log"), allow_none=True)
     if problem != "regression":
         if target_transform == "log":
             raise KerasnnValueError(

@@ -130,8 +130,9 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     seed = check_int("seed", seed, minimum=0, allow_none=True)
     if batch_size != "auto":
         batch_size = check_int("batch_size", batch_size)
+    oversample = check_choice("oversample", oversample, OVERSAMPLERS,
+                              allow_none=True)
     if oversample is not None:
-        oversample = check_choice("oversample", oversample, OVERSAMPLERS)
         if multilabel:
             raise KerasnnValueError(
                 "`oversample` makes rows of a class, and a multi-label row "

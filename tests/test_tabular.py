@@ -319,7 +319,8 @@ def test_strategy_scope_is_used(penguins):
      KerasnnValueError, "Did you mean 'one_hot'"),
     (lambda df: build_tabular_model(df, [0, 1] * 20,
                                     numeric_embedding="periodc"),
-     KerasnnValueError, "Did you mean 'periodic'"),
+     KerasnnValueError, "'bins', 'periodic' or None. Received: "
+     "numeric_embedding='periodc'. Did you mean 'periodic'"),
     (lambda df: build_tabular_model(df, [0, 1] * 20, numeric_units=0),
      KerasnnValueError, "numeric_units"),
     (lambda df: build_tabular_model(df, [0, 1] * 20,

@@ -386,8 +386,8 @@ def test_fine_tune_augment_holds_out_the_last_rows_as_keras_does(rng):
 @pytest.mark.backend_neutral
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(head_learning_rate=0), KerasnnValueError,
-     "`head_learning_rate` must be a finite number in the range (0.0, inf). "
-     "Received: head_learning_rate=0.0."),
+     "`head_learning_rate` must be a finite number in the range (0.0, inf) "
+     "or None. Received: head_learning_rate=0.0."),
     (dict(head_learning_rate="fast"), KerasnnTypeError,
      "`head_learning_rate` must be"),
     (dict(augment="flip"), KerasnnTypeError,
