@@ -75,12 +75,17 @@ def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, se
     return activation, dropout, l1, l2, batchnorm, initializer, seed
 
 
+def layer_seed(seed, index, offset=0):
+    """The seed of layer `index` (`offset`: which of its random parts),
+    derived from the model's `seed`; `None` when `seed` is `None`."""
+    return None if seed is None else seed + 1000 * index + offset
+
+
 def make_initializer(initializer, seed, index):
     """A fresh initializer; layer `index` gets its own seed derived from `seed`."""
     if not isinstance(initializer, str):
         return initializer.__class__.from_config(initializer.get_config())
-    layer_seed = None if seed is None else seed + 1000 * index
-    return _INITIALIZER_CLASSES[initializer](seed=layer_seed)
+    return _INITIALIZER_CLASSES[initializer](seed=layer_seed(seed, index))
 
 
 def make_regularizer(l1, l2):
@@ -145,9 +150,8 @@ def conv_block(x, filters, convs, *, name, regularizer, seed, index):
 
 def dropout_layer(activation, rate, seed, index, *, name):
     """Dropout, or AlphaDropout for SELU networks."""
-    layer_seed = None if seed is None else seed + 1000 * index + 1
     cls = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
-    return cls(rate, seed=layer_seed, name=name)
+    return cls(rate, seed=layer_seed(seed, index, 1), name=name)
 
 
 def output_layer(spec, *, seed, index):

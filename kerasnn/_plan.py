@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._blocks import layer_seed
 from kerasnn._blocks import unique_name
 from kerasnn._tables import category_strings
 from kerasnn._tables import numeric_values
@@ -23,6 +24,9 @@ from kerasnn.layers import SignedLog
 
 ENCODINGS = ("auto", "one_hot", "embedding")
 NUMERIC_EMBEDDINGS = ("bins", "periodic")
+#: Layer index (for `layer_seed`) of the first column's own layers, past any
+#: hidden layer's.
+COLUMN_LAYERS = 100
 #: Numeric columns whose training skewness exceeds this are log-scaled.
 SKEW_LOG = 2.0
 
@@ -136,11 +140,17 @@ def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
                 periodic)
 
 
-def encoded_inputs(plan):
-    """Keras inputs named after the columns, and the encoded features."""
+def encoded_inputs(plan, seed=None):
+    """Keras inputs named after the columns, and the encoded features.
+
+    The starting weights of a column's own layers (its embedding, the Dense
+    layer after its bins) come from `seed`, with the column's position in
+    the plan: the same seed gives the same model.
+    """
     inputs, numeric, encoded = {}, [], []
-    for column in plan.columns:
+    for position, column in enumerate(plan.columns):
         name = column.input
+        column_seed = layer_seed(seed, COLUMN_LAYERS + position)
         if column.kind == "numeric":
             inputs[name] = keras.Input(shape=(1,), dtype="float32", name=name)
             numeric.append(inputs[name])
@@ -148,8 +158,10 @@ def encoded_inputs(plan):
                 x = FillMissing([column.fill], name=f"{name}_fill")(inputs[name])
                 x = PiecewiseLinear(list(column.bins), name=f"{name}_bins")(x)
                 if column.bin_units:
-                    x = keras.layers.Dense(column.bin_units,
-                                           name=f"{name}_bins_dense")(x)
+                    x = keras.layers.Dense(
+                        column.bin_units, name=f"{name}_bins_dense",
+                        kernel_initializer=keras.initializers.GlorotUniform(
+                            seed=column_seed))(x)
                 encoded.append(x)
             continue
         inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
@@ -163,8 +175,11 @@ def encoded_inputs(plan):
             encoded.append(keras.layers.Reshape((size,),
                                                 name=f"{name}_one_hot")(lookup))
         else:
-            x = keras.layers.Embedding(size, column.width,
-                                       name=f"{name}_embedding")(lookup)
+            x = keras.layers.Embedding(
+                size, column.width, name=f"{name}_embedding",
+                # Keras's default ("uniform"), seeded.
+                embeddings_initializer=keras.initializers.RandomUniform(
+                    -0.05, 0.05, seed=column_seed))(lookup)
             encoded.append(keras.layers.Flatten(name=f"{name}_flat")(x))
     if numeric:
         stats = plan.numeric

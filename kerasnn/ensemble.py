@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from kerasnn._blocks import dropout_layer
+from kerasnn._blocks import layer_seed
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import make_regularizer
 
@@ -224,7 +225,7 @@ def ensemble_stack(features, widths, k, *, arch, activation, dropout, l1, l2,
             scaling_init="random_signs" if index == 1 else "ones",
             kernel_initializer=make_initializer(initializer, seed, index),
             kernel_regularizer=make_regularizer(l1, l2),
-            seed=None if seed is None else seed + 1000 * index + 2,
+            seed=layer_seed(seed, index, 2),
             name=f"{name}_ensemble_dense",
         )(x)
         x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)

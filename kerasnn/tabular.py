@@ -242,7 +242,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         opt = make_optimizer(optimizer, learning_rate=learning_rate,
                              momentum=momentum, clipnorm=clipnorm,
                              clipvalue=clipvalue, weight_decay=weight_decay)
-        inputs, features = encoded_inputs(plan)
+        inputs, features = encoded_inputs(plan, options[-1])
         if backbone == "mlp":
             x = hidden_stack(features, widths, options)
             outputs = output_layer(spec, seed=options[-1],

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from kerasnn._blocks import hidden_widths
+from kerasnn._blocks import layer_seed
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
 from kerasnn._fine_tune import AugmentedBatches
@@ -563,8 +564,7 @@ def _copy(model):
 
 
 def _dropout(rate, seed, index, name):
-    layer_seed = None if seed is None else seed + 1000 * index + 1
-    return keras.layers.Dropout(rate, seed=layer_seed, name=name)
+    return keras.layers.Dropout(rate, seed=layer_seed(seed, index, 1), name=name)
 
 
 def _set_trainable(layer, trainable):

@@ -56,7 +56,7 @@ def test_pseudo_labels_add_confident_rows_and_keep_the_best_round(
     X, y, X_u, _ = _split_penguins(penguins_table)
     before = (X.copy(), y.copy(), X_u.copy())
     result = kerasnn.train_pseudo_labeled(
-        X, y, X_u, threshold=0.9, rounds=2, max_rows=100, seed=0, epochs=30,
+        X, y, X_u, threshold=0.8, rounds=2, max_rows=100, seed=0, epochs=30,
         hidden=[16], backbone="mlp")
     rounds = result.rounds
     assert list(rounds["round"]) == list(range(len(rounds)))

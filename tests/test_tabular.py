@@ -235,6 +235,31 @@ def test_seed_makes_training_repeatable(penguins):
     assert runs[0].history.history["loss"] == runs[1].history.history["loss"]
 
 
+@pytest.mark.parametrize("numeric_embedding", ["bins", "periodic"])
+def test_same_seed_same_starting_weights(numeric_embedding):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=120),
+                       "city": rng.choice([f"c{i}" for i in range(15)], 120),
+                       "colour": rng.choice(["x", "y"], 120)})
+    y = (df["a"] > 0).astype(int)
+
+    def build(seed):
+        return build_tabular_model(df, y, seed=seed, numeric_bins=8,
+                                   numeric_embedding=numeric_embedding)
+
+    first = build(5)
+    # The column's own layers are there: an embedding, the Dense after bins.
+    first.get_layer("city_embedding")
+    if numeric_embedding == "bins":
+        first.get_layer("a_bins_dense")
+    keras.utils.set_random_seed(123)  # the global seed must not matter
+    for a, b in zip(first.get_weights(), build(5).get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other = build(6).get_layer("city_embedding").get_weights()[0]
+    assert not np.array_equal(
+        other, first.get_layer("city_embedding").get_weights()[0])
+
+
 def test_seed_leaves_the_callers_random_state_as_it_was(penguins):
     import random
 
