@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._blocks import layer_seed
+from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
 from kerasnn._tables import category_strings
 from kerasnn._tables import numeric_values
@@ -150,7 +151,6 @@ def encoded_inputs(plan, seed=None):
     inputs, numeric, encoded = {}, [], []
     for position, column in enumerate(plan.columns):
         name = column.input
-        column_seed = layer_seed(seed, COLUMN_LAYERS + position)
         if column.kind == "numeric":
             inputs[name] = keras.Input(shape=(1,), dtype="float32", name=name)
             numeric.append(inputs[name])
@@ -160,8 +160,8 @@ def encoded_inputs(plan, seed=None):
                 if column.bin_units:
                     x = keras.layers.Dense(
                         column.bin_units, name=f"{name}_bins_dense",
-                        kernel_initializer=keras.initializers.GlorotUniform(
-                            seed=column_seed))(x)
+                        kernel_initializer=make_initializer(
+                            "glorot_uniform", seed, COLUMN_LAYERS + position))(x)
                 encoded.append(x)
             continue
         inputs[name] = keras.Input(shape=(1,), dtype="string", name=name)
@@ -179,7 +179,8 @@ def encoded_inputs(plan, seed=None):
                 size, column.width, name=f"{name}_embedding",
                 # Keras's default ("uniform"), seeded.
                 embeddings_initializer=keras.initializers.RandomUniform(
-                    -0.05, 0.05, seed=column_seed))(lookup)
+                    -0.05, 0.05,
+                    seed=layer_seed(seed, COLUMN_LAYERS + position)))(lookup)
             encoded.append(keras.layers.Flatten(name=f"{name}_flat")(x))
     if numeric:
         stats = plan.numeric

@@ -124,8 +124,8 @@ def compile_built(model, **compile_args):
     Keras makes them inside the first training step, and TensorFlow then
     traces that step twice: once to create the variables and once more to
     run it. Made here, the step is traced once, which saves about 2 s of each
-    `fit` on a small table (nearly half of a short run). A model whose layers
-    are not all built yet keeps Keras's way: its variables are not all known.
+    `fit` on a small table (nearly half of a short run). A model not built yet
+    keeps Keras's way: its variables are not known.
     """
     model.compile(**compile_args)
     if model.built and model.optimizer is not None:

@@ -19,8 +19,8 @@ import numbers
 import keras
 import numpy as np
 
+from kerasnn._blocks import dropout_layer
 from kerasnn._blocks import hidden_widths
-from kerasnn._blocks import layer_seed
 from kerasnn._blocks import make_initializer
 from kerasnn._blocks import unique_name
 from kerasnn._fine_tune import AugmentedBatches
@@ -154,14 +154,15 @@ def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
     for index, units in enumerate(widths, start=1):
         if dropout:
             name = unique_name(f"swap_dropout_{index}", taken)
-            x = _dropout(dropout, seed, index, name)(x)
+            x = dropout_layer("relu", dropout, seed, index, name=name)(x)
         x = keras.layers.Dense(
             units, activation="relu",
             kernel_initializer=make_initializer("he_normal", seed, index),
             name=unique_name(f"swap_dense_{index}", taken),
         )(x)
     if dropout:
-        x = _dropout(dropout, seed, len(widths) + 1, unique_name("swap_dropout", taken))(x)
+        x = dropout_layer("relu", dropout, seed, len(widths) + 1,
+                          name=unique_name("swap_dropout", taken))(x)
     initializer = make_initializer("glorot_uniform", seed, len(widths) + 1)
     if head == "cosine":
         output_layer = CosineClassifier(
@@ -561,10 +562,6 @@ def _copy(model):
     copy = keras.models.clone_model(model, input_tensors=inputs)
     copy.set_weights(model.get_weights())
     return copy
-
-
-def _dropout(rate, seed, index, name):
-    return keras.layers.Dropout(rate, seed=layer_seed(seed, index, 1), name=name)
 
 
 def _set_trainable(layer, trainable):
