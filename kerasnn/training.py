@@ -61,7 +61,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
             the MLP backbone, 4% for the ensembles (fewer, larger steps:
             each row costs `k` members), rounded to a power of 2, between 32
             and 512.
-        patience: Integer, or `"auto"`: `10` for the MLP backbone, `6` for
+        patience: Integer, or `"auto"`: `10` for the MLP backbone, `4` for
             the ensembles. Epochs without improvement of the validation loss
             before stopping.
         class_weight: `None`, `"balanced"` (weights `n / (k * n_class)` from
@@ -124,7 +124,7 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     epochs = check_int("epochs", epochs)
     ensemble = options.get("backbone", DEFAULT_BACKBONE) != "mlp"
     if patience == "auto":
-        patience = 6 if ensemble else 10
+        patience = 4 if ensemble else 10
     patience = check_int("patience", patience)
     restarts = check_int("restarts", restarts)
     seed = check_int("seed", seed, minimum=0, allow_none=True)

@@ -105,7 +105,8 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
     output_dir(args.out)
     backup = args.backup_dir or os.path.join(args.out, "backup")
     options = {"problem": problem, "epochs": args.epochs, "seed": args.seed,
-               "patience": args.patience, "restarts": args.restarts,
+               "patience": args.patience or "auto",
+               "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
                "verbose": 0 if args.quiet else 2,
                "callbacks": list(extra_callbacks),
@@ -247,7 +248,10 @@ def _parse(argv, prog=None):
                         "--test-size of --csv)")
     parser.add_argument("--test-size", type=float, default=0.2)
     parser.add_argument("--epochs", type=positive_int, default=100)
-    parser.add_argument("--patience", type=positive_int, default=10)
+    parser.add_argument("--patience", type=positive_int, default=None,
+                        help="epochs without a better validation loss before "
+                        "stopping (default: train_tabular's choice, 4 for "
+                        "the ensemble backbones, 10 for the MLP)")
     parser.add_argument("--batch-size", type=positive_int, default=None)
     parser.add_argument("--restarts", type=positive_int, default=1)
     parser.add_argument("--class-weight", choices=("balanced",), default=None)

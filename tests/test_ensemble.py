@@ -228,6 +228,23 @@ def test_default_backbone_and_the_mlp():
     assert mlp.predict(X, verbose=0).shape == (48, 1)
 
 
+def test_early_stopping_patience_by_backbone(monkeypatch):
+    seen = []
+
+    class Recording(keras.callbacks.EarlyStopping):
+        def __init__(self, **kwargs):
+            seen.append(kwargs["patience"])
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(keras.callbacks, "EarlyStopping", Recording)
+    X, y = _numbers(), [0, 1] * 24
+    for backbone, patience in [("tabm_mini", "auto"), ("mlp", "auto"),
+                               ("tabm_mini", 7)]:
+        train_tabular(X, y, backbone=backbone, hidden=[8], epochs=1,
+                      patience=patience, seed=0)
+    assert seen == [4, 10, 7]
+
+
 def test_registered_names_stay_stable_for_saved_models():
     for cls in (EnsembleDense, EnsembleHead, MeanPrediction):
         assert keras.saving.get_registered_name(cls) == f"kerasnn>{cls.__name__}"

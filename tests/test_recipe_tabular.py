@@ -142,6 +142,27 @@ def test_nan_loss_is_a_failure_not_a_success(tmp_path, capsys, monkeypatch):
     assert not os.path.exists(os.path.join(out, "model.keras"))
 
 
+def test_patience_is_train_tabulars_unless_given(tmp_path, capsys,
+                                                 monkeypatch):
+    import kerasnn.training
+
+    real, seen = kerasnn.training.train_tabular, []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["patience"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kerasnn.training, "train_tabular", recording)
+    csv = tmp_path / "salary.csv"
+    _salary_csv(csv, n=120)
+    for run, extra in enumerate([[], ["--patience", "3"]]):
+        status, stdout, _ = _run(
+            ["--csv", str(csv), "--target", "Salary", "--epochs", "1",
+             "--quiet", "--out", str(tmp_path / f"run{run}"), *extra], capsys)
+        assert status == 0, stdout
+    assert seen == ["auto", 3]
+
+
 def test_several_targets_are_a_multilabel_task(tmp_path, capsys):
     rng = np.random.default_rng(0)
     n = 200
