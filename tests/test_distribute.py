@@ -70,7 +70,8 @@ def test_jax_data_parallel_on_two_cpu_devices_matches_one_device():
                           "single": single}))
     """)
     out = _run(code, KERAS_BACKEND="jax",
-               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+               XLA_FLAGS=os.environ.get("XLA_FLAGS", "")
+               + " --xla_force_host_platform_device_count=2")
     assert out["devices"] == 2
     assert out["parallel"] == pytest.approx(out["single"], rel=1e-4)
 

@@ -180,8 +180,12 @@ _RECIPE = textwrap.dedent("""
 def _env(**extra):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("KERAS_DISTRIBUTION_")}
-    env.update(KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", XLA_FLAGS="",
-               CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2",
+    # One CPU device per process, whatever the caller's XLA_FLAGS say.
+    xla = [flag for flag in os.environ.get("XLA_FLAGS", "").split()
+           if "device_count" not in flag]
+    env.update(KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+               XLA_FLAGS=" ".join(xla), CUDA_VISIBLE_DEVICES="",
+               TF_CPP_MIN_LOG_LEVEL="2",
                PYTHONPATH=ROOT, **extra)
     return env
 
