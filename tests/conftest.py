@@ -9,7 +9,7 @@ import textwrap
 
 # The tests compile many tiny JAX functions and run each a few times, so on
 # JAX most of their time is XLA compiling for the CPU. Without LLVM's
-# optimisation passes it compiles the same operations in about 60% of the
+# optimisation passes it compiles the same operations in 60-67% of the
 # time (the JAX backend's test_vision.py and test_ensemble.py: 101-112 s
 # against 168 s). Set before Keras starts JAX; child Pythons inherit it; a
 # caller's own XLA_FLAGS win.

@@ -228,6 +228,7 @@ def test_default_backbone_and_the_mlp():
     assert mlp.predict(X, verbose=0).shape == (48, 1)
 
 
+@pytest.mark.slow
 def test_early_stopping_patience_by_backbone(monkeypatch):
     seen = []
 
