@@ -250,8 +250,8 @@ def _parse(argv, prog=None):
     parser.add_argument("--epochs", type=positive_int, default=100)
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="epochs without a better validation loss before "
-                        "stopping (default: train_tabular's choice, 4 for "
-                        "the ensemble backbones, 10 for the MLP)")
+                        "stopping (default: train_tabular's choice for "
+                        "the backbone)")
     parser.add_argument("--batch-size", type=positive_int, default=None)
     parser.add_argument("--restarts", type=positive_int, default=1)
     parser.add_argument("--class-weight", choices=("balanced",), default=None)
