@@ -84,7 +84,7 @@ SKEW_TARGET_LOG = 2.0
 
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
                         encoding="auto", one_hot_max=10, min_frequency=3,
-                        numeric_bins=64, numeric_embedding="bins",
+                        numeric_bins=128, numeric_embedding="bins",
                         numeric_units=32, hidden=(256, 128), activation="relu",
                         dropout=None, l1=0.0,
                         l2=0.0, batchnorm=False, initializer=None,
@@ -131,8 +131,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             many training-quantile bins (`PiecewiseLinear`), which lets the
             network bend its response per bin as trees do; `0` turns it off.
             Bins lost to tied quantiles (a count that is mostly 0) are spread
-            over the column's distinct values instead. Defaults to `64`,
-            chosen by validation loss in `benchmarks/bench_tabular.py`.
+            over the column's distinct values instead. Defaults to `128`,
+            chosen on validation rows in `benchmarks/bench_tabular.py`.
         numeric_embedding: How each numeric column is embedded beside its
             standardized value: `"bins"` (the piecewise-linear bins above),
             `"periodic"` (`kerasnn.layers.PeriodicEmbedding`: learnt
