@@ -461,7 +461,9 @@ class FiniteBackup(keras.callbacks.BackupAndRestore):
     `writes=False` (every process but 0) restores the state at the start
     and saves into a private scratch folder instead: saving weights is a
     collective step on JAX across processes (each must take part), but
-    processes sharing a folder must not race on its files.
+    processes sharing a folder must not race on its files. The scratch
+    folder lives inside `backup_dir`, so a killed process leaves nothing
+    behind once the run that resumes it succeeds and removes the backup.
     """
 
     def __init__(self, backup_dir, *, writes=True, **kwargs):
@@ -478,7 +480,9 @@ class FiniteBackup(keras.callbacks.BackupAndRestore):
         if self.writes:
             return super()._save_model()
         if self._scratch is None:
-            self._scratch = tempfile.mkdtemp(prefix="kerasnn-backup-")
+            os.makedirs(self.backup_dir, exist_ok=True)
+            self._scratch = tempfile.mkdtemp(prefix=".scratch-",
+                                             dir=self.backup_dir)
         names = ("_weights_path", "_training_metadata_path",
                  "_prev_weights_path", "_prev_training_metadata_path")
         kept = {name: getattr(self, name) for name in names}

@@ -239,11 +239,14 @@ def test_two_processes_resume_the_recipe_and_match_one(tmp_path, write_npz):
     killed = _recipe_pair(script, argv, tmp_path, STOP_AT_EPOCH="1")
     assert all(code != 0 for _, code in killed), killed
     assert (backup / "training_metadata.json").exists()
+    # Process 1 saved into its own scratch folder inside the backup.
+    assert len(list(backup.glob(".scratch-*"))) == 1
     assert not (out / "metrics.json").exists()
     assert not (tmp_path / "p0.json").exists()
     for output, code in _recipe_pair(script, argv, tmp_path):
         assert code == 0, output[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
+    assert not backup.exists()  # scratch folders and all
     assert metrics["processes"] == 2
     assert metrics["resumed_from_epoch"] == 1
     assert metrics["epochs_run"] == 2
