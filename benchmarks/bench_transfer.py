@@ -5,8 +5,9 @@
 
 Runs the transfer recipe's own pipeline (`recipes.transfer.train_base` and
 `few_shot`, with the recipe's defaults) on the embedded 5k MNIST subset. Per
-seed the source model is trained once (with the recipe's cosine head on its
-conv features, Baseline++); then for each number of shots per
+seed the source model is trained once, on every image of the source digits
+(training and test parts, as the recipe does), with the recipe's cosine head
+on its conv features (Baseline++); then for each number of shots per
 class, the same seeded picks of the few images train (a) the CNN from
 scratch, (b) the swapped head alone and (c) the head and then the whole body
 (fine-tuning). With the recipe's cosine head, "imprinted" is (b) before any
@@ -63,9 +64,8 @@ def main(argv=None):
         recipe = transfer.parse_args(["--out", args.out, "--seed", str(seed),
                                       "--quiet"])
         set_seed(seed)
-        on_source = np.isin(y, source)
-        x_tr, y_tr, x_val, y_val = stratified_split(
-            x[on_source], y[on_source] - source[0], 0.1, seed)
+        x_tr, y_tr, x_val, y_val = stratified_split(*transfer.source_images(
+            (x, y), (x_test, y_test), source), 0.1, seed)
         backup = os.path.join(args.out, f"backup-{args.split}-{seed}")
         shutil.rmtree(backup, ignore_errors=True)  # train, never reload
         base, result = transfer.train_base(recipe, x_tr, y_tr, (x_val, y_val),

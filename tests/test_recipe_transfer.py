@@ -54,6 +54,11 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
                                      abs=1e-6)
     assert metrics["n_test"] == 60  # the test images of 5-9
     assert metrics["base"]["monitor_status"] == "healthy"
+    # The 0-4 model trains on the 60 training and 60 test images of 0-4,
+    # less 2 of each digit's 24 for validation, and is scored on those 10.
+    assert metrics["base"]["n_train"] == 110
+    correct = metrics["base"]["val_accuracy"] * 10
+    assert correct == pytest.approx(round(correct), abs=1e-4)
     # The margin is the saved model's, whichever of (b) and (c) scored more.
     assert metrics["margin_over_scratch"] == pytest.approx(round(
         metrics["fine_tuned"]["accuracy"] - metrics["scratch"]["accuracy"], 4))
