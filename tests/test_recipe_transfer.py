@@ -59,7 +59,8 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     assert metrics["base"]["n_train"] == 110
     correct = metrics["base"]["val_accuracy"] * 10
     assert correct == pytest.approx(round(correct), abs=1e-4)
-    # The margin is the saved model's, whichever of (b) and (c) scored more.
+    # The margin is the saved (fine-tuned) model's, not the better of (b)
+    # and (c), which would choose on the test images.
     assert metrics["margin_over_scratch"] == pytest.approx(round(
         metrics["fine_tuned"]["accuracy"] - metrics["scratch"]["accuracy"], 4))
     assert sorted(os.listdir(tmp_path / "out")) == [
