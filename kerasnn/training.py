@@ -27,9 +27,11 @@ from kerasnn.tabular import check_tabular_target
 from kerasnn.tabular import check_target_transform
 
 OVERSAMPLERS = ("smote", "sample")
+#: Above this many rows, `train_tabular` stops early on 10% of them, not 20%.
+LARGE_TABLE_ROWS = 10_000
 
 
-def train_tabular(X, y, *, problem=None, validation_split=0.2,
+def train_tabular(X, y, *, problem=None, validation_split="auto",
                   validation_data=None, epochs=200,
                   batch_size="auto", patience="auto", class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
@@ -51,8 +53,12 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
         problem: `"binary"`, `"multiclass"`, `"regression"`,
             `"multilabel"`, or `None` to infer it as
             `kerasnn.build_tabular_model` does.
-        validation_split: Float in [0, 1). Fraction of rows held out for early
-            stopping. `0` trains for `epochs` on every row. Defaults to `0.2`.
+        validation_split: Float in [0, 1), or `"auto"`: fraction of rows
+            held out for early stopping; `0` trains for `epochs` on every
+            row. `"auto"` (the default) holds out `0.2` of up to 10,000 rows
+            and `0.1` of more, as scikit-learn's `HistGradientBoosting*`
+            early stopping does: a tenth of a large table is enough rows to
+            stop on, and the rest trains the model.
         validation_data: `None` or a tuple `(X_val, y_val)`: rows to stop on
             instead of a split of `X`, which then trains on every row. As in
             `Model.fit`, it overrides `validation_split`.
@@ -119,6 +125,12 @@ def train_tabular(X, y, *, problem=None, validation_split=0.2,
     y, problem = check_tabular_target(y, len(X), problem)
     classification = problem != "regression"
     multilabel = problem == "multilabel"
+    if isinstance(validation_split, str):
+        if validation_split != "auto":
+            raise KerasnnValueError(
+                "`validation_split` must be a number in [0, 1) or 'auto'. "
+                f"Received: validation_split={validation_split!r}.")
+        validation_split = auto_validation_split(len(X))
     validation_split = check_float("validation_split", validation_split, low=0.0,
                                    high=1.0)
     epochs = check_int("epochs", epochs)
@@ -241,6 +253,16 @@ def _check_validation_data(validation_data, X, y):
 def _rows(y, index):
     """The rows `index` of a target: an array, or a multi-label DataFrame."""
     return y.iloc[index] if isinstance(y, pd.DataFrame) else y[index]
+
+
+def auto_validation_split(n_rows):
+    """`train_tabular`'s `validation_split="auto"` for a table of `n_rows`.
+
+    Chosen on the validation parts of adult and housing (docs/tabular.md):
+    early stopping on 10% instead of 20% of their rows scored higher there.
+    Small tables keep 20%, enough rows to stop on (penguins lost rows at 10%).
+    """
+    return 0.1 if n_rows > LARGE_TABLE_ROWS else 0.2
 
 
 def split_rows(y, validation_split, stratify, seed):

@@ -205,6 +205,24 @@ def test_split_is_shuffled_and_stratified():
     assert sorted(pd.Series(y[val]).value_counts().tolist()) == [4, 6, 10]
 
 
+def test_auto_validation_split_holds_out_a_tenth_of_a_large_table(monkeypatch):
+    import kerasnn.training as training
+
+    held_out = []
+
+    def recording_split(y, validation_split, stratify, seed):
+        held_out.append(validation_split)
+        return split_rows(y, validation_split, stratify, seed)
+
+    monkeypatch.setattr(training, "split_rows", recording_split)
+    X, y = _mixed(), [0, 1] * 20
+    train_tabular(X, y, epochs=1, seed=0)
+    monkeypatch.setattr(training, "LARGE_TABLE_ROWS", len(X) - 1)
+    train_tabular(X, y, epochs=1, seed=0)
+    train_tabular(X, y, epochs=1, seed=0, validation_split=0.3)
+    assert held_out == [0.2, 0.1, 0.3]
+
+
 def test_balancedclass_weights():
     y = np.array(["a"] * 90 + ["b"] * 10)
     weights = class_weights("balanced", y, ["a", "b"])
@@ -367,6 +385,8 @@ def test_strategy_scope_is_used(penguins):
      KerasnnValueError, "'balanced'"),
     (lambda df: train_tabular(df, [0, 1] * 20, restarts=2, validation_split=0),
      KerasnnValueError, "needs validation_split > 0"),
+    (lambda df: train_tabular(df, [0, 1] * 20, validation_split="half"),
+     KerasnnValueError, "number in \\[0, 1\\) or 'auto'"),
     (lambda df: train_tabular(df, [0] * 39 + [1], epochs=1),
      KerasnnValueError, "at least 2 rows of each class"),
     (lambda df: train_tabular(df, [0, 1] * 20, callbacks=keras.callbacks.History()),
