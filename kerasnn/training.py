@@ -55,10 +55,11 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             `kerasnn.build_tabular_model` does.
         validation_split: Float in [0, 1), or `"auto"`: fraction of rows
             held out for early stopping; `0` trains for `epochs` on every
-            row. `"auto"` (the default) holds out `0.2` of up to 10,000 rows
-            and `0.1` of more, as scikit-learn's `HistGradientBoosting*`
-            early stopping does: a tenth of a large table is enough rows to
-            stop on, and the rest trains the model.
+            row. `"auto"` (the default) holds out `0.1` of a table of more
+            than 10,000 rows (the size above which scikit-learn's
+            `HistGradientBoosting*` stops early, on that fraction): a tenth
+            of a large table is enough rows to stop on, and the rest trains
+            the model. Smaller tables keep `0.2`.
         validation_data: `None` or a tuple `(X_val, y_val)`: rows to stop on
             instead of a split of `X`, which then trains on every row. As in
             `Model.fit`, it overrides `validation_split`.
