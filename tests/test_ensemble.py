@@ -249,3 +249,19 @@ def test_early_stopping_patience_by_backbone(monkeypatch):
 def test_registered_names_stay_stable_for_saved_models():
     for cls in (EnsembleDense, EnsembleHead, MeanPrediction):
         assert keras.saving.get_registered_name(cls) == f"kerasnn>{cls.__name__}"
+
+
+@pytest.mark.parametrize("backbone, problem, dropout, rate", [
+    ("tabm_mini", "binary", None, 0.2), ("tabm_mini", "multiclass", None, 0.2),
+    ("tabm_mini", "regression", None, 0.1), ("tabm", "binary", None, 0.2),
+    ("mlp", "regression", None, 0.2), ("tabm_mini", "binary", 0.05, 0.05),
+])
+def test_default_dropout_follows_the_problem(backbone, problem, dropout, rate):
+    X = _numbers()
+    y = {"binary": np.arange(48) % 2, "multiclass": np.arange(48) % 3,
+         "regression": np.linspace(0.0, 1.0, 48)}[problem]
+    model = build_tabular_model(X, y, problem=problem, backbone=backbone,
+                                k=2, hidden=[8], dropout=dropout, seed=0)
+    rates = {layer.rate for layer in model.layers
+             if isinstance(layer, keras.layers.Dropout)}
+    assert rates == {rate}
