@@ -67,19 +67,17 @@ BACKBONES = ("tabm", "tabm_shared_first", "tabm_mini", "mlp")
 DEFAULT_BACKBONE = "tabm_mini"
 TARGET_TRANSFORMS = ("auto", "log", None)
 #: What `None` means for these options, per backbone; chosen on validation
-#: rows (docs/tabular.md, "Benchmark").
+#: rows (docs/tabular.md, "Benchmark"). The ensembles' dropout depends on the
+#: problem: more of it helped adult and cost housing, whose continuous
+#: predictions carry dropout's noise straight into the error.
 BACKBONE_DEFAULTS = {
-    "mlp": {"dropout": 0.2, "optimizer": "adam", "learning_rate": None,
-            "weight_decay": None},
-    **{name: {"dropout": 0.1, "optimizer": "adamw", "learning_rate": 2e-3,
+    "mlp": {"dropout": {"classification": 0.2, "regression": 0.2},
+            "optimizer": "adam", "learning_rate": None, "weight_decay": None},
+    **{name: {"dropout": {"classification": 0.2, "regression": 0.1},
+              "optimizer": "adamw", "learning_rate": 2e-3,
               "weight_decay": 3e-4}
        for name in ("tabm", "tabm_shared_first", "tabm_mini")},
 }
-#: The ensembles' dropout for classification (`None` means this for a
-#: binary, multiclass or multi-label target; regression keeps the 0.1 above):
-#: on the validation rows more dropout helped adult and cost housing, whose
-#: continuous predictions carry dropout's noise straight into the error.
-ENSEMBLE_CLASSIFICATION_DROPOUT = 0.2
 #: Settings of `numeric_embedding="periodic"` (`kerasnn.layers.PeriodicEmbedding`).
 PERIODIC = {"frequencies": 48, "sigma": 0.1}
 #: A target of numbers >= 0 whose skewness exceeds this is fitted as
@@ -198,9 +196,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     backbone = check_choice("backbone", backbone, BACKBONES)
     defaults = BACKBONE_DEFAULTS[backbone]
     if dropout is None:
-        dropout = defaults["dropout"]
-        if backbone != "mlp" and problem != "regression":
-            dropout = ENSEMBLE_CLASSIFICATION_DROPOUT
+        dropout = defaults["dropout"][
+            "regression" if problem == "regression" else "classification"]
     if optimizer is None:
         optimizer = defaults["optimizer"]
         learning_rate = (defaults["learning_rate"] if learning_rate is None
