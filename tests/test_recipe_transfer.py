@@ -57,6 +57,7 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     # The 0-4 model trains on the 60 training and 60 test images of 0-4,
     # less 2 of each digit's 24 for validation, and is scored on those 10.
     assert metrics["base"]["n_train"] == 110
+    assert metrics["base"]["learning_rate"] == pytest.approx(2e-3)
     correct = metrics["base"]["val_accuracy"] * 10
     assert correct == pytest.approx(round(correct), abs=1e-4)
     # The margin is the saved (fine-tuned) model's, not the better of (b)
@@ -130,6 +131,12 @@ def test_the_source_model_reads_its_conv_features_with_base_head(base_head,
     model = transfer.source_model(5, args)
     assert model.output_shape == (None, 5)
     assert type(model.layers[-1]).__name__ == last
+    # Both heads train at the recipe's rate, or at --learning-rate.
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3)
+    args = transfer.parse_args(["--out", "unused", "--base-head", base_head,
+                                "--learning-rate", "5e-4"])
+    assert float(transfer.source_model(5, args).optimizer.learning_rate) == (
+        pytest.approx(5e-4))
     if base_head == "cosine":
         # Baseline++: the head reads the features the swapped model cuts at.
         head = model.layers[-1]
