@@ -59,8 +59,8 @@ HEAD, SCALE = "cosine", 20.0
 #: head they will feed; chosen likewise.
 BASE_HEAD = "cosine"
 #: The 0-4 model's learning rate (Adam), halved every 3 epochs: the MNIST
-#: recipe's, chosen on the evens -> odds and 5-9 -> 0-4 splits against
-#: 1e-3 and 3e-3 (docs/images.md).
+#: recipe's, chosen against 1e-3 on the evens -> odds and 5-9 -> 0-4 splits
+#: and against 3e-3 on evens -> odds (docs/images.md).
 BASE_RATE = 2e-3
 
 
