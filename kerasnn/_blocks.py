@@ -16,6 +16,7 @@ import math
 
 import keras
 
+from kerasnn._validation import check_bool
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
@@ -57,10 +58,7 @@ def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, se
     dropout = check_float("dropout", dropout, low=0.0, high=1.0)
     l1 = check_float("l1", l1, low=0.0)
     l2 = check_float("l2", l2, low=0.0)
-    if not isinstance(batchnorm, bool):
-        raise KerasnnTypeError(
-            f"`batchnorm` must be True or False. Received: batchnorm={batchnorm!r}."
-        )
+    check_bool("batchnorm", batchnorm)
     if initializer is None:
         initializer = DEFAULT_INITIALIZERS[activation]
     elif isinstance(initializer, str):

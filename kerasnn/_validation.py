@@ -34,6 +34,14 @@ def check_int(name, value, *, minimum=1, allow_none=False):
                              allow_none=allow_none)
 
 
+def check_bool(name, value):
+    """Checks that `value` is `True` or `False` and returns it."""
+    if not isinstance(value, bool):
+        raise KerasnnTypeError(
+            f"`{name}` must be True or False. Received: {name}={value!r}.")
+    return value
+
+
 def check_float(name, value, *, low=0.0, high=None, low_inclusive=True,
                 high_inclusive=False, allow_none=False):
     """Checks that `value` is a finite number in the given range."""

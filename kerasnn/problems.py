@@ -10,6 +10,7 @@ import numbers
 import keras
 import numpy as np
 
+from kerasnn._validation import check_bool
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -224,10 +225,7 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, n_labels=None,
     activation = check_choice("output_activation", output_activation,
                               OUTPUT_ACTIVATIONS, allow_none=True)
     activation = activation or table["activation"]
-    if not isinstance(one_hot, bool):
-        raise KerasnnTypeError(
-            f"`one_hot` must be True or False. Received: one_hot={one_hot!r}."
-        )
+    check_bool("one_hot", one_hot)
     loss = table["one_hot_loss"] if (problem == "multiclass" and one_hot) else (
         table["loss"]
     )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kerasnn._tables import check_frame
 from kerasnn._tables import check_target
+from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
@@ -113,9 +114,7 @@ def train_pseudo_labeled(X, y, unlabeled, *, threshold=0.95, rounds=2,
                             low_inclusive=False)
     rounds = check_int("rounds", rounds, minimum=1)
     max_rows = check_int("max_rows", max_rows, minimum=1, allow_none=True)
-    if not isinstance(balance, bool):
-        raise KerasnnTypeError(
-            f"`balance` must be True or False. Received: balance={balance!r}.")
+    check_bool("balance", balance)
     validation_split = check_float("validation_split", validation_split,
                                    low=0.0, high=1.0, low_inclusive=False)
     seed = check_int("seed", seed, minimum=0, allow_none=True)

@@ -9,6 +9,7 @@ from kerasnn._blocks import make_initializer
 from kerasnn._blocks import make_regularizer
 from kerasnn._blocks import output_layer
 from kerasnn._blocks import strategy_scope
+from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
@@ -96,10 +97,7 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     head_units = check_int("head_units", head_units, minimum=0)
     head_dropout = check_float("head_dropout", head_dropout, low=0.0, high=1.0)
     l2 = check_float("l2", l2, low=0.0)
-    if not isinstance(augment, bool):
-        raise KerasnnTypeError(
-            f"`augment` must be True or False. Received: augment={augment!r}."
-        )
+    check_bool("augment", augment)
     translation = check_float("translation", translation, low=0.0, high=1.0)
     rotation = check_float("rotation", rotation, low=0.0, high=1.0)
     zoom = check_float("zoom", zoom, low=0.0, high=1.0)

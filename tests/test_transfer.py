@@ -114,6 +114,25 @@ def test_unfreeze_moves_body_and_keeps_batchnorm_in_inference_mode(rng):
         assert not _changed(before, swapped, name)
 
 
+def test_unfreeze_can_train_batchnorm_on_the_new_data(rng):
+    swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    unfreeze(swapped, learning_rate=1e-3, train_batchnorm=True)
+    assert swapped.get_layer("block1_bn1").trainable
+    before = _snapshot(swapped)
+    x, y = _data(rng)
+    swapped.fit(x + 3.0, y, epochs=1, batch_size=16, verbose=0)
+    # Scale and offset learnt; the moving mean followed the new data, which
+    # the untrained CNN's statistics (mean 0) are far from.
+    gamma, beta, mean, variance = swapped.get_layer("block1_bn1").get_weights()
+    old_gamma, old_beta, old_mean, _ = before["block1_bn1"]
+    assert not np.array_equal(gamma, old_gamma)
+    assert not np.array_equal(beta, old_beta)
+    assert np.abs(mean - old_mean).max() > 0.1
+    # Frozen again on the next unfreeze that does not ask for it.
+    unfreeze(swapped)
+    assert not swapped.get_layer("block1_bn1").trainable
+
+
 def test_unfreeze_from_layer_and_freeze_move_the_boundary():
     swapped = swap_head(_tiny_cnn(), "multiclass", n_classes=3)
     unfreeze(swapped, from_layer="head_dense")
@@ -281,6 +300,11 @@ def test_unfreeze_and_freeze_reject_bad_arguments():
         freeze(swapped, to_layer=-11)
     with pytest.raises(TypeError, match="to_layer"):
         freeze(swapped)
+    with pytest.raises(KerasnnTypeError, match=(
+        r"`train_batchnorm` must be True or False. Received: "
+        r"train_batchnorm='yes'.")):
+        unfreeze(swapped, train_batchnorm="yes")
+    assert not swapped.get_layer("block1_conv1").trainable  # raised first
 
 
 @pytest.mark.backend_neutral
@@ -334,6 +358,23 @@ def test_fine_tune_moves_the_body_at_its_own_lower_rate(rng, tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0),
                                model.predict(x, verbose=0), atol=1e-6)
     assert type(unfreeze(model).optimizer) is keras.optimizers.Adam
+
+
+def test_fine_tune_trains_batchnorm_in_phase_two_only_when_asked(rng):
+    x, y = _data(rng)
+    start = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+    moved = {}
+    for train_batchnorm in (False, True):
+        model = swap_head(_tiny_cnn(), "multiclass", n_classes=3, seed=0)
+        model.set_weights(start.get_weights())
+        fine_tune(model, x + 3.0, y, head_epochs=1, epochs=1,
+                  learning_rate=1e-3, train_batchnorm=train_batchnorm,
+                  batch_size=16)
+        moved[train_batchnorm] = [
+            not np.array_equal(a, b) for a, b in zip(
+                model.get_layer("block1_bn1").get_weights(),
+                start.get_layer("block1_bn1").get_weights())]
+    assert moved == {False: [False] * 4, True: [True] * 4}
 
 
 class _Recorder(keras.layers.Layer):
@@ -390,6 +431,8 @@ def test_fine_tune_augment_holds_out_the_last_rows_as_keras_does(rng):
      "or None. Received: head_learning_rate=0.0."),
     (dict(head_learning_rate="fast"), KerasnnTypeError,
      "`head_learning_rate` must be"),
+    (dict(train_batchnorm=1), KerasnnTypeError,
+     "`train_batchnorm` must be True or False. Received: train_batchnorm=1."),
     (dict(augment="flip"), KerasnnTypeError,
      "`augment` must be a Keras layer (e.g. keras.Sequential([keras.layers."
      "RandomRotation(0.05)])) or None. Received: augment='flip' (of type "
