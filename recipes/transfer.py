@@ -49,8 +49,12 @@ SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 #: Chosen on the digits 5-9 -> 0-4, never on the test split 0-4 -> 5-9
 #: (benchmarks/bench_transfer.py, docs/images.md).
 HEAD_STEPS, FINE_STEPS = 160, 80
-#: Discriminative rates of fine-tuning: body, head (Adam), chosen likewise.
-FINE_RATE, HEAD_RATE = 1e-4, 1e-3
+#: Discriminative rates of fine-tuning: body, head (Adam), and the body's
+#: BatchNorm layers: "train" (each batch normalised with its own statistics,
+#: the moving ones following the new digits) or "frozen" (the 0-4 ones);
+#: chosen likewise (the body's rate was 1e-4 with BatchNorm frozen).
+FINE_RATE, HEAD_RATE = 3e-4, 1e-3
+FINE_BATCHNORM = "train"
 #: The swapped head: a cosine classifier imprinted with the few images'
 #: mean features (Qi et al., 2018), and its scale; chosen likewise.
 HEAD, SCALE = "cosine", 20.0
@@ -98,6 +102,12 @@ def parse_args(argv, prog=None):
                         default=HEAD_RATE,
                         help="learning rate of the head while fine-tuning "
                              f"(default {HEAD_RATE:g})")
+    parser.add_argument("--fine-batchnorm", choices=("train", "frozen"),
+                        default=FINE_BATCHNORM,
+                        help="the body's BatchNorm layers while fine-tuning: "
+                             "'train' (normalise with the few images' "
+                             "statistics and learn) or 'frozen' (keep the 0-4 "
+                             f"statistics; default {FINE_BATCHNORM})")
     parser.add_argument("--cut", default="flatten",
                         help="last layer of the reused body (default: flatten, "
                              "the conv features; 'penultimate' keeps the 0-4 "
@@ -254,7 +264,8 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     # features, too little to unlearn them on 25-100 images.
     fine_tune(swapped, x_few, y_few, head_epochs=0, epochs=fine_epochs,
               learning_rate=args.fine_learning_rate,
-              head_learning_rate=args.head_learning_rate, **fit)
+              head_learning_rate=args.head_learning_rate,
+              train_batchnorm=args.fine_batchnorm == "train", **fit)
     scores["fine_tuned"] = _scored(swapped, x_new, y_new, start)
     scores["fine_tuned"]["seconds"] = round(
         scores["fine_tuned"]["seconds"] + scores["head_only"]["seconds"], 2)

@@ -143,3 +143,23 @@ def test_the_source_model_reads_its_conv_features_with_base_head(base_head,
         assert head.input is model.get_layer("swap_dropout").output
         assert model.layers[-3].name == "flatten" and head.scale == 20.0
         assert all(layer.trainable for layer in model.layers)
+
+
+@pytest.mark.parametrize("choice", ["train", "frozen"])
+def test_fine_batchnorm_decides_whether_the_body_statistics_move(choice, rng):
+    argv = ["--out", "unused", "--head-epochs", "1", "--fine-epochs", "1"]
+    if choice == "frozen":
+        argv += ["--fine-batchnorm", "frozen"]
+    args = transfer.parse_args(argv)  # "train" is the default
+    assert args.fine_batchnorm == choice
+    base = transfer.source_model(5, args)
+    x = rng.random((10, 28, 28, 1)).astype("float32")
+    y = np.arange(10) % 5
+    _, model = transfer.few_shot(base, x, y, x, y, args)
+    # The few images' statistics (mean 0.5) are not the untrained body's
+    # (mean 0): trained BatchNorm layers follow them, frozen ones do not.
+    layer, before = model.get_layer("block1_bn1"), base.get_layer("block1_bn1")
+    mean = keras.ops.convert_to_numpy(layer.moving_mean)
+    old = keras.ops.convert_to_numpy(before.moving_mean)
+    assert layer.trainable == (choice == "train")
+    assert (np.abs(mean - old).max() > 1e-3) == (choice == "train")
