@@ -282,7 +282,10 @@ def unfreeze(model, *, from_layer=None, learning_rate=1e-5,
             scale and offset learn at `learning_rate`. Worth it when the new
             data's statistics differ from the old and batches are not tiny
             (the transfer recipe: digits 5-9 on a body of the digits 0-4,
-            batches of 25-32).
+            batches of 25). Split the data into batches of equal size: a
+            last batch of a few rows is normalised by their statistics
+            alone, and ends each epoch with the largest weight in the
+            moving statistics.
 
     Returns:
         `model`, recompiled.

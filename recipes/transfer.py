@@ -16,7 +16,8 @@ three models are scored on the test images of 5-9:
     feature of its few images (scored as "imprinted", before any step), then
     the head is trained on them;
 (c) *fine-tuned*: (b), then `kerasnn.fine_tune`'s second phase: the body
-    unfrozen (BatchNorm kept in inference mode) at a low learning rate.
+    unfrozen at a lower rate than the head's, its BatchNorm layers training
+    on the new digits (`--fine-batchnorm`).
 
 `metrics.json` holds their accuracies and training times and the margin of
 transfer over scratch. The 0-4 model's training resumes after a kill (with
@@ -126,7 +127,11 @@ def parse_args(argv, prog=None):
     parser.add_argument("--scale", type=_common.positive_float, default=SCALE,
                         help=f"factor of the cosine heads' cosines (default "
                              f"{SCALE:g})")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=32)
+    parser.add_argument("--batch-size", type=_common.positive_int, default=32,
+                        help="batch size of the 0-4 model, and the largest "
+                             "batch of the few-shot phases, which split the "
+                             "few images into batches as even as one size "
+                             "allows (default 32: 100 images in batches of 25)")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="mixed_bfloat16 (for GPUs)")
     return parser.parse_args(argv)
@@ -234,15 +239,20 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     """(a) scratch, (b) head only and (c) fine-tuned on the few images.
 
     Returns their scores on `(x_new, y_new)` and the fine-tuned model. The
-    scratch model gets the head's budget and, as the body of the transfer
-    model, the augmentation layers of the recipe's CNN, so the comparison
-    is fair: the transfer model differs in its starting weights only.
+    scratch model gets the head's budget, its batches and, as the body of
+    the transfer model, the augmentation layers of the recipe's CNN, so the
+    comparison is fair: the transfer model differs in its starting weights
+    only.
     """
     n_classes = len(np.unique(y_few))
     steps = -(-len(y_few) // args.batch_size)  # per epoch
     head_epochs = args.head_epochs or -(-HEAD_STEPS // steps)
     fine_epochs = args.fine_epochs or -(-FINE_STEPS // steps)
-    fit = dict(batch_size=args.batch_size, verbose=0)
+    # Batches as even as one size allows, at most --batch-size: 100 images
+    # go in 4 batches of 25, not 3 of 32 and one of 4, whose gradient and
+    # BatchNorm statistics are mostly noise; the steps per epoch are the same.
+    batch_size = -(-len(y_few) // steps)
+    fit = dict(batch_size=batch_size, verbose=0)
     scores = {}
 
     scratch = _common.image_model(n_classes, seed=args.seed)
@@ -260,7 +270,7 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     fine_tune(swapped, x_few, y_few, head_epochs=head_epochs, epochs=0, **fit)
     scores["head_only"] = _scored(swapped, x_new, y_new, start)
     start = time.perf_counter()
-    # The body moves at a tenth of the head's rate: enough to adapt its
+    # The body moves at a third of the head's rate: enough to adapt its
     # features, too little to unlearn them on 25-100 images.
     fine_tune(swapped, x_few, y_few, head_epochs=0, epochs=fine_epochs,
               learning_rate=args.fine_learning_rate,
@@ -270,6 +280,7 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     scores["fine_tuned"]["seconds"] = round(
         scores["fine_tuned"]["seconds"] + scores["head_only"]["seconds"], 2)
     scores["epochs"] = {"head": head_epochs, "fine_tune": fine_epochs}
+    scores["batch_size"] = batch_size
     return scores, swapped
 
 

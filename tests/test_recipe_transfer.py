@@ -53,6 +53,7 @@ def test_run_reports_scratch_head_only_and_fine_tuned(tmp_path, write_npz,
     assert accuracy == pytest.approx(metrics["fine_tuned"]["accuracy"],
                                      abs=1e-6)
     assert metrics["n_test"] == 60  # the test images of 5-9
+    assert metrics["batch_size"] == 20  # the 20 few images, one batch
     assert metrics["base"]["monitor_status"] == "healthy"
     # The 0-4 model trains on the 60 training and 60 test images of 0-4,
     # less 2 of each digit's 24 for validation, and is scored on those 10.
@@ -163,3 +164,25 @@ def test_fine_batchnorm_decides_whether_the_body_statistics_move(choice, rng):
     old = keras.ops.convert_to_numpy(before.moving_mean)
     assert layer.trainable == (choice == "train")
     assert (np.abs(mean - old).max() > 1e-3) == (choice == "train")
+
+
+
+@pytest.mark.parametrize("n, expected", [(100, 25), (33, 17), (64, 32)])
+def test_the_few_images_go_in_batches_as_even_as_one_size_allows(
+        n, expected, rng, monkeypatch):
+    args = transfer.parse_args(["--out", "unused", "--head-epochs", "1",
+                                "--fine-epochs", "1"])  # --batch-size 32
+    sizes, fit = [], keras.Model.fit
+
+    def recorded(model, *fit_args, **kwargs):
+        sizes.append(kwargs.get("batch_size"))
+        return fit(model, *fit_args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recorded)
+    x = rng.random((n, 28, 28, 1)).astype("float32")
+    y = np.arange(n) % 5
+    scores, _ = transfer.few_shot(transfer.source_model(5, args), x, y,
+                                  x[:5], y[:5], args)
+    # Scratch, head and fine-tuning alike; as many steps as batches of 32.
+    assert sizes == [expected] * 3 and scores["batch_size"] == expected
+    assert -(-n // expected) == -(-n // 32)
