@@ -88,9 +88,10 @@ def parse_args(argv, prog=None):
                              f"every 3 epochs; default {BASE_RATE:g})")
     parser.add_argument("--head-epochs", type=_common.positive_int,
                         default=None,
-                        help=f"epochs of the head (and of the scratch model); "
-                             f"default: {HEAD_STEPS} steps' worth (40 epochs "
-                             f"of 20 shots, 160 of 5)")
+                        help=f"epochs of the head; default: {HEAD_STEPS} "
+                             f"steps' worth (40 epochs of 20 shots, 160 of 5). "
+                             f"The scratch model trains for the head's and "
+                             f"fine-tuning's epochs together")
     parser.add_argument("--fine-epochs", type=_common.positive_int,
                         default=None,
                         help=f"epochs of fine-tuning after the head; default: "
@@ -239,8 +240,9 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     """(a) scratch, (b) head only and (c) fine-tuned on the few images.
 
     Returns their scores on `(x_new, y_new)` and the fine-tuned model. The
-    scratch model gets the head's budget, its batches and, as the body of
-    the transfer model, the augmentation layers of the recipe's CNN, so the
+    scratch model trains for as many steps as the fine-tuned one (head and
+    fine-tuning together), in the same batches and, as the body of the
+    transfer model, with the augmentation layers of the recipe's CNN, so the
     comparison is fair: the transfer model differs in its starting weights
     only.
     """
@@ -257,7 +259,7 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
 
     scratch = _common.image_model(n_classes, seed=args.seed)
     start = time.perf_counter()
-    scratch.fit(x_few, y_few, epochs=head_epochs, **fit)
+    scratch.fit(x_few, y_few, epochs=head_epochs + fine_epochs, **fit)
     scores["scratch"] = _scored(scratch, x_new, y_new, start)
 
     swapped = _swap(base, n_classes, args)
@@ -279,7 +281,8 @@ def few_shot(base, x_few, y_few, x_new, y_new, args):
     scores["fine_tuned"] = _scored(swapped, x_new, y_new, start)
     scores["fine_tuned"]["seconds"] = round(
         scores["fine_tuned"]["seconds"] + scores["head_only"]["seconds"], 2)
-    scores["epochs"] = {"head": head_epochs, "fine_tune": fine_epochs}
+    scores["epochs"] = {"scratch": head_epochs + fine_epochs,
+                        "head": head_epochs, "fine_tune": fine_epochs}
     scores["batch_size"] = batch_size
     return scores, swapped
 

@@ -166,16 +166,16 @@ def test_fine_batchnorm_decides_whether_the_body_statistics_move(choice, rng):
     assert (np.abs(mean - old).max() > 1e-3) == (choice == "train")
 
 
-
 @pytest.mark.parametrize("n, expected", [(100, 25), (33, 17), (64, 32)])
-def test_the_few_images_go_in_batches_as_even_as_one_size_allows(
+def test_the_few_shot_models_train_in_the_same_even_batches_and_steps(
         n, expected, rng, monkeypatch):
     args = transfer.parse_args(["--out", "unused", "--head-epochs", "1",
                                 "--fine-epochs", "1"])  # --batch-size 32
-    sizes, fit = [], keras.Model.fit
+    sizes, epochs, fit = [], [], keras.Model.fit
 
     def recorded(model, *fit_args, **kwargs):
         sizes.append(kwargs.get("batch_size"))
+        epochs.append(kwargs["epochs"] - kwargs.get("initial_epoch", 0))
         return fit(model, *fit_args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", recorded)
@@ -186,3 +186,6 @@ def test_the_few_images_go_in_batches_as_even_as_one_size_allows(
     # Scratch, head and fine-tuning alike; as many steps as batches of 32.
     assert sizes == [expected] * 3 and scores["batch_size"] == expected
     assert -(-n // expected) == -(-n // 32)
+    # Scratch trains as long as the head and fine-tuning together.
+    assert epochs == [2, 1, 1]
+    assert scores["epochs"] == {"scratch": 2, "head": 1, "fine_tune": 1}
