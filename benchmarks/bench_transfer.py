@@ -1,7 +1,7 @@
 """Few-shot transfer: scratch, head only and fine-tuned, over shots and seeds.
 
-    python benchmarks/bench_transfer.py [--split 0-4] [--shots 5 10 20]
-                                        [--seeds 0 1 2] [--out runs/bench_transfer]
+    python benchmarks/bench_transfer.py [--split {0-4,5-9,evens}]
+        [--shots 5 10 20] [--seeds 0 1 2] [--out runs/bench_transfer]
 
 Runs the transfer recipe's own pipeline (`recipes.transfer.train_base` and
 `few_shot`, with the recipe's defaults) on the embedded 5k MNIST subset. Per
@@ -15,9 +15,13 @@ training step: the head set to the few images' mean features. Scored on
 every test image of the target digits.
 
 `--split 0-4` is the recipe's task (digits 0-4 -> 5-9), held out: no default
-was chosen on it. `--split 5-9` (digits 5-9 -> 0-4) is the split the defaults
-were chosen on. Prints mean and standard deviation over the seeds and writes
-every figure to `--out`/bench_transfer_<split>.json.
+was chosen on it. The defaults were chosen on the other two: `--split 5-9`
+(digits 5-9 -> 0-4) and `--split evens` (the even digits -> the odd ones),
+which reads no test image of 5-9: its source model trains on the even
+digits' training images and the test images of 0, 2 and 4, and the few-shot
+models are scored on the odd digits' training images not drawn as shots.
+Prints mean and standard deviation over the seeds and writes every figure
+to `--out`/bench_transfer_<split>.json.
 """
 
 import argparse
@@ -40,14 +44,19 @@ from recipes._common import stratified_split  # noqa: E402
 from recipes._common import write_json  # noqa: E402
 
 SPLITS = {"0-4": ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)),
-          "5-9": ((5, 6, 7, 8, 9), (0, 1, 2, 3, 4))}
+          "5-9": ((5, 6, 7, 8, 9), (0, 1, 2, 3, 4)),
+          "evens": ((0, 2, 4, 6, 8), (1, 3, 5, 7, 9))}
+#: Source digits of `--split evens` whose test images its source model reads:
+#: those of 6 and 8 are scored in the recipe's task.
+EVENS_SOURCE_TEST = (0, 2, 4)
 MODELS = ("scratch", "imprinted", "head_only", "fine_tuned")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=sorted(SPLITS), default="0-4",
-                        help="source digits (default 0-4, the recipe's task)")
+                        help="source digits: 0-4 (the default, the recipe's "
+                             "task), 5-9 or evens")
     parser.add_argument("--shots", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default=os.path.join("runs", "bench_transfer"))
@@ -55,8 +64,15 @@ def main(argv=None):
     source, target = SPLITS[args.split]
     x, y = load_npz(MNIST, "--data", ("x_train", "y_train"))
     x_test, y_test = load_npz(MNIST, "--data", ("x_test", "y_test"))
-    on_target = np.isin(y_test, target)
-    x_new, y_new = x_test[on_target], y_test[on_target] - target[0]
+    if args.split == "evens":
+        keep = np.isin(y_test, EVENS_SOURCE_TEST)
+        x_source, y_source = transfer.source_images(
+            (x, y), (x_test[keep], y_test[keep]), source)
+    else:
+        x_source, y_source = transfer.source_images((x, y), (x_test, y_test),
+                                                    source)
+        on_target = np.isin(y_test, target)
+        x_new, y_new = x_test[on_target], _labels(y_test[on_target], target)
 
     start = time.perf_counter()
     runs, bases = [], []
@@ -64,8 +80,8 @@ def main(argv=None):
         recipe = transfer.parse_args(["--out", args.out, "--seed", str(seed),
                                       "--quiet"])
         set_seed(seed)
-        x_tr, y_tr, x_val, y_val = stratified_split(*transfer.source_images(
-            (x, y), (x_test, y_test), source), 0.1, seed)
+        x_tr, y_tr, x_val, y_val = stratified_split(x_source, y_source, 0.1,
+                                                    seed)
         backup = os.path.join(args.out, f"backup-{args.split}-{seed}")
         shutil.rmtree(backup, ignore_errors=True)  # train, never reload
         base, result = transfer.train_base(recipe, x_tr, y_tr, (x_val, y_val),
@@ -78,10 +94,15 @@ def main(argv=None):
             pick = rng.permutation(np.concatenate([
                 rng.choice(np.flatnonzero(y == d), shots, replace=False)
                 for d in target]))
+            if args.split == "evens":  # the odd training images not drawn
+                rest = np.setdiff1d(np.flatnonzero(np.isin(y, target)), pick)
+                x_new, y_new = x[rest], _labels(y[rest], target)
             set_seed(seed)
-            scores, _ = transfer.few_shot(base, x[pick], y[pick] - target[0],
+            scores, _ = transfer.few_shot(base, x[pick],
+                                          _labels(y[pick], target),
                                           x_new, y_new, recipe)
-            runs.append({"seed": seed, "shots": shots, **{
+            runs.append({"seed": seed, "shots": shots, "n_scored": len(y_new),
+                         **{
                 key: scores[key]["accuracy"] for key in MODELS
                 if key in scores}})
             print(f"seed {seed}, {shots:2d} shots: " + ", ".join(
@@ -90,8 +111,9 @@ def main(argv=None):
             keras.backend.clear_session()
     minutes = (time.perf_counter() - start) / 60
 
-    print(f"\nDigits {args.split} -> {target[0]}-{target[-1]}, "
-          f"{len(y_new)} test images, seeds {args.seeds}, "
+    scored = sorted({r["n_scored"] for r in runs})
+    print(f"\nDigits {_digits(source)} -> {_digits(target)}, scored on "
+          f"{'/'.join(map(str, scored))} images, seeds {args.seeds}, "
           f"{keras.backend.backend()}, {minutes:.1f} min in all:")
     models = [key for key in MODELS if key in runs[0]]  # imprinted: cosine
     labels = {"scratch": "scratch", "imprinted": "imprinted, 0 steps",
@@ -120,6 +142,17 @@ def main(argv=None):
                 "minutes": round(minutes, 1), "runs": runs, "bases": bases,
                 "table": {str(k): v for k, v in table.items()}})
     return 0
+
+
+def _labels(digits, classes):
+    """Digits as class indices 0, 1, ... in the order of `classes`."""
+    return np.searchsorted(classes, digits)
+
+
+def _digits(digits):
+    if list(digits) == list(range(digits[0], digits[-1] + 1)):
+        return f"{digits[0]}-{digits[-1]}"
+    return ",".join(map(str, digits))
 
 
 if __name__ == "__main__":

@@ -222,7 +222,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
 
 
 def source_images(train, test, digits):
-    """The images of `digits` in both parts of the data, labels from 0.
+    """The images of sorted `digits` in both parts, labelled 0, 1, ... in order.
 
     Only the new digits' test images score the transfer, so the source
     digits' test images are more images for the source model: 5,061 instead
@@ -232,8 +232,9 @@ def source_images(train, test, digits):
     """
     (x, y), (x_test, y_test) = train, test
     keep, keep_test = np.isin(y, digits), np.isin(y_test, digits)
+    labels = np.concatenate([y[keep], y_test[keep_test]])
     return (np.concatenate([x[keep], x_test[keep_test]]),
-            np.concatenate([y[keep], y_test[keep_test]]) - digits[0])
+            np.searchsorted(digits, labels))
 
 
 def few_shot(base, x_few, y_few, x_new, y_new, args):
