@@ -189,3 +189,12 @@ def test_the_few_shot_models_train_in_the_same_even_batches_and_steps(
     # Scratch trains as long as the head and fine-tuning together.
     assert epochs == [2, 1, 1]
     assert scores["epochs"] == {"scratch": 2, "head": 1, "fine_tune": 1}
+
+
+def test_source_images_take_both_parts_labelled_in_the_digits_order():
+    train = (np.arange(6).reshape(6, 1), np.array([0, 1, 2, 4, 6, 8]))
+    test = (np.arange(10, 13).reshape(3, 1), np.array([8, 3, 2]))
+    x, y = transfer.source_images(train, test, (0, 2, 4, 6, 8))
+    # The 1 and the 3 left out; 8 is the fifth digit, label 4, not 8.
+    assert x.ravel().tolist() == [0, 2, 3, 4, 5, 10, 12]
+    assert y.tolist() == [0, 1, 2, 3, 4, 4, 1]
