@@ -101,10 +101,10 @@ def main(argv=None):
             scores, _ = transfer.few_shot(base, x[pick],
                                           _labels(y[pick], target),
                                           x_new, y_new, recipe)
-            runs.append({"seed": seed, "shots": shots, "n_scored": len(y_new),
-                         **{
-                key: scores[key]["accuracy"] for key in MODELS
-                if key in scores}})
+            runs.append({"seed": seed, "shots": shots,
+                         "n_scored": len(y_new),
+                         **{key: scores[key]["accuracy"] for key in MODELS
+                            if key in scores}})
             print(f"seed {seed}, {shots:2d} shots: " + ", ".join(
                 f"{key} {runs[-1][key]:.4f}" for key in MODELS
                 if key in runs[-1]), flush=True)
