@@ -18,7 +18,6 @@ from kerasnn._tables import check_target
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
-from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem

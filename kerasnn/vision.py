@@ -13,7 +13,6 @@ from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
-from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.optimizers import compile_model
 from kerasnn.optimizers import optimizer_factory
