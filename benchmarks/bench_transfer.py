@@ -71,7 +71,8 @@ def main(argv=None):
     keep = np.isin(y_test, source_test)
     x_source, y_source = transfer.source_images(
         (x, y), (x_test[keep], y_test[keep]), source)
-    if args.split != "evens":  # scored on the target digits' test images
+    on_test = args.split != "evens"  # scored on the target's test images
+    if on_test:
         on_target = np.isin(y_test, target)
         x_new, y_new = x_test[on_target], _labels(y_test[on_target], target)
 
@@ -80,14 +81,8 @@ def main(argv=None):
     for seed in args.seeds:
         recipe = transfer.parse_args(["--out", args.out, "--seed", str(seed),
                                       "--quiet"])
-        set_seed(seed)
-        x_tr, y_tr, x_val, y_val = stratified_split(x_source, y_source, 0.1,
-                                                    seed)
         backup = os.path.join(args.out, f"backup-{args.split}-{seed}")
-        shutil.rmtree(backup, ignore_errors=True)  # train, never reload
-        base, result = transfer.train_base(recipe, x_tr, y_tr, (x_val, y_val),
-                                           backup, ())
-        shutil.rmtree(backup, ignore_errors=True)
+        base, result, _ = _train_source(recipe, x_source, y_source, backup)
         bases.append({"seed": seed, "seconds": round(result.seconds, 1),
                       "epochs": len(result.history["loss"])})
         for shots in args.shots:
@@ -95,7 +90,7 @@ def main(argv=None):
             pick = rng.permutation(np.concatenate([
                 rng.choice(np.flatnonzero(y == d), shots, replace=False)
                 for d in target]))
-            if args.split == "evens":  # the odd training images not drawn
+            if not on_test:  # the target's training images not drawn
                 rest = np.setdiff1d(np.flatnonzero(np.isin(y, target)), pick)
                 x_new, y_new = x[rest], _labels(y[rest], target)
             set_seed(seed)
@@ -110,7 +105,7 @@ def main(argv=None):
                 f"{key} {runs[-1][key]:.4f}" for key in MODELS
                 if key in runs[-1]), flush=True)
             keras.backend.clear_session()
-        if args.split != "evens":  # after the picks: they stay as they were
+        if on_test:  # after the picks: they stay as they were
             ceilings.append(_all_labels(recipe, (x, y), target, x_new, y_new,
                                         backup))
             print(f"seed {seed}, all labels: {ceilings[-1]['accuracy']:.4f} "
@@ -165,24 +160,31 @@ def main(argv=None):
     return 0
 
 
-def _all_labels(recipe, train, target, x_new, y_new, backup):
-    """The source model's CNN trained on every training image of `target`.
+def _train_source(recipe, x, y, backup):
+    """`train_base` on `(x, y)`, a tenth held out, never reloading `backup`.
 
-    Trained as the source model is (`train_base`: its epochs, schedule and a
-    tenth held out for validation), scored on `(x_new, y_new)`.
+    Returns the model, its training result and the number of images it
+    trained on.
     """
-    x, y = train
-    keep = np.isin(y, target)
     set_seed(recipe.seed)
-    x_tr, y_tr, x_val, y_val = stratified_split(
-        x[keep], _labels(y[keep], target), 0.1, recipe.seed)
-    shutil.rmtree(backup, ignore_errors=True)
+    x_tr, y_tr, x_val, y_val = stratified_split(x, y, 0.1, recipe.seed)
+    shutil.rmtree(backup, ignore_errors=True)  # train, never reload
     model, result = transfer.train_base(recipe, x_tr, y_tr, (x_val, y_val),
                                         backup, ())
     shutil.rmtree(backup, ignore_errors=True)
+    return model, result, len(y_tr)
+
+
+def _all_labels(recipe, train, target, x_new, y_new, backup):
+    """The source model's CNN trained, as the source model is, on every
+    training image of `target`; scored on `(x_new, y_new)`."""
+    x, y = train
+    keep = np.isin(y, target)
+    model, result, n_train = _train_source(
+        recipe, x[keep], _labels(y[keep], target), backup)
     accuracy = model.evaluate(x_new, y_new, batch_size=500, verbose=0)[1]
     return {"seed": recipe.seed, "accuracy": float(accuracy),
-            "n_train": len(y_tr), "seconds": round(result.seconds, 1)}
+            "n_train": n_train, "seconds": round(result.seconds, 1)}
 
 
 def _labels(digits, classes):
