@@ -47,6 +47,10 @@ def main(argv=None):
                         help="run only the cases whose name contains this")
     parser.add_argument("--split", choices=("tune", "holdout", "all"),
                         default="all")
+    parser.add_argument("--origin", choices=("own", "real", "all"),
+                        default="all",
+                        help="only the catalogue's own programs, or only the "
+                             "real ones that people posted")
     parser.add_argument("--json", default=None, metavar="PATH",
                         help="write every row, with each finding's message "
                              "and fix, to this file")
@@ -62,7 +66,7 @@ def main(argv=None):
                                                               backends[0])):
         os.environ["KERAS_BACKEND"] = backends[0]
         start = time.perf_counter()
-        rows, skipped = run_cases(args.only, args.split)
+        rows, skipped = run_cases(args.only, args.split, args.origin)
         wall[backends[0]] = time.perf_counter() - start
     else:
         rows, skipped = [], []
@@ -87,7 +91,7 @@ def main(argv=None):
     return 0
 
 
-def run_cases(only=None, split="all"):
+def run_cases(only=None, split="all", origin="all"):
     """Runs the selected cases on this process's backend.
 
     Returns:
@@ -101,13 +105,16 @@ def run_cases(only=None, split="all"):
 
     import diagnosis_cases
 
-    _check_catalogue(diagnosis_cases.CASES)
+    cases = diagnosis_cases.load_cases()
+    _check_catalogue(cases)
     backend = keras.backend.backend()
     rows, skipped = [], []
-    for case in diagnosis_cases.CASES:
+    for case in cases:
         if only and only not in case.name:
             continue
         if split != "all" and case.split != split:
+            continue
+        if origin != "all" and case.origin != origin:
             continue
         if backend not in case.backends:
             skipped.append({"case": case.name, "backend": backend,
@@ -123,8 +130,8 @@ def run_case(case, backend):
     """Runs one program with a fresh `GradientMonitor()`; returns its row."""
     import keras
 
-    from callbacks import CallbackWarning
-    from callbacks import GradientMonitor
+    from kerasnn.callbacks import CallbackWarning
+    from kerasnn.callbacks import GradientMonitor
 
     keras.utils.set_random_seed(0)
     keras.backend.clear_session()
@@ -146,7 +153,8 @@ def run_case(case, backend):
     kinds = list(dict.fromkeys(f["kind"] for f in findings))
     return {
         "case": case.name, "family": case.family, "backend": backend,
-        "split": case.split, "expected": case.expected,
+        "split": case.split, "origin": case.origin,
+        "expected": case.expected,
         "also": list(case.also), "fixed_by": case.fixed_by,
         "metric": case.metric, "kinds": kinds,
         "extra": [k for k in kinds
@@ -164,7 +172,7 @@ def run_case(case, backend):
 
 def _check_catalogue(cases):
     """Refuses a catalogue whose kinds or twins do not exist."""
-    from callbacks._findings import KINDS
+    from kerasnn.callbacks._findings import KINDS
 
     names = {c.name for c in cases}
     for c in cases:
@@ -172,11 +180,14 @@ def _check_catalogue(cases):
         unknown = [k for k in kinds if k not in KINDS]
         bad = [b for b in c.backends if b not in BACKENDS]
         if (unknown or bad or c.split not in ("tune", "holdout")
-                or (c.fixed_by and c.fixed_by not in names)):
+                or (c.fixed_by and c.fixed_by not in names)
+                or c.origin not in ("own", "real")
+                or (c.origin == "real" and not c.source)):
             raise ValueError(
                 f"Case {c.name!r} is malformed: unknown kinds {unknown}, "
                 f"backends {bad}, split {c.split!r}, fixed_by "
-                f"{c.fixed_by!r}. Kinds must be among {sorted(KINDS)}.")
+                f"{c.fixed_by!r}, origin {c.origin!r} (a real program needs "
+                "a source). Kinds must be among {sorted(KINDS)}.")
 
 
 def _findings(monitor):
@@ -215,7 +226,8 @@ def _run_child(backend, args):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "rows.json")
         command = [sys.executable, os.path.abspath(__file__), "--child",
-                   "--backend", backend, "--split", args.split, "--json", out]
+                   "--backend", backend, "--split", args.split,
+                   "--origin", args.origin, "--json", out]
         if args.only:
             command += ["--only", args.only]
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")

@@ -10,7 +10,12 @@ that are acceptable as secondary symptoms. A healthy case must draw no
 finding; several are the fixed twins of faulty ones (`fixed_by`).
 
 `split` says whether a case may be used to tune the monitor's thresholds
-("tune") or is kept aside to measure them ("holdout").
+("tune") or is kept aside to measure them ("holdout"). `origin` says where
+the program comes from: "own" (written for this catalogue from the kinds of
+bug the monitor knows) or "real" (a program that someone posted with the
+fault and the fix they found, rewritten for Keras 3; `source` cites it).
+The real programs live in the `diagnosis_real_*.py` modules beside this
+one; `load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
 of it, or small synthetic sets where a toy problem is the point.
@@ -47,6 +52,9 @@ class Case:
         fixed_by: String or `None`. Name of the healthy twin that fixes it.
         metric: String. The `fit` log that shows what the bug costs.
         note: String. Why a backend is left out, or other caveats.
+        origin: "own" or "real" (see the module docstring).
+        source: String. Where a real program comes from: a link to the
+            question, issue or paper, with what it reported.
     """
 
     name: str
@@ -59,22 +67,39 @@ class Case:
     fixed_by: object = None
     metric: str = "loss"
     note: str = ""
+    origin: str = "own"
+    source: str = ""
 
 
 CASES = []
+REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
+                "diagnosis_real_data")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
-         fixed_by=None, metric="loss", note=""):
+         fixed_by=None, metric="loss", note="", origin="own", source=""):
     """Registers the decorated program as a case of the catalogue."""
 
     def register(program):
         CASES.append(Case(program.__name__, program, family, expected,
                           tuple(also), tuple(backends), split, fixed_by,
-                          metric, note))
+                          metric, note, origin, source))
         return program
 
     return register
+
+
+def load_cases():
+    """The whole catalogue: this module's cases and the real programs'."""
+    import importlib
+
+    for name in REAL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    return CASES
 
 
 # ---------------------------------------------------------------------------
@@ -1012,9 +1037,12 @@ def stop_gradient_branch(callbacks):
                      batch_size=32, verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", "constant_predictions",
-      also=("dead_units", "unchanged_weights", "loss_not_decreasing"),
-      fixed_by="housing_log_price", metric="loss")
+@case("Sequential MLP", "label_mismatch",
+      also=("constant_predictions", "dead_units", "unchanged_weights",
+            "loss_not_decreasing", "nothing_to_train"),
+      fixed_by="housing_log_price", metric="loss",
+      note="named constant_predictions (the symptom) until the output-range "
+           "rule named the cause before training")
 def relu_output_negative_targets(callbacks):
     """log10 of the price in millions (always negative) with a ReLU output
     'because prices are positive': the output unit dies and predicts 0

@@ -14,27 +14,42 @@ A finding is a plain, JSON-serialisable dict:
 # kinds when one has to be named first: a cause before its symptoms.
 SETUP_KINDS = {
     "nonfinite_data": "NaN or inf in the inputs or the targets",
+    "nothing_to_train": "no trainable weight that the loss depends on (every "
+                        "layer frozen, or the trainable ones cut off from "
+                        "the loss)",
     "loss_activation_mismatch": "the loss does not fit the output layer's "
                                 "activation (from_logits, softmax over one "
                                 "unit, ReLU under cross-entropy)",
     "label_mismatch": "the targets do not fit the output layer or the loss "
-                      "(range, one-hot vs sparse, classes under a "
+                      "(a range the output cannot reach, multi-hot under "
+                      "softmax, one-hot vs sparse, classes under a "
                       "regression loss)",
+    "unscaled_targets": "regression targets far from unit scale (mean or "
+                        "spread in the thousands)",
     "unscaled_inputs": "inputs far from unit scale and not rescaled by the "
                        "model",
+    "target_leak": "an input column that alone predicts the target almost "
+                   "perfectly",
     "sorted_validation_split": "the tail that validation_split takes holds "
                                "other classes than the rest",
-    "class_imbalance": "a majority class far above the rest, with no class "
-                       "or sample weights",
+    "class_imbalance": "a class so rare that accuracy misleads, or "
+                       "predictions that collapse onto the majority class, "
+                       "with no class or sample weights",
 }
 TRAINING_KINDS = {
     "nan": "the loss or the gradients became NaN/Inf without prior growth",
     "exploding": "gradient norms grew by orders of magnitude (then often NaN)",
-    "dead_units": "ReLU units that output zero on every probe row",
+    "batchnorm_statistics": "BatchNormalization's moving statistics not yet "
+                            "warmed up: the model in inference mode differs "
+                            "from the model in training mode",
+    "dead_units": "ReLU units that output zero on every probe row, and "
+                  "cost the model (most of a layer, or a stalled loss)",
     "saturated_units": "sigmoid/tanh units stuck at their limits",
     "vanishing": "early layers get a vanishing share of the gradient",
     "unchanged_weights": "a trainable layer whose weights never move",
     "constant_predictions": "the model outputs the same thing for every row",
+    "no_signal": "the training loss stays at the no-information level "
+                 "(labels misaligned with the inputs, inputs wiped out)",
     "oscillating_loss": "the loss jumps up and down without diverging (rate "
                         "too high)",
     "loss_not_decreasing": "the loss does not fall (rate too low, or stuck)",

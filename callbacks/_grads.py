@@ -78,7 +78,8 @@ class Prober:
             x, y, sample_weight: The probe batch.
 
         Returns:
-            A dict with `loss`, `eval_loss`, `pred_spread` (floats),
+            A dict with `loss`, `eval_loss`, `pred_spread`, `train_spread`
+            (the spread in training mode; floats),
             `grad_norms`, `weight_norms` (per trainable variable),
             `unit_shares`, `act_peaks` (per layer of `units`), and
             `predictions`, the model's outputs in inference mode (in the
@@ -154,15 +155,15 @@ class Prober:
         )
         return loss, y_pred, acts
 
-    def _figures(self, loss, eval_loss, y_pred, acts):
+    def _figures(self, loss, train_pred, eval_loss, y_pred, acts):
         """The probe's scalar figures, reduced in the compiled graph."""
         shares = [_bad_unit_share(a, k)
                   for a, k in zip(acts, self.units.kinds)]
         peaks = [keras.ops.max(keras.ops.abs(keras.ops.cast(a, "float32")))
                  for a in acts]
         return {"loss": loss, "eval_loss": eval_loss,
-                "pred_spread": keras.ops.mean(keras.ops.stack(
-                    [_spread(p) for p in keras.tree.flatten(y_pred)])),
+                "pred_spread": _mean_spread(y_pred),
+                "train_spread": _mean_spread(train_pred),
                 "unit_shares": _stack(shares), "act_peaks": _stack(peaks),
                 "predictions": y_pred}
 
@@ -185,7 +186,7 @@ class Prober:
             # Embeddings' gradients are IndexedSlices: make them dense.
             grads = [tf.zeros_like(t) if g is None else tf.convert_to_tensor(g)
                      for g, t in zip(grads, tv)]
-            figures = self._figures(loss, *self._inference(
+            figures = self._figures(loss, y_pred, *self._inference(
                 tv, ntv, mv, x, y, sample_weight))
             return {**figures, "grads": grads}
 
@@ -209,7 +210,7 @@ class Prober:
             (_, aux), grads = grad_fn(
                 tv, ntv, mv, x, y, sample_weight, True, ov
             )
-            figures = self._figures(aux[0], *self._inference(
+            figures = self._figures(aux[0], aux[1], *self._inference(
                 tv, ntv, mv, x, y, sample_weight))
             return {**figures, "grads": grads}
 
@@ -245,7 +246,7 @@ class ActivationLayers:
         self.model, self.reason = None, None
         try:
             outputs = keras.tree.flatten(model.outputs)
-            picked = [(layer, kind) for layer in _leaf_layers(model)
+            picked = [(layer, kind) for layer in leaf_layers(model)
                       for kind in [_activation_kind(layer)] if kind]
             self.model = keras.Model(
                 model.inputs, outputs + [layer.output for layer, _ in picked]
@@ -276,7 +277,7 @@ def layer_groups(model):
     """
     index = {id(v): i for i, v in enumerate(model.trainable_variables)}
     groups, claimed = [], set()
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         ids = [index[id(v)] for v in layer.trainable_variables
                if id(v) in index and index[id(v)] not in claimed]
         if ids:
@@ -368,6 +369,11 @@ def _stack(values):
     return keras.ops.stack(values) if values else keras.ops.zeros((0,))
 
 
+def _mean_spread(y_pred):
+    return keras.ops.mean(keras.ops.stack(
+        [_spread(p) for p in keras.tree.flatten(y_pred)]))
+
+
 def _spread(pred):
     """Mean over output units of the predictions' std across rows."""
     pred = keras.ops.cast(pred, "float32")
@@ -401,10 +407,10 @@ def _bad_unit_share(out, kind, share=0.95):
     return keras.ops.mean(keras.ops.cast(bad, "float32"))
 
 
-def _leaf_layers(model):
+def leaf_layers(model):
     for layer in getattr(model, "layers", []):
         if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
+            yield from leaf_layers(layer)
         else:
             yield layer
 

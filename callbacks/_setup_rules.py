@@ -60,7 +60,7 @@ def nonfinite_data(model, data, outs):
     return findings
 
 
-def loss_activation_mismatch(out):
+def loss_activation_mismatch(out, data=None):
     """A loss that does not fit the activation of the output `out`."""
     act = activation(out.layer)
     if act in _SOFTMAX and out.units == 1:
@@ -84,7 +84,26 @@ def loss_activation_mismatch(out):
     prob = "sigmoid" if spec["family"] == "binary" else "softmax"
     logits_fix = (f"`keras.losses.{spec['class']}(from_logits=True)`")
     seen = "" if span is None else f" (outputs {span} on {len(out.pred)} rows)"
-    if act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
+    if (act in _SIGMOID and spec["family"] != "binary" and out.units > 1
+            and not spec["from_logits"]):
+        multi = data is not None and _multi_label(data.scanned(out.y))
+        if multi:
+            message = (f"{out.label} is multi-label (rows with several 1s) "
+                       f"and {out.where} applies {act}, but {loss} reads "
+                       "each row as one class: it rescales the outputs to "
+                       "sum to 1 and trains them against each other.")
+            fix = ("keep the sigmoid and use `loss=\"binary_crossentropy\"` "
+                   "for multi-label targets.")
+        else:
+            message = (f"{out.where} applies {act} to each of its "
+                       f"{out.units} units independently, but {loss} "
+                       "expects one distribution over the classes (rows "
+                       "summing to 1): it rescales the outputs, and the "
+                       "units do not compete as classes should.")
+            fix = (f"use `activation=\"softmax\"` on {out.where} for "
+                   "single-label classes (or no activation with "
+                   f"{logits_fix}).")
+    elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
         message = (f"{out.where} applies {act}, and {loss} applies it "
                    "again: the loss reads probabilities as logits, so its "
                    "gradients are weak and training stalls.")
@@ -207,6 +226,14 @@ def label_mismatch(out, data):
                    "\"softmax\")` with `loss=\"sparse_categorical_"
                    "crossentropy\"`; if they are counts or scores, keep "
                    "the regression loss.")
+    elif (family == "regression" and units == 1 and y.ndim == rank
+          and y.ndim > 1 and y.shape[-1] > 1):
+        message = (f"{out.label} has {y.shape[-1]} columns per row but "
+                   f"{where} has 1 unit: {loss} compares that unit with every"
+                   " column (it broadcasts), so it learns their mean.")
+        fix = (f"give {where} {y.shape[-1]} units (`Dense({y.shape[-1]})`), "
+               "or pass the one target column (for one-hot classes, "
+               "`np.argmax(y, axis=1)` with a classification head).")
     elif family == "regression" and units > 1 and per_row:
         # One target per row against several units: the loss broadcasts the
         # target over every unit instead of failing on the shapes.
@@ -243,7 +270,8 @@ def unscaled_inputs(model, data, max_scale):
         size = np.where(np.isfinite(values), np.abs(values), 0.0)
         mags = (np.percentile(size, 99, axis=0) if values.ndim == 2
                 else np.array([np.percentile(size, 99)]))
-        big = np.flatnonzero(mags > max_scale)
+        offset = _offset_columns(values)
+        big = np.flatnonzero((mags > max_scale) | offset)
         if not len(big):
             continue
         lo, hi = float(kept.min()), float(kept.max())
@@ -260,6 +288,14 @@ def unscaled_inputs(model, data, max_scale):
                        f"of |value|: {shown}{more}; threshold "
                        f"{_fmt(max_scale)}){others}; values range "
                        f"{_fmt(lo)}..{_fmt(hi)} on {len(values)} rows.")
+            shifted = [c for c in big if offset[c]]
+            if shifted:
+                c = shifted[0]
+                message += (
+                    f" {_column(columns, c)} sits far from zero for how "
+                    f"little it varies (mean {_fmt(values[:, c].mean())}, "
+                    f"standard deviation {_fmt(values[:, c].std())}): to the"
+                    " first layer every row looks alike.")
         else:
             message = (f"{label} reaches {into} far from unit scale: values "
                        f"range {_fmt(lo)}..{_fmt(hi)} (99th percentile of "
@@ -466,6 +502,24 @@ def _class_ids(out):
                               and y.max() <= out.units - 1):
         return y.astype("int64")
     return None
+
+
+def _offset_columns(values, least=10.0, ratio=20.0):
+    """Columns whose mean is at least `least` and `ratio` times their
+    spread: a large offset that hides a small variation."""
+    if values.ndim != 2:
+        return np.zeros(1, bool)
+    with np.errstate(invalid="ignore"):
+        mean = np.abs(np.nanmean(values, axis=0))
+        std = np.nanstd(values, axis=0)
+    return (mean >= least) & (std > 0) & (mean >= ratio * std)
+
+
+def _multi_label(y):
+    y = floats(y)
+    return (y is not None and y.ndim == 2 and y.shape[1] > 1
+            and bool(np.all((y == 0) | (y == 1)))
+            and bool(np.any(y.sum(axis=1) > 1)))
 
 
 def _is_one_hot(y, units):

@@ -34,6 +34,52 @@ class Thresholds:
     rise: float = 0.5
     rise_floor: float = 0.1
     constant: float = 1e-3
+    # Dead units cost the model when they are most of a layer, or when the
+    # loss has not fallen by `stall` of its start.
+    dead_most: float = 0.9
+    stall: float = 0.1
+    # A training loss within `chance_margin` of the no-information level
+    # after `min_signal_steps` steps has found no signal.
+    chance_margin: float = 0.03
+    min_signal_steps: int = 100
+    # Symptoms that need time are judged only after this many steps, or
+    # when the loss has stopped falling.
+    min_trend_steps: int = 100
+    # Inference-mode spread below this share of the training-mode spread,
+    # on a model with BatchNormalization: the moving statistics lag.
+    bn_gap: float = 0.1
+
+
+@dataclasses.dataclass
+class RunFacts:
+    """What the monitor knows of the run beside the probes.
+
+    Attributes:
+        baseline: The loss of a model that ignores its inputs (the entropy
+            of the class shares, the targets' variance under MSE), or
+            `None` where it is not known.
+        baseline_what: What `baseline` is, in words.
+        val_losses: The validation loss `fit` logged at each epoch's end.
+        steps_per_epoch: Training steps per epoch, or `None`.
+        batchnorm: `(name, momentum)` of each BatchNormalization layer.
+        init_scales: Layer name -> std of its initial kernel over He's
+            `sqrt(2 / fan_in)`.
+        regularization: The weight penalties in the logged loss at the
+            end (`sum(model.losses)`), taken off before comparing it with
+            `baseline`.
+        collapse: `None`, or a dict describing predictions that all fell
+            on the majority class (`majority`, `share`, `rows`, `others`,
+            `weights`).
+    """
+
+    baseline: object = None
+    baseline_what: str = ""
+    val_losses: tuple = ()
+    steps_per_epoch: object = None
+    batchnorm: tuple = ()
+    init_scales: dict = dataclasses.field(default_factory=dict)
+    regularization: float = 0.0
+    collapse: object = None
 
 
 class ProbeHistory:
@@ -51,6 +97,8 @@ class ProbeHistory:
         eval_loss: Loss on the probe batch in inference mode.
         pred_spread: Mean over output units of the predictions' standard
             deviation across the probe rows (inference mode).
+        train_spread: The same in training mode (BatchNormalization on the
+            batch's own statistics, dropout on).
         learning_rate: The optimizer's learning rate at the probe.
         grad_norms: Gradient norm per layer.
         weight_norms: Weight norm per layer.
@@ -61,7 +109,8 @@ class ProbeHistory:
         act_peaks: Largest absolute activation per activation layer.
     """
 
-    _ROWS = ("steps", "loss", "eval_loss", "pred_spread", "learning_rate",
+    _ROWS = ("steps", "loss", "eval_loss", "pred_spread", "train_spread",
+             "learning_rate",
              "grad_norms", "weight_norms", "update_ratios", "unit_shares",
              "act_peaks")
 
@@ -91,8 +140,8 @@ class ProbeHistory:
         rows = self._rows
         rows["steps"].append(int(step))
         rows["learning_rate"].append(float(learning_rate))
-        for key in ("loss", "eval_loss", "pred_spread"):
-            rows[key].append(float(figures[key]))
+        for key in ("loss", "eval_loss", "pred_spread", "train_spread"):
+            rows[key].append(float(figures.get(key, math.nan)))
         for key in ("grad_norms", "weight_norms", "unit_shares", "act_peaks"):
             rows[key].append(np.asarray(figures[key], dtype="float64"))
         rows["update_ratios"].append(np.full(len(self.layers), np.nan))
@@ -111,7 +160,8 @@ class ProbeHistory:
 
 
 def diagnose(history, th, *, final=False, nonfinite_step=None,
-             data_nonfinite=False, target_spread=None, epoch_losses=()):
+             data_nonfinite=False, target_spread=None, epoch_losses=(),
+             facts=None):
     """Returns the training findings that `history` supports, in priority
     order (one per kind).
 
@@ -119,8 +169,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         history: A `ProbeHistory`.
         th: A `Thresholds`.
         final: Whether training has ended; the rules about the whole run
-            (`loss_not_decreasing`, `oscillating_loss`,
-            `constant_predictions`) only run then.
+            (`batchnorm_statistics`, `no_signal`, `loss_not_decreasing`,
+            `oscillating_loss`, `constant_predictions`, and dead units that
+            cost only through a stalled loss) only run then.
         nonfinite_step: Step at which the loss logged by `fit` turned
             NaN/Inf, or `None`.
         data_nonfinite: Whether the setup checks found NaN/Inf in the data.
@@ -129,29 +180,59 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         epoch_losses: The training loss `fit` logged at each epoch's end.
             A loss that fell there is not `loss_not_decreasing`, whatever
             the probe batch says (a small probe may miss a rare class).
+        facts: A `RunFacts`, or `None` when nothing else is known.
     """
+    facts = facts or RunFacts()
     if not len(history) and nonfinite_step is None:
         return []
-    nonfinite = _nonfinite(history, th, nonfinite_step, data_nonfinite)
+    nonfinite = _nonfinite(history, th, nonfinite_step, data_nonfinite,
+                           facts)
     if nonfinite is not None:
         return [nonfinite]
-    dead = _dead_or_saturated(history, th, "relu")
-    found = [_exploding(history, th, final), dead,
-             _dead_or_saturated(history, th, "saturating"),
+    trusted = ~_bn_lag(history, th, facts)
+    stalled = _stalled(history, th, epoch_losses)
+    exploding = _exploding(history, th, final, facts)
+    batchnorm = _batchnorm(history, th, facts, trusted) if final else None
+    dead = _dead_or_saturated(history, th, "relu", trusted,
+                              stalled if final else False)
+    found = [exploding, batchnorm, dead,
+             _dead_or_saturated(history, th, "saturating", trusted),
              _vanishing(history, th),
              # Dead units get exactly zero gradients too: no second finding.
              None if dead is not None else _unchanged(history, th)]
     if final:
-        found.append(_constant(history, th, target_spread))
-        # A loss that explodes or oscillates is explained: no trend finding.
-        if found[0] is None:
-            found.append(_oscillating(history, th))
-            if found[-1] is None and not _fell(epoch_losses, th):
+        # Weights that do not move at all will not change with more time.
+        timed = (_long_enough(history, th, epoch_losses)
+                 or _median_update(history) == 0)
+        if batchnorm is None and timed:
+            found.append(_constant(history, th, target_spread))
+        # A loss that explodes is explained: no trend finding.
+        if exploding is None:
+            slow = _slow_updates(history, th)
+            oscillating = _oscillating(history, th)
+            # A rate too high or too low explains a loss at chance level.
+            signal = (None if slow or oscillating else
+                      _no_signal(history, th, epoch_losses, facts))
+            found += [signal, oscillating]
+            if (oscillating is None and signal is None
+                    and not _fell(epoch_losses, th) and (slow or timed)):
                 found.append(_flat(history, th))
+            if signal is None and timed and facts.collapse:
+                found.append(_collapsed(history, facts.collapse))
     return [f for f in found if f is not None]
 
 
-def _nonfinite(h, th, nonfinite_step, data_nonfinite):
+def too_early(history, th, epoch_losses):
+    """A note when the run was too short to judge its loss, else `None`."""
+    if not len(history) or _long_enough(history, th, epoch_losses):
+        return None
+    return (f"Too early to tell whether the loss has stopped falling: "
+            f"training ran {int(history.steps[-1])} steps (the rules about "
+            f"a flat loss or constant predictions wait for "
+            f"{th.min_trend_steps}, or for a loss that stopped falling).")
+
+
+def _nonfinite(h, th, nonfinite_step, data_nonfinite, facts):
     n = len(h)
     bad = None
     if n:
@@ -179,6 +260,7 @@ def _nonfinite(h, th, nonfinite_step, data_nonfinite):
             "exploding", f"The outputs of '{layer}' overflow (largest "
             f"activation {_fmt(peak)}) and the loss became NaN/Inf at step "
             f"{step}: the forward pass explodes.",
+            _init_fix(facts) or
             f"Bound the activation of '{layer}' (e.g. ReLU or tanh instead "
             "of 'exponential'), use smaller initial weights (Glorot/He), add "
             f"BatchNormalization, and lower the learning rate (now {lr:g}).",
@@ -214,7 +296,7 @@ def _nonfinite(h, th, nonfinite_step, data_nonfinite):
                 "exploding", f"Training diverged: {'; '.join(seen)}; then "
                 f"the loss became NaN/Inf at step {step} (learning rate "
                 f"{lr:g}).",
-                "Lower the learning rate (e.g. to "
+                _init_fix(facts) or "Lower the learning rate (e.g. to "
                 f"{lr / 10:g}) and clip gradients with the optimizer's "
                 "`clipnorm=1.0`; check the initialisation (He or Glorot).",
                 layer=h.layers[j], step=step)
@@ -237,7 +319,7 @@ def _overflow(h, i, limit=1e15):
     return None
 
 
-def _exploding(h, th, final=False):
+def _exploding(h, th, final=False, facts=None):
     n, p = len(h), th.patience
     if n < p:
         return None
@@ -259,6 +341,7 @@ def _exploding(h, th, final=False):
         f"{_fmt(g[i, j])} at step {int(h.steps[i])} ({_fmt(growth[i, j])}x "
         f"its first value; update ratio {_fmt(h.update_ratios[i, j])}; "
         f"learning rate {lr:g}).",
+        _init_fix(facts) or
         f"Clip gradients with the optimizer's `clipnorm=1.0`, lower the "
         f"learning rate (e.g. to {lr / 10:g}) or add a warm-up, and check "
         "the initialisation (He or Glorot, not larger).",
@@ -292,7 +375,11 @@ def _diverged(h, th):
         step=int(h.steps[i]))
 
 
-def _dead_or_saturated(h, th, which):
+def _dead_or_saturated(h, th, which, trusted, stalled=False):
+    """Dead ReLU or saturated sigmoid/tanh units, on the probes whose
+    inference-mode activations can be trusted (`trusted`). Dead units count
+    only when they cost the model: at least `dead_most` of the layer still
+    dead at the latest probe, or a loss that stalled (`stalled`)."""
     if not len(h.units) or len(h) < th.patience:
         return None
     kinds = np.array(h.unit_kinds)
@@ -304,7 +391,7 @@ def _dead_or_saturated(h, th, which):
             th.saturated_share)
     if not cols.any():
         return None
-    shares = np.where(cols, h.unit_shares, 0.0)
+    shares = np.where(cols & trusted[:, None], h.unit_shares, 0.0)
     hit = _run_of((shares >= limit).any(axis=1), th.patience)
     if hit is None:
         return None
@@ -314,8 +401,18 @@ def _dead_or_saturated(h, th, which):
     lr = h.learning_rate[hit]
     step = int(h.steps[hit])
     if which == "relu":
+        latest = shares[np.flatnonzero(trusted)[-1]] if trusted.any() else (
+            shares[-1])
+        k = int(np.argmax(latest))
+        if not (latest[k] >= th.dead_most
+                or (stalled and latest[k] >= limit)):
+            return None
+        j, layer, share = k, h.units[k], latest[k]
+        since_start = since_start and bool(np.all(shares[:, k] >= limit))
         when = ("from initialisation" if since_start
                 else f"since training began (learning rate {lr:g})")
+        cost = ("most of the layer" if share >= th.dead_most
+                else "and the loss has stalled")
         fix = ("Initialise with `kernel_initializer='he_normal'` and "
                "`bias_initializer='zeros'` (no negative or tiny weights), or "
                "use LeakyReLU." if since_start else
@@ -324,8 +421,8 @@ def _dead_or_saturated(h, th, which):
                "BatchNormalization before the ReLU.")
         return make_finding(
             "dead_units", f"{share:.0%} of the ReLU units of '{layer}' output "
-            f"zero on every probe row (dead units) {when}, still at step "
-            f"{step}: no gradient flows through them.", fix,
+            f"zero on every probe row (dead units, {cost}) {when}, still at "
+            f"step {int(h.steps[-1])}: no gradient flows through them.", fix,
             layer=layer, step=step)
     kind = h.unit_kinds[j]
     return make_finding(
@@ -335,6 +432,50 @@ def _dead_or_saturated(h, th, which):
         "Standardise the inputs, use Glorot initialisation (not larger), add "
         f"BatchNormalization before the activation of '{layer}', or use "
         "ReLU.", layer=layer, step=step)
+
+
+def _bn_lag(h, th, facts):
+    """Per probe: whether BatchNormalization's moving statistics make the
+    model in inference mode much flatter than in training mode."""
+    n = len(h)
+    if not facts.batchnorm or not n:
+        return np.zeros(n, dtype=bool)
+    train, infer = h.train_spread, h.pred_spread
+    with np.errstate(invalid="ignore"):
+        return (np.isfinite(train) & np.isfinite(infer) & (train > 0)
+                & (infer < th.bn_gap * train))
+
+
+def _batchnorm(h, th, facts, trusted):
+    """The moving statistics still lag at the end of training."""
+    lag = ~trusted
+    if not len(h) or not lag[-1] or (len(h) > 1 and not lag[-2]):
+        return None
+    names = [name for name, _ in facts.batchnorm]
+    momenta = sorted({m for _, m in facts.batchnorm if m is not None})
+    momentum = max(momenta) if momenta else None
+    shown = ", ".join(f"'{name}'" for name in names[:3]) + (
+        f" and {len(names) - 3} more" if len(names) > 3 else "")
+    need = (f"; with momentum {momentum:g} they need about "
+            f"{1 / (1 - momentum):.0f} steps to forget their start"
+            if momentum is not None and momentum < 1 else "")
+    step = int(h.steps[-1])
+    return make_finding(
+        "batchnorm_statistics", f"At step {step} the model's predictions "
+        f"barely vary across the probe rows in inference mode (spread "
+        f"{_fmt(h.pred_spread[-1])}) but do in training mode "
+        f"({_fmt(h.train_spread[-1])}); inference loss {_fmt(h.eval_loss[-1])}"
+        f" against {_fmt(h.loss[-1])} in training mode. The moving mean and "
+        f"variance of the BatchNormalization layers ({shown}) have not caught"
+        f" up with the activations yet{need}: `evaluate` and `predict` see "
+        "another model than the one trained. Units that look dead or "
+        "predictions that look constant in inference mode follow from this.",
+        "Train for more steps before judging the model, or lower the "
+        "layers' momentum (`BatchNormalization(momentum=0.9)`; for a "
+        "Keras Application, set `layer.momentum` on its BatchNormalization "
+        "layers before compile); with little data and a pretrained body, "
+        "keep its BatchNormalization layers frozen (`trainable=False`).",
+        layer=names[0] if names else None, step=step)
 
 
 def _vanishing(h, th):
@@ -363,8 +504,19 @@ def _unchanged(h, th):
         return None
     g, upd = h.grad_norms, h.update_ratios
     zero = np.all(g == 0.0, axis=0) & np.all(~(upd > 0.0), axis=0)
-    if not zero.any() or zero.all():
+    if not zero.any():
         return None
+    if zero.all():
+        return make_finding(
+            "nothing_to_train", f"Every trainable layer got an exactly zero "
+            f"gradient at each of {len(h)} probes (steps {int(h.steps[0])}-"
+            f"{int(h.steps[-1])}): the loss depends on none of the trainable "
+            "weights, so nothing trains.",
+            "Find what cuts the loss off from the weights: a "
+            "`stop_gradient`, a non-differentiable op at the output (round, "
+            "argmax, a cast to int), an output layer whose units are all "
+            "dead, or a loss computed from something other than the "
+            "model's outputs.", step=int(h.steps[-1]))
     j = int(np.argmax(zero))
     layer = h.layers[j]
     return make_finding(
@@ -432,13 +584,16 @@ def _flat(h, th):
     if drop >= th.flat_loss:
         return None
     lr = h.learning_rate[-1]
-    upd = h.update_ratios
-    median = float(np.nanmedian(upd)) if np.isfinite(upd).any() else math.nan
-    slow = np.isfinite(median) and median < 1e3 * th.min_update_ratio
-    cause = (f"the updates are only {_fmt(median)} of the weights (healthy "
+    median = _median_update(h)
+    slow = _slow_updates(h, th)
+    cause = ("the weights do not move at all (zero gradients; see the "
+             "other findings)" if median == 0 else
+             f"the updates are only {_fmt(median)} of the weights (healthy "
              f"is about 1e-3): the learning rate ({lr:g}) is far too low"
              if slow else f"learning rate {lr:g}")
-    fix = (f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr)."
+    fix = ("Find what blocks the gradient (dead units, a frozen or "
+           "disconnected output), then rerun." if median == 0 else
+           f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr)."
            if slow else "Run find_lr to pick the learning rate, and check "
            "that the targets match the inputs (shuffled together) and the "
            "loss.")
@@ -446,6 +601,100 @@ def _flat(h, th):
         "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
         f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
         f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
+
+
+def _median_update(h):
+    upd = h.update_ratios
+    return float(np.nanmedian(upd)) if np.isfinite(upd).any() else math.nan
+
+
+def _slow_updates(h, th):
+    """Updates so small that the rate, not the model, keeps it still."""
+    median = _median_update(h)
+    return bool(np.isfinite(median) and median < 1e3 * th.min_update_ratio)
+
+
+def _stalled(h, th, epoch_losses):
+    """The loss fell by less than `stall` of where it started."""
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if len(loss) < 2:
+        loss = h.eval_loss
+    if len(loss) < 2 or not np.all(np.isfinite(loss)) or loss[0] <= 0:
+        return False
+    return (loss[0] - loss[1:].min()) / abs(loss[0]) < th.stall
+
+
+def _long_enough(h, th, epoch_losses):
+    """Whether the run is long enough to judge symptoms that need time:
+    `min_trend_steps` steps, or a loss that no longer falls (over the last
+    two epochs)."""
+    if len(h) and h.steps[-1] >= th.min_trend_steps:
+        return True
+    loss = np.asarray(epoch_losses, dtype="float64")
+    return (len(loss) >= 3 and bool(np.all(np.isfinite(loss[-3:])))
+            and loss[-1] >= loss[-3] * (1 - th.flat_loss))
+
+
+def _no_signal(h, th, epoch_losses, facts):
+    """The loss stayed at the level of a model that ignores its inputs."""
+    base = facts.baseline
+    if (base is None or not np.isfinite(base) or base <= 0 or not len(h)
+            or h.steps[-1] < th.min_signal_steps):
+        return None
+    reg = facts.regularization or 0.0
+    level = (1 - th.chance_margin) * base
+    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - reg
+    val = np.asarray(facts.val_losses, dtype="float64") - reg
+    steps = int(h.steps[-1])
+    if np.isfinite(train) and train >= level:
+        seen = (f"after {steps} steps the training loss is {_fmt(train)}, "
+                f"the level of a model that ignores its inputs "
+                f"({_fmt(base)}, {facts.baseline_what})")
+    elif len(val) >= 2 and np.all(np.isfinite(val)) and val.min() >= level:
+        seen = (f"after {steps} steps the training loss fell to "
+                f"{_fmt(train)} but the validation loss never went below "
+                f"{_fmt(val.min())}, the level of a model that ignores its "
+                f"inputs ({_fmt(base)}, {facts.baseline_what}): it memorises"
+                " the training rows")
+    else:
+        return None
+    return make_finding(
+        "no_signal", f"The model has found no signal in x: {seen}.",
+        "Check, in this order: that the rows of x and y still line up (x or"
+        " y shuffled, sorted or filtered on its own, e.g. a `dropna` or "
+        "`sample` on one of them); that preprocessing did not wipe out the "
+        "inputs (all zeros or constant after scaling, an integer division, "
+        "a fill value everywhere); then the learning rate (run find_lr).",
+        step=steps)
+
+
+def _collapsed(h, collapse):
+    return make_finding(
+        "class_imbalance", f"At the end of training the model predicts "
+        f"class {collapse['majority']} for all {collapse['rows']} probe "
+        f"rows, {collapse['others']} of which belong to other classes: with "
+        f"{collapse['share']:.0%} of the training rows in class "
+        f"{collapse['majority']}, always saying it is the cheapest answer "
+        "the model found.",
+        f"pass `class_weight=` to fit (n / (k * count) per class: "
+        f"{collapse['weights']}), or resample the classes; judge the model "
+        "by `keras.metrics.AUC()` or recall rather than accuracy.",
+        step=int(h.steps[-1]))
+
+
+def _init_fix(facts):
+    """A fix naming the layer whose initial weights are far above He's
+    scale, or `None`."""
+    if facts is None or not facts.init_scales:
+        return None
+    name, ratio = max(facts.init_scales.items(), key=lambda kv: kv[1])
+    if not ratio > 2.0:
+        return None
+    return (f"The initial weights of '{name}' are {ratio:.1f}x He's scale "
+            "(`sqrt(2 / fan_in)`), so each layer multiplies the "
+            "activations: use `kernel_initializer='he_normal'` for ReLU "
+            "layers ('glorot_uniform' for tanh/sigmoid), then clip gradients"
+            " (`clipnorm=1.0`) if it still grows.")
 
 
 def _fell(epoch_losses, th):

@@ -24,9 +24,12 @@ from ._grads import layer_groups
 from ._grads import sample_batch
 from ._probe_worker import ProbeWorker
 from ._plot import line_plot
+from . import _run_facts
 from ._symptoms import ProbeHistory
+from ._symptoms import RunFacts
 from ._symptoms import Thresholds
 from ._symptoms import diagnose
+from ._symptoms import too_early
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
@@ -326,6 +329,7 @@ class GradientMonitor(keras.callbacks.Callback):
             "x": self._batch[0], "y": self._batch[1],
             "sample_weight": self._batch[2]}
         self._target_spread = _target_spread(self._batch[1])
+        self._facts = self._read_facts()
         if self.log_dir is not None:
             import tensorflow as tf
 
@@ -344,8 +348,12 @@ class GradientMonitor(keras.callbacks.Callback):
             return
         model = self.model  # On JAX this syncs the trainer's state.
         if self._prober is None:
-            if not model.built or not model.trainable_variables:
+            if not model.built:
                 return  # Subclassed models build in their first step.
+            if not model.trainable_variables:
+                if not self._setup_done:  # nothing to probe: setup only
+                    self._run_setup_checks(None)
+                return
             self._setup(model)
         # During the first `patience` steps one copy of the weights serves
         # both the update of the last probe and the next probe.
@@ -368,6 +376,8 @@ class GradientMonitor(keras.callbacks.Callback):
         loss = logs.get("loss")
         if loss is not None:
             self._epoch_losses.append(float(loss))
+        if logs.get("val_loss") is not None:
+            self._val_losses.append(float(logs["val_loss"]))
         if (loss is not None and not math.isfinite(float(loss))
                 and self._nonfinite_step is None):
             self._nonfinite_step = self._step
@@ -400,7 +410,12 @@ class GradientMonitor(keras.callbacks.Callback):
                     not len(h) or h.steps[-1] != self._step):
                 self._probe(self._step)
                 self._consume(block=True)
+            self._final_facts()
             self._update_findings(final=True)
+            note = None if self._probe_failed else too_early(
+                self._history, self.thresholds, self._epoch_losses)
+            if note is not None:
+                self._notes.append(note)
         if self._writer is not None:
             self._writer.flush()
         if self.verbose > 0:
@@ -419,10 +434,33 @@ class GradientMonitor(keras.callbacks.Callback):
         self._units_checked, self._index = False, []
         self._prober, self._batch, self._writer = None, None, None
         self._fit_args, self._target_spread = None, None
-        self._epoch_losses = []
-        self._setup_done = False
+        self._epoch_losses, self._val_losses = [], []
+        self._setup_done, self._facts = False, RunFacts()
+        self._last_predictions = None
+
+    def _read_facts(self):
+        """What the rules weigh the probes against, read before training."""
+        args, model = self._fit_args, self.model
+        weighted = args.get("sample_weight") is not None
+        base, what = (None, "") if weighted else _run_facts.baseline(
+            model, args.get("y"), args.get("class_weight"))
+        steps = (self.params or {}).get("steps")
+        return RunFacts(baseline=base, baseline_what=what,
+                        steps_per_epoch=steps,
+                        batchnorm=_run_facts.batchnorm_layers(model))
+
+    def _final_facts(self):
+        """Adds what is known only at the end of `fit` to the facts."""
+        facts, args = self._facts, self._fit_args or {}
+        facts.val_losses = tuple(self._val_losses)
+        facts.regularization = _run_facts.regularization(self.model)
+        if not args.get("class_weight") and args.get("sample_weight") is None:
+            facts.collapse = _run_facts.collapse(
+                self.model, self._last_predictions, self._batch[1],
+                args.get("y"))
 
     def _setup(self, model):
+        self._facts.init_scales = _run_facts.init_scales(model)
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)
@@ -490,6 +528,7 @@ class GradientMonitor(keras.callbacks.Callback):
     def _add(self, job, figures):
         step, lr, _ = job
         predictions = figures.pop("predictions")
+        self._last_predictions = predictions
         if not self._setup_done:
             self._run_setup_checks(predictions)
         figures["grad_norms"] = _group(figures["grad_norms"], self._index)
@@ -525,7 +564,7 @@ class GradientMonitor(keras.callbacks.Callback):
                          nonfinite_step=self._nonfinite_step,
                          data_nonfinite=data_nonfinite,
                          target_spread=self._target_spread,
-                         epoch_losses=self._epoch_losses)
+                         epoch_losses=self._epoch_losses, facts=self._facts)
         for f in found:
             if f["kind"] not in self._found:
                 self._found[f["kind"]] = f

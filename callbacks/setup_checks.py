@@ -28,6 +28,10 @@ from ._setup_rules import loss_activation_mismatch
 from ._setup_rules import nonfinite_data
 from ._setup_rules import sorted_validation_split
 from ._setup_rules import unscaled_inputs
+from ._setup_targets import nothing_to_train
+from ._setup_targets import output_range
+from ._setup_targets import target_leak
+from ._setup_targets import unscaled_targets
 
 _OWNER = "check_setup"
 # Arrays up to this many elements are scanned in full (NaN/inf, labels);
@@ -38,7 +42,7 @@ _FORWARD_ROWS = 64  # rows of the one full forward pass
 
 def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
                 sample_weight=None, sample_size=256, max_input_scale=100.0,
-                imbalance_ratio=5.0):
+                imbalance_ratio=9.0):
     """Checks a model and its training data for setup mistakes, before `fit`.
 
     Takes the arguments of the `fit` call and returns what would keep the
@@ -178,7 +182,7 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
 
 def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
                sample_weight=None, sample_size=256, max_input_scale=100.0,
-               imbalance_ratio=5.0, predictions=None):
+               imbalance_ratio=9.0, predictions=None):
     """`check_setup` on checked arguments; `predictions`, if given, are the
     model's outputs (inference mode) on some rows of `x`, already computed by
     the caller (`GradientMonitor`'s compiled probe), which spares the eager
@@ -190,12 +194,14 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
                                                data.sample)
         data.forward = batch
     outs = _outputs(model, data, predictions)
-    findings = nonfinite_data(model, data, outs)
+    findings = nonfinite_data(model, data, outs) + nothing_to_train(model)
     for out in outs:
-        findings += loss_activation_mismatch(out)
+        findings += loss_activation_mismatch(out, data)
     for out in outs:
-        findings += label_mismatch(out, data)
+        findings += (label_mismatch(out, data) or output_range(out, data)
+                     or unscaled_targets(out, data))
     findings += unscaled_inputs(model, data, max_input_scale)
+    findings += target_leak(data, outs)
     if validation_split and data.kind == "arrays":
         for out in outs:
             findings += sorted_validation_split(out, validation_split, data)

@@ -17,6 +17,7 @@ from callbacks._probe_worker import ProbeWorker
 from callbacks._symptoms import ProbeHistory
 from callbacks._symptoms import Thresholds
 from callbacks._symptoms import diagnose
+from callbacks._symptoms import too_early
 
 
 def _data(rng, n=128):
@@ -290,7 +291,7 @@ def test_gradient_blocked_by_stop_gradient_is_unchanged_weights(rng):
     assert "stop_gradient" in finding["fix"]
 
 
-def test_relu_output_on_negative_targets_gives_constant_predictions(rng):
+def test_relu_output_on_negative_targets_is_named_then_constant(rng):
     x = rng.normal(size=(128, 12)).astype("float32")
     y = -5.0 - np.abs(x[:, :1])
     model = keras.Sequential([
@@ -301,6 +302,10 @@ def test_relu_output_on_negative_targets_gives_constant_predictions(rng):
     monitor = GradientMonitor(every=4)
     _fit(model, x, y, monitor, epochs=2)
     kinds = _kinds(monitor)
+    # The cause before training (the output cannot reach the targets), then
+    # the symptom: the dead output predicts 0 for every row.
+    assert kinds[0] == "label_mismatch"
+    assert "linear output" in monitor.report()["findings"][0]["fix"]
     assert "constant_predictions" in kinds
     finding = monitor.report()["findings"][kinds.index("constant_predictions")]
     assert "linear" in finding["fix"]
@@ -336,8 +341,13 @@ def test_rules_on_hand_made_histories():
     assert "oscillating_loss" not in [f["kind"] for f in diagnose(
         _history(converged), th, final=True, target_spread=1.0)]
     flat = [1.0, 1.0, 0.999, 1.0]
-    assert [f["kind"] for f in diagnose(_history(flat), th, final=True)] == [
-        "loss_not_decreasing"]
+    long_run = [0, 50, 100, 150]
+    assert [f["kind"] for f in diagnose(_history(flat, steps=long_run), th,
+                                        final=True)] == ["loss_not_decreasing"]
+    # 30 steps of a flat loss are too early to tell, and said so.
+    assert diagnose(_history(flat), th, final=True) == []
+    assert "Too early" in too_early(_history(flat), th, [])
+    assert too_early(_history(flat, steps=long_run), th, []) is None
     # NaN after growth is an explosion; NaN out of the blue is "nan".
     grads = [[1, 1], [10, 12], [100, 150], [np.nan, np.nan]]
     found = diagnose(_history([1, 2, 5, np.nan], grads), th)
@@ -362,10 +372,19 @@ def test_rules_on_hand_made_histories():
     assert found[0]["kind"] == "exploding" and "diverged" in (
         found[0]["message"])
     assert [f["kind"] for f in found] == ["exploding"]
-    # 40% dead units in a hidden layer are reported after `patience` probes.
-    shares = [[0.4], [0.45], [0.4], [0.4]]
+    # Dead units count when they cost the model: most of a layer at once...
+    shares = [[0.95], [0.95], [0.95], [0.95]]
     found = diagnose(_history(falling[:4], units=["r"], shares=shares), th)
     assert found[0]["kind"] == "dead_units" and found[0]["step"] == 20
+    assert "most of the layer" in found[0]["message"]
+    # ...40% of it only with a loss that stalled, judged at the end.
+    shares = [[0.4], [0.45], [0.4], [0.4]]
+    assert diagnose(_history(falling[:4], units=["r"], shares=shares), th,
+                    final=True, target_spread=1.0) == []
+    found = diagnose(_history(flat, steps=long_run, units=["r"],
+                              shares=shares), th, final=True)
+    assert found[0]["kind"] == "dead_units" and "stalled" in (
+        found[0]["message"])
 
 
 def test_epoch_nan_loss_is_reported_at_once(rng):

@@ -1,0 +1,195 @@
+"""What `GradientMonitor` reads from the model and the data besides probes.
+
+The figures that the training rules of `_symptoms.py` weigh the probes
+against: the loss of a model that ignores its inputs (for `no_signal`), the
+BatchNormalization layers and their momentum, the scale of the initial
+weights against He's, the weight penalties in the logged loss, and whether
+the final predictions all fell on the majority class.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from ._grads import leaf_layers
+from ._setup_graph import loss_specs
+
+_MAX_ROWS = 200_000  # rows of y read for the class shares / variance
+_MAJORITY = 0.6  # a majority share from which a collapse is imbalance
+
+
+def baseline(model, y, class_weight=None):
+    """The loss of the best constant prediction, and what it is in words.
+
+    Returns:
+        `(value, words)`, or `(None, "")` where the loss or the targets are
+        not of a kind this knows (several outputs, custom losses, sample
+        weights are left to the caller).
+    """
+    spec, y = _one_target(model, y)
+    if spec is None:
+        return None, ""
+    family = spec["family"]
+    if family == "regression":
+        values = y.reshape(len(y), -1)
+        if spec["name"] == "mean_squared_error":
+            return float(values.var(axis=0).mean()), "the targets' variance"
+        if spec["name"] == "mean_absolute_error":
+            return (float(np.abs(values - np.median(values, axis=0)).mean()),
+                    "the targets' mean distance to their median")
+        return None, ""
+    if "focal" in spec["name"]:
+        return None, ""
+    if family == "binary":
+        if y.min() < 0 or y.max() > 1:
+            return None, ""
+        p = y.reshape(len(y), -1).mean(axis=0)
+        w = class_weight or {}
+        w0, w1 = float(w.get(0, 1.0)), float(w.get(1, 1.0))
+        q = p * w1 / np.maximum(p * w1 + (1 - p) * w0, 1e-12)
+        value = -(p * w1 * _log(q) + (1 - p) * w0 * _log(1 - q))
+        return float(value.mean()), "the entropy of the class shares"
+    shares = _class_shares(y, family, spec)
+    if shares is None:
+        return None, ""
+    classes, p = shares
+    w = np.array([float((class_weight or {}).get(int(c), 1.0))
+                  for c in classes])
+    q = p * w / max(float(np.sum(p * w)), 1e-12)
+    return (float(-np.sum(p * w * _log(q))),
+            "the entropy of the class shares")
+
+
+def batchnorm_layers(model):
+    """`(name, momentum)` of each BatchNormalization layer that trains
+    (a frozen one runs in inference mode in training too)."""
+    return tuple((layer.name, float(layer.momentum))
+                 for layer in leaf_layers(model)
+                 if isinstance(layer, keras.layers.BatchNormalization)
+                 and layer.trainable)
+
+
+def init_scales(model):
+    """Layer name -> std of its kernel over He's `sqrt(2 / fan_in)`, for
+    the Dense and convolution layers, and of a recurrent kernel over an
+    orthogonal matrix's `1 / sqrt(units)`."""
+    scales = {}
+    for layer in leaf_layers(model):
+        kernel = getattr(layer, "kernel", None)
+        if isinstance(layer, keras.layers.RNN):
+            kernel = getattr(layer.cell, "recurrent_kernel", None)
+            if kernel is not None:
+                w = np.asarray(keras.ops.convert_to_numpy(kernel))
+                scales[layer.name] = float(w.std() * math.sqrt(w.shape[0]))
+            continue
+        if kernel is None or len(kernel.shape) < 2 or not isinstance(
+                layer, (keras.layers.Dense, keras.layers.Conv1D,
+                        keras.layers.Conv2D, keras.layers.Conv3D)):
+            continue
+        w = np.asarray(keras.ops.convert_to_numpy(kernel))
+        fan_in = int(np.prod(w.shape[:-1]))
+        scales[layer.name] = float(w.std() / math.sqrt(2.0 / fan_in))
+    return scales
+
+
+def regularization(model):
+    """The sum of the model's weight penalties now, or 0.0."""
+    try:
+        return float(sum(float(keras.ops.convert_to_numpy(loss))
+                         for loss in model.losses))
+    except Exception:  # noqa: BLE001 - a penalty that cannot run eagerly
+        return 0.0
+
+
+def collapse(model, predictions, y_probe, y_all):
+    """Whether the probe's predictions all fell on the training majority
+    class while other classes are in the probe: a dict for the finding,
+    or `None`."""
+    spec, y_all = _one_target(model, y_all)
+    preds = keras.tree.flatten(predictions) if predictions is not None else []
+    probe = keras.tree.flatten(y_probe) if y_probe is not None else []
+    if spec is None or len(preds) != 1 or len(probe) != 1:
+        return None
+    family = spec["family"]
+    pred = np.asarray(preds[0], dtype="float64")
+    truth = np.asarray(probe[0], dtype="float64")
+    if family == "binary":
+        if pred.reshape(len(pred), -1).shape[1] != 1:
+            return None
+        cut = 0.0 if spec["from_logits"] else 0.5
+        predicted = (pred.ravel() > cut).astype("int64")
+        true = truth.ravel().astype("int64")
+        classes, p = _binary_shares(y_all)
+    elif family in ("sparse", "categorical"):
+        shares = _class_shares(y_all, family, spec)
+        if shares is None:
+            return None
+        classes, p = shares
+        predicted = pred.reshape(len(pred), -1).argmax(axis=1)
+        true = (truth.reshape(len(truth), -1).argmax(axis=1)
+                if family == "categorical" else truth.ravel().astype("int64"))
+    else:
+        return None
+    if classes is None or len(classes) < 2 or p.max() < _MAJORITY:
+        return None
+    majority = int(classes[int(np.argmax(p))])
+    others = int(np.sum(true != majority))
+    if not others or not np.all(predicted == majority):
+        return None
+    k = len(classes)
+    weights = ", ".join(f"{int(c)}: {1 / (k * share):.2f}"
+                        for c, share in zip(classes, p))
+    return {"majority": majority, "share": float(p.max()),
+            "rows": int(len(predicted)), "others": others,
+            "weights": f"{{{weights}}}"}
+
+
+def _one_target(model, y):
+    """The one output's loss spec and its targets as float64, or
+    `(None, None)`."""
+    if y is None or not getattr(model, "compiled", False):
+        return None, None
+    leaves = keras.tree.flatten(y)
+    outputs = keras.tree.flatten(getattr(model, "outputs", None) or [None])
+    if len(leaves) != 1 or len(outputs) != 1:
+        return None, None
+    names = getattr(model, "output_names", None) or ["output_0"]
+    spec = loss_specs(model, list(names)[:1])[0]
+    try:
+        values = np.asarray(leaves[0])[:_MAX_ROWS].astype("float64")
+    except (TypeError, ValueError):
+        return None, None
+    if spec is None or values.size == 0 or not np.isfinite(values).all():
+        return None, None
+    return spec, values
+
+
+def _class_shares(y, family, spec):
+    if family == "categorical" and y.ndim == 2 and y.shape[1] > 1:
+        p = y.mean(axis=0)
+        if not np.isclose(p.sum(), 1.0, atol=1e-3):
+            return None
+        return np.arange(len(p)), p
+    if family == "sparse":
+        ids = y.ravel()
+        if not np.all(ids == np.round(ids)) or ids.min() < 0:
+            return None
+        ignore = spec.get("ignore_class")
+        if ignore is not None:
+            ids = ids[ids != ignore]
+        classes, counts = np.unique(ids.astype("int64"), return_counts=True)
+        return classes, counts / counts.sum()
+    return None
+
+
+def _binary_shares(y):
+    values = y.ravel()
+    if not np.all((values == 0) | (values == 1)):
+        return None, None
+    p1 = float(values.mean())
+    return np.array([0, 1]), np.array([1 - p1, p1])
+
+
+def _log(values):
+    return np.log(np.clip(values, 1e-12, None))
