@@ -73,7 +73,8 @@ class Case:
 
 CASES = []
 REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
-                "diagnosis_real_data")
+                "diagnosis_real_data", "diagnosis_real_more",
+                "diagnosis_real_seq")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",

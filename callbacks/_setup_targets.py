@@ -59,8 +59,13 @@ def output_range(out, data):
     if not finite.size:
         return []
     if act == "softmax" and out.units > 1:
-        return _multi_hot(out, finite, family)
-    if family in CROSSENTROPY:
+        if (family == "sparse" or finite.ndim < 2
+                or finite.shape[-1] != out.units):
+            return []  # class ids: `label_mismatch` reads them
+        multi = _multi_hot(out, finite, family)
+        if multi or (finite.min() >= 0 and finite.max() <= 1):
+            return multi
+    elif family in CROSSENTROPY:
         return []  # `label_mismatch` reads class targets against the loss
     lo, hi = _RANGES[act]
     outside = (finite < lo - 1e-6) | (finite > hi + 1e-6)

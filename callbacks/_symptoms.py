@@ -42,6 +42,9 @@ class Thresholds:
     # after `min_signal_steps` steps has found no signal.
     chance_margin: float = 0.03
     min_signal_steps: int = 100
+    # A training loss this many times the no-information level: the
+    # outputs cannot reach the targets.
+    unreachable: float = 1.5
     # Symptoms that need time are judged only after this many steps, or
     # when the loss has stopped falling.
     min_trend_steps: int = 100
@@ -646,6 +649,18 @@ def _no_signal(h, th, epoch_losses, facts):
     train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - reg
     val = np.asarray(facts.val_losses, dtype="float64") - reg
     steps = int(h.steps[-1])
+    if np.isfinite(train) and train >= th.unreachable * base:
+        return make_finding(
+            "label_mismatch", f"After {steps} steps the training loss is "
+            f"{_fmt(train)}, {train / base:.1f}x that of always predicting "
+            f"the same best constant ({_fmt(base)}, {facts.baseline_what}): "
+            "the model's outputs cannot even reach the targets' average, so "
+            "the output's range does not cover the targets.",
+            "Compare the output layer's activation (or the last operation "
+            "of the model) with the targets' range: a sigmoid, softmax or "
+            "exp(-d) output stays in (0, 1), a ReLU above 0; use a linear "
+            "output, or scale the targets into the output's range.",
+            step=steps)
     if np.isfinite(train) and train >= level:
         seen = (f"after {steps} steps the training loss is {_fmt(train)}, "
                 f"the level of a model that ignores its inputs "
