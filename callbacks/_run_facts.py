@@ -30,6 +30,19 @@ def baseline(model, y, class_weight=None):
     spec, y = _one_target(model, y)
     if spec is None:
         return None, ""
+    return _best_constant_loss(spec, y, class_weight)
+
+
+def is_regression(model):
+    """Whether the model's one output trains under a regression loss."""
+    names = getattr(model, "output_names", None) or ["output_0"]
+    if not getattr(model, "compiled", False) or len(names) != 1:
+        return False
+    spec = loss_specs(model, list(names))[0]
+    return spec is not None and spec["family"] == "regression"
+
+
+def _best_constant_loss(spec, y, class_weight):
     family = spec["family"]
     if family == "regression":
         values = y.reshape(len(y), -1)

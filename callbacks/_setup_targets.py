@@ -40,7 +40,6 @@ _TARGET_SCALE = 1000.0
 # ...and the untrained model's outputs stay below this share of it.
 _REACHED = 0.1
 # |correlation| of one input column with the target that makes it a leak.
-_LEAK_CORRELATION = 0.9999  # a regression target copied (and rescaled)
 _LEAK_PURITY = 0.995  # share of rows a re-coded label column explains
 _MAX_CLASSES = 20
 _LEAK_ROWS = 4096  # rows read for the leak check
@@ -216,14 +215,14 @@ def _multi_hot(out, y, family):
 
 def _leaks(column, y, classes):
     """How `column` gives `y` away, or None: a re-coding of class labels
-    (as many values as classes, each value one class), or a scaled copy of
-    a regression target. A feature that merely separates the classes well
-    is left alone: toy data and easy tasks have those."""
+    (as many values as classes, each value one class). A feature that
+    merely separates the classes well, or a regression target that is a
+    function of one column (`y = 2x` is a lesson, not a leak), is left
+    alone."""
     if np.ptp(column) == 0:
         return None
-    is_classes = (len(classes) <= _MAX_CLASSES
-                  and bool(np.all(classes == np.round(classes))))
-    if is_classes:
+    if len(classes) <= _MAX_CLASSES and bool(
+            np.all(classes == np.round(classes))):
         values = np.unique(column)
         if len(values) != len(classes):
             return None
@@ -234,10 +233,6 @@ def _leaks(column, y, classes):
             return None
         return (f"its {len(values)} values match the {len(classes)} classes "
                 f"one to one on {purity:.1%} of the rows")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = float(np.corrcoef(column, y)[0, 1])
-    if np.isfinite(r) and abs(r) >= _LEAK_CORRELATION:
-        return f"it is a scaled copy of the target (correlation {r:+.5f})"
     return None
 
 

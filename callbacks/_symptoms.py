@@ -62,6 +62,8 @@ class RunFacts:
             of the class shares, the targets' variance under MSE), or
             `None` where it is not known.
         baseline_what: What `baseline` is, in words.
+        regression: Whether the loss is a regression loss (the outputs
+            must reach the targets' values, not class probabilities).
         val_losses: The validation loss `fit` logged at each epoch's end.
         steps_per_epoch: Training steps per epoch, or `None`.
         batchnorm: `(name, momentum)` of each BatchNormalization layer.
@@ -77,6 +79,7 @@ class RunFacts:
 
     baseline: object = None
     baseline_what: str = ""
+    regression: bool = False
     val_losses: tuple = ()
     steps_per_epoch: object = None
     batchnorm: tuple = ()
@@ -329,9 +332,13 @@ def _exploding(h, th, final=False, facts=None):
     g = h.grad_norms
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = np.where(g[0] > 0, g / g[0], np.nan)
-        flagged = ((g > th.grad_ceiling)
-                   | ((growth > th.growth) & (g > 1.0))
-                   | (h.update_ratios > th.max_update_ratio))
+        # Large norms or updates alone are the scale of unscaled data, not
+        # an explosion, while the loss still falls; growth by orders of
+        # magnitude is one whatever the loss does.
+        rising = ~(h.loss < h.loss[0])[:, None]
+        flagged = ((((g > th.grad_ceiling)
+                     | (h.update_ratios > th.max_update_ratio)) & rising)
+                   | ((growth > th.growth) & (g > 1.0)))
     hit = _run_of(flagged.any(axis=1), p)
     if hit is None:
         return _diverged(h, th) if final else None
@@ -649,7 +656,8 @@ def _no_signal(h, th, epoch_losses, facts):
     train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - reg
     val = np.asarray(facts.val_losses, dtype="float64") - reg
     steps = int(h.steps[-1])
-    if np.isfinite(train) and train >= th.unreachable * base:
+    if (facts.regression and np.isfinite(train)
+            and train >= th.unreachable * base):
         return make_finding(
             "label_mismatch", f"After {steps} steps the training loss is "
             f"{_fmt(train)}, {train / base:.1f}x that of always predicting "

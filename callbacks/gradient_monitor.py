@@ -446,6 +446,7 @@ class GradientMonitor(keras.callbacks.Callback):
             model, args.get("y"), args.get("class_weight"))
         steps = (self.params or {}).get("steps")
         return RunFacts(baseline=base, baseline_what=what,
+                        regression=_run_facts.is_regression(model),
                         steps_per_epoch=steps,
                         batchnorm=_run_facts.batchnorm_layers(model))
 

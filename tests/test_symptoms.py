@@ -1,0 +1,202 @@
+"""The training rules that weigh the probes against what else is known of
+the run (`RunFacts`): no signal, BatchNorm statistics, dead units that
+cost, collapse onto the majority class, and the facts read from a model."""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from kerasnn.callbacks import GradientMonitor
+from kerasnn.callbacks import _run_facts
+from kerasnn.callbacks._symptoms import ProbeHistory
+from kerasnn.callbacks._symptoms import RunFacts
+from kerasnn.callbacks._symptoms import Thresholds
+from kerasnn.callbacks._symptoms import diagnose
+
+L = keras.layers
+TH = Thresholds()
+
+
+def _history(losses, steps, *, train_spread=0.3, pred_spread=0.3,
+             units=(), shares=None, update=1e-3):
+    h = ProbeHistory(["a", "b"], list(units), ["relu"] * len(units),
+                     [False] * len(units))
+    for i, loss in enumerate(losses):
+        h.add(steps[i], 1e-3, {
+            "loss": loss, "eval_loss": loss, "pred_spread": _at(pred_spread, i),
+            "train_spread": _at(train_spread, i), "grad_norms": [1.0, 1.0],
+            "weight_norms": [1.0, 1.0],
+            "unit_shares": [] if shares is None else shares[i],
+            "act_peaks": [1.0] * len(units)})
+        h.set_update_ratios([update, update])
+    return h
+
+
+def _at(value, i):
+    return value[i] if isinstance(value, (list, tuple)) else value
+
+
+def _kinds(found):
+    return [f["kind"] for f in found]
+
+
+STEPS = [0, 100, 200, 300]
+
+
+def test_a_loss_at_the_no_information_level_is_no_signal():
+    facts = RunFacts(baseline=np.log(10), baseline_what="the entropy")
+    h = _history([2.31, 2.30, 2.30, 2.30], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[2.31, 2.30, 2.30],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found) == ["no_signal"]
+    assert "2.3" in found[0]["message"] and "line up" in found[0]["fix"]
+    # A loss that went below it found a signal.
+    found = diagnose(h, TH, final=True, epoch_losses=[2.3, 1.2, 0.6],
+                     facts=facts, target_spread=1.0)
+    assert "no_signal" not in _kinds(found)
+    # Too few steps to tell.
+    short = _history([2.31, 2.30, 2.30, 2.30], [0, 10, 20, 30])
+    assert "no_signal" not in _kinds(diagnose(
+        short, TH, final=True, epoch_losses=[2.3, 2.3], facts=facts))
+    # Weight penalties in the logged loss are taken off first.
+    facts.regularization = 0.5
+    found = diagnose(h, TH, final=True, epoch_losses=[2.8, 2.5, 2.45],
+                     facts=facts, target_spread=1.0)
+    assert "no_signal" not in _kinds(found)
+
+
+def test_a_validation_loss_that_never_beats_chance_is_no_signal():
+    facts = RunFacts(baseline=0.69, baseline_what="the entropy",
+                     val_losses=(0.70, 0.72, 0.75))
+    h = _history([0.69, 0.6, 0.5, 0.4], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.6, 0.5, 0.4],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found) == ["no_signal"]
+    assert "memorises" in found[0]["message"]
+
+
+def test_a_loss_far_above_the_no_information_level_is_unreachable():
+    facts = RunFacts(baseline=1.8, baseline_what="the targets' variance",
+                     regression=True)
+    h = _history([6.0, 5.8, 5.7, 5.7], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[5.9, 5.8, 5.7],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found)[0] == "label_mismatch"
+    assert "cannot even reach" in found[0]["message"]
+
+
+def test_batchnorm_lag_is_named_and_explains_dead_units():
+    facts = RunFacts(batchnorm=(("bn", 0.999),))
+    # Inference-mode outputs flat, training-mode varied, to the end; the
+    # inference-mode ReLU layer looks all dead.
+    h = _history([1.4, 1.39, 1.38, 1.38], [0, 1, 2, 8],
+                 pred_spread=1e-8, units=["r"], shares=[[1.0]] * 4)
+    found = diagnose(h, TH, final=True, epoch_losses=[1.39, 1.38],
+                     facts=facts, target_spread=0.5)
+    assert _kinds(found) == ["batchnorm_statistics"]
+    assert "momentum 0.999" in found[0]["message"]
+    assert "1000 steps" in found[0]["message"]
+    # Without BatchNormalization layers the same probes are dead units.
+    found = diagnose(h, TH, final=True, epoch_losses=[1.39, 1.38],
+                     facts=RunFacts(), target_spread=0.5)
+    assert _kinds(found)[0] == "dead_units"
+    # A lag that is gone by the end is no finding.
+    h = _history([1.4, 1.0, 0.6, 0.3], STEPS,
+                 pred_spread=[1e-8, 1e-8, 0.3, 0.3])
+    assert diagnose(h, TH, final=True, epoch_losses=[1.2, 0.6, 0.3],
+                    facts=facts, target_spread=0.5) == []
+
+
+def test_dead_units_from_initialisation_in_a_model_that_learns_are_fine():
+    shares = [[0.5]] * 4
+    falling = _history([1.0, 0.7, 0.5, 0.3], STEPS, units=["r"],
+                       shares=shares)
+    assert diagnose(falling, TH, final=True, epoch_losses=[0.8, 0.5, 0.3],
+                    target_spread=1.0) == []
+    stalled = _history([1.0, 0.99, 0.98, 0.98], STEPS, units=["r"],
+                       shares=shares)
+    found = diagnose(stalled, TH, final=True,
+                     epoch_losses=[0.99, 0.98, 0.98], target_spread=1.0)
+    assert _kinds(found)[0] == "dead_units"
+    assert "from initialisation" in found[0]["message"]
+
+
+def test_collapse_onto_the_majority_class_is_imbalance():
+    collapse = {"majority": 0, "share": 0.8, "rows": 32, "others": 6,
+                "weights": "{0: 0.62, 1: 2.50}"}
+    h = _history([0.5, 0.48, 0.47, 0.47], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.45, 0.4, 0.38],
+                     facts=RunFacts(baseline=0.5, collapse=collapse),
+                     target_spread=1.0)
+    assert _kinds(found) == ["class_imbalance"]
+    assert "class_weight=" in found[0]["fix"]
+
+
+def test_run_facts_read_from_a_model(rng):
+    model = keras.Sequential([
+        keras.Input((100,)),
+        L.Dense(8, kernel_initializer=keras.initializers.RandomNormal(
+            stddev=0.5), name="big"),
+        L.BatchNormalization(momentum=0.99, name="bn"),
+        L.Activation("relu"),
+        L.Dense(2, "softmax", name="head")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    scales = _run_facts.init_scales(model)
+    assert scales["big"] == pytest.approx(0.5 / np.sqrt(2 / 100), rel=0.1)
+    assert scales["head"] < 1.0  # Glorot is below He's scale
+    assert _run_facts.batchnorm_layers(model) == (("bn", 0.99),)
+    y = np.array([0] * 80 + [1] * 20)
+    value, words = _run_facts.baseline(model, y)
+    assert value == pytest.approx(-(0.8 * np.log(0.8) + 0.2 * np.log(0.2)))
+    assert "entropy" in words
+    # Balanced class weights make the weighted no-information loss larger.
+    weighted, _ = _run_facts.baseline(model, y, {0: 0.625, 1: 2.5})
+    assert weighted > value
+    predictions = np.tile([0.9, 0.1], (32, 1))
+    found = _run_facts.collapse(model, predictions, y[::3][:32], y)
+    assert found["majority"] == 0 and found["others"] > 0
+    predictions[0] = [0.1, 0.9]
+    assert _run_facts.collapse(model, predictions, y[::3][:32], y) is None
+
+
+def test_overflow_from_large_initial_weights_names_the_initialisation(rng):
+    x = rng.normal(size=(64, 16)).astype("float32")
+    y = rng.normal(size=(64, 1)).astype("float32")
+    init = keras.initializers.RandomNormal(stddev=0.5)
+    model = keras.Sequential(
+        [keras.Input((16,))]
+        + [L.Dense(64, "relu", kernel_initializer=init) for _ in range(12)]
+        + [L.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    monitor = GradientMonitor(every=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0,
+                  callbacks=[monitor])
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "exploding"
+    assert "He's scale" in finding["fix"]
+    assert "he_normal" in finding["fix"]
+
+
+@pytest.mark.slow
+def test_untrained_mobilenet_early_in_training_is_batchnorm_statistics(rng):
+    # Keras's MobileNetV2 from scratch: BatchNormalization with momentum
+    # 0.999 still holds its initial statistics after a few steps, so in
+    # inference mode the model predicts the same for every image and ReLU
+    # units look dead, while in training mode it is fine.
+    x = rng.normal(size=(64, 32, 32, 3)).astype("float32")
+    y = np.arange(64) % 4
+    model = keras.applications.MobileNetV2(
+        input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=4)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    monitor = GradientMonitor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x, y, epochs=1, batch_size=32, verbose=0,
+                  callbacks=[monitor])
+    report = monitor.report()
+    assert [f["kind"] for f in report["findings"]] == ["batchnorm_statistics"]
+    assert "momentum 0.999" in report["findings"][0]["message"]
