@@ -11,15 +11,19 @@ the known cause. One row per case and backend:
 - `ok` / `false alarm`: a healthy program without / with a finding;
 - `error`: the program raised (the row still shows what was found).
 
-Then totals per split ("tune": cases the thresholds may be tuned on;
-"holdout": kept aside) and backend, and each faulty program's figure beside
-its fixed twin's, to show what the bug costs.
+Then totals per backend, split ("tune": cases the thresholds may be tuned
+on; "holdout": kept aside) and origin ("own": written for the catalogue;
+"real": programs people posted with the fix they found), with false alarms
+counted apart on the fixed twins and on the other healthy programs; and
+each faulty program's figure beside its fixed twin's, to show what the bug
+costs.
 
 Run by hand from the repo root (`both` runs each backend in a child Python
 with `KERAS_BACKEND` set and merges the results):
 
     python benchmarks/bench_diagnosis.py [--backend tensorflow|jax|both]
-        [--only NAME_SUBSTRING] [--split tune|holdout|all] [--json out.json]
+        [--only NAME_SUBSTRING] [--split tune|holdout|all]
+        [--origin own|real|all] [--json out.json]
 """
 
 import argparse
@@ -270,35 +274,48 @@ def _print_skipped(skipped):
 
 
 def _print_totals(rows):
-    header = ("split", "backend", "faulty named first", "anywhere",
-              "with extra kinds", "errors", "healthy false alarms", "seconds")
+    """Per backend, split and origin: faulty programs named right as the
+    status (first finding), named anywhere and missed; false alarms on the
+    fixed twins and on the other healthy programs."""
+    header = ("backend", "split", "origin", "named first", "anywhere",
+              "missed", "errors", "alarms on twins", "alarms on others",
+              "seconds")
+    twins = {r["fixed_by"] for r in rows if r["fixed_by"]}
     table = []
     for backend in sorted({r["backend"] for r in rows}):
         for split in ("tune", "holdout", "all"):
-            group = [r for r in rows if r["backend"] == backend
-                     and split in ("all", r["split"])]
-            if group:
-                table.append(_totals_row(split, backend, group))
+            for origin in ("own", "real", "all"):
+                group = [r for r in rows if r["backend"] == backend
+                         and split in ("all", r["split"])
+                         and origin in ("all", r.get("origin", "own"))]
+                if group:
+                    table.append((backend, split, origin)
+                                 + _totals_row(group, twins))
     widths = [max(len(str(line[i])) for line in [header] + table)
               for i in range(len(header))]
     print()
     for line in [header] + table:
-        print("  ".join(str(v).ljust(w) if i < 2 else str(v).rjust(w)
+        print("  ".join(str(v).ljust(w) if i < 3 else str(v).rjust(w)
                         for i, (v, w) in enumerate(zip(line, widths))))
 
 
-def _totals_row(split, backend, group):
+def _totals_row(group, twins):
     faulty = [r for r in group if r["expected"] is not None]
     healthy = [r for r in group if r["expected"] is None]
+    fixed = [r for r in healthy if r["case"] in twins]
+    others = [r for r in healthy if r["case"] not in twins]
     first = sum(r["verdict"] == "right" for r in faulty)
     anywhere = sum(r["verdict"] in ("right", "right (not first)")
                    for r in faulty)
-    return (split, backend, f"{first}/{len(faulty)}",
-            f"{anywhere}/{len(faulty)}", sum(bool(r["extra"]) for r in faulty),
-            sum(r["verdict"] == "error" for r in group),
-            f"{sum(r['verdict'] == 'false alarm' for r in healthy)}"
-            f"/{len(healthy)}",
-            f"{sum(r['seconds'] for r in group):.0f}")
+    missed = sum(r["verdict"] == "missed" for r in faulty)
+
+    def alarms(rows):
+        return f"{sum(r['verdict'] == 'false alarm' for r in rows)}/{len(rows)}"
+
+    return (f"{first}/{len(faulty)}", f"{anywhere}/{len(faulty)}",
+            f"{missed}/{len(faulty)}",
+            sum(r["verdict"] == "error" for r in group), alarms(fixed),
+            alarms(others), f"{sum(r['seconds'] for r in group):.0f}")
 
 
 def _print_twins(rows):

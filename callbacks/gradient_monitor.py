@@ -82,7 +82,18 @@ class GradientMonitor(keras.callbacks.Callback):
     - `"dead_units"` / `"saturated_units"`: at least `dead_share` of a
       hidden ReLU layer's units output zero on every probe row, or
       `saturated_share` of a hidden sigmoid/tanh layer's units sit at their
-      limits, for `patience` probes (output layers are not judged);
+      limits, for `patience` probes (output layers are not judged); dead
+      units only when they cost the model (90% of the layer, or a loss
+      that stalled by the end of `fit`);
+    - `"batchnorm_statistics"` (end of `fit`): the model's predictions
+      vary in training mode but not in inference mode at the last probes,
+      on a model with BatchNormalization layers that train (their moving
+      statistics lag); such probes are not used to judge units;
+    - `"no_signal"` (end of `fit`, after 100 steps): the training loss
+      within 3% of the loss of a model that ignores its inputs, or a
+      validation loss never below it;
+    - `"nothing_to_train"`: no trainable weight, or an exactly zero
+      gradient for every trainable layer at every probe;
     - `"vanishing"`: the first layer's gradient norm below
       `vanishing_ratio` times the last layer's for `patience` probes;
     - `"unchanged_weights"`: a trainable layer with an exactly zero
@@ -93,7 +104,10 @@ class GradientMonitor(keras.callbacks.Callback):
       `rise` of itself, and by more than `rise_floor` of the first probe's
       loss, between probes at least twice) and `"loss_not_decreasing"`
       (it fell by less than `flat_loss` over at least `min_steps` steps,
-      and so did the epoch loss `fit` logged, when there are two epochs).
+      and so did the epoch loss `fit` logged, when there are two epochs);
+      `"constant_predictions"` and `"loss_not_decreasing"` wait for 100
+      steps or a loss that stopped falling, and a shorter run gets a
+      "too early to tell" note in `report()["notes"]` instead.
 
     Each kind is reported once, when first confirmed, and acted on per
     `policy`. `report()["status"]` is the kind of the first finding (setup

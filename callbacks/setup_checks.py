@@ -82,6 +82,16 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
     - `"class_imbalance"`: the largest class has `imbalance_ratio` times the
       rows of the smallest, with neither `class_weight` nor `sample_weight`
       (nor a focal loss).
+    - `"nothing_to_train"`: a built model with no trainable weight.
+    - `"label_mismatch"`, read from the output's activation: targets the
+      activation cannot produce (a tenth or more outside its range: a
+      sigmoid under targets in [0, 100], a ReLU under signed targets,
+      multi-hot rows under a softmax).
+    - `"unscaled_targets"`: a regression target with mean or spread of
+      1,000 or more while the untrained model's outputs stay below a tenth
+      of that.
+    - `"target_leak"`: an input column that is the label re-coded (as many
+      values as classes, each value one class).
 
     When the model is not compiled, the checks that need the loss
     (`"loss_activation_mismatch"` other than softmax over one unit, and
@@ -120,7 +130,10 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
             features alone.
         imbalance_ratio: Float. Ratio of the largest class count to the
             smallest above which the classes are imbalanced. Defaults to
-            `5.0` (e.g. 84/16 for two classes); 60/40 or 76/24 are fine.
+            `9.0` (a minority under 10% for two classes, where always
+            answering the majority is 90% accurate); 76/24 or 84/16 are
+            fine (`GradientMonitor` still names an imbalance whose
+            predictions collapse onto the majority class).
 
     Returns:
         A list of findings, each a dict with `kind`, `message`, `fix`,
