@@ -333,9 +333,11 @@ def _exploding(h, th, final=False, facts=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = np.where(g[0] > 0, g / g[0], np.nan)
         # Large norms or updates alone are the scale of unscaled data, not
-        # an explosion, while the loss still falls; growth by orders of
-        # magnitude is one whatever the loss does.
-        rising = ~(h.loss < h.loss[0])[:, None]
+        # an explosion, while the loss still falls, unless the initial
+        # weights are oversized; growth by orders of magnitude is one
+        # whatever the loss does.
+        rising = ~(h.loss < h.loss[0])[:, None] | (
+            _init_fix(facts) is not None)
         flagged = ((((g > th.grad_ceiling)
                      | (h.update_ratios > th.max_update_ratio)) & rising)
                    | ((growth > th.growth) & (g > 1.0)))
