@@ -23,6 +23,7 @@ from ._setup_data import leaves
 from ._setup_graph import CROSSENTROPY
 from ._setup_graph import activation
 from ._setup_graph import loss_text
+from ._setup_rules import _fmt
 
 # Output activation -> (lowest, highest) value it can take.
 _RANGES = {
@@ -234,10 +235,3 @@ def _leaks(column, y, classes):
         return (f"its {len(values)} values match the {len(classes)} classes "
                 f"one to one on {purity:.1%} of the rows")
     return None
-
-
-def _fmt(value):
-    value = float(value)
-    if np.isfinite(value) and value == round(value) and abs(value) < 1e6:
-        return str(int(value))
-    return f"{value:.3g}"
