@@ -65,7 +65,6 @@ class RunFacts:
         regression: Whether the loss is a regression loss (the outputs
             must reach the targets' values, not class probabilities).
         val_losses: The validation loss `fit` logged at each epoch's end.
-        steps_per_epoch: Training steps per epoch, or `None`.
         batchnorm: `(name, momentum)` of each BatchNormalization layer.
         init_scales: Layer name -> std of its initial kernel over He's
             `sqrt(2 / fan_in)`.
@@ -81,7 +80,6 @@ class RunFacts:
     baseline_what: str = ""
     regression: bool = False
     val_losses: tuple = ()
-    steps_per_epoch: object = None
     batchnorm: tuple = ()
     init_scales: dict = dataclasses.field(default_factory=dict)
     regularization: float = 0.0

@@ -458,10 +458,8 @@ class GradientMonitor(keras.callbacks.Callback):
         weighted = args.get("sample_weight") is not None
         base, what = (None, "") if weighted else _run_facts.baseline(
             model, args.get("y"), args.get("class_weight"))
-        steps = (self.params or {}).get("steps")
         return RunFacts(baseline=base, baseline_what=what,
                         regression=_run_facts.is_regression(model),
-                        steps_per_epoch=steps,
                         batchnorm=_run_facts.batchnorm_layers(model))
 
     def _final_facts(self):
