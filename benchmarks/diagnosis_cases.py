@@ -15,7 +15,10 @@ the program comes from: "own" (written for this catalogue from the kinds of
 bug the monitor knows) or "real" (a program that someone posted with the
 fault and the fix they found, rewritten for Keras 3; `source` cites it).
 The real programs live in the `diagnosis_real_*.py` modules beside this
-one; `load_cases()` returns the whole catalogue.
+one, all "tune": half of them were first kept aside and reported once
+(docs/diagnostics.md gives that figure), then used for tuning as well. The
+`diagnosis_fresh_*.py` modules hold real programs written after the rules
+were set, all "holdout". `load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
 of it, or small synthetic sets where a toy problem is the point.

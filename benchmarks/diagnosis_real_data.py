@@ -174,7 +174,7 @@ def _digit_cnn():
     return model
 
 
-@case("Sequential CNN", "no_signal", split="holdout",
+@case("Sequential CNN", "no_signal", split="tune",
       also=("constant_predictions", "loss_not_decreasing"),
       fixed_by="data_centering_in_float", metric="accuracy", origin="real",
       source=_WRAPAROUND,
@@ -192,7 +192,7 @@ def data_uint8_centering_wraparound(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential CNN", split="holdout", metric="accuracy", origin="real",
+@case("Sequential CNN", split="tune", metric="accuracy", origin="real",
       source=_WRAPAROUND)
 def data_centering_in_float(callbacks):
     """The same centring done in floating point: pixels in [-1, 1)."""
@@ -272,7 +272,7 @@ def _price_model(optimizer="adam", loss="mse"):
     return model
 
 
-@case("Sequential MLP", "unscaled_targets", split="holdout",
+@case("Sequential MLP", "unscaled_targets", split="tune",
       also=("loss_not_decreasing", "constant_predictions"),
       fixed_by="data_house_value_in_100k", metric="r2", origin="real",
       source=_HOUSE_DOLLARS,
@@ -291,7 +291,7 @@ def data_house_value_in_dollars(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", split="holdout", metric="r2", origin="real",
+@case("Sequential MLP", split="tune", metric="r2", origin="real",
       source=_HOUSE_DOLLARS)
 def data_house_value_in_100k(callbacks):
     """The same regression with the target in units of $100,000."""
@@ -351,7 +351,7 @@ def _power_model():
     return model
 
 
-@case("Sequential MLP", "unscaled_targets", split="holdout",
+@case("Sequential MLP", "unscaled_targets", split="tune",
       also=("unscaled_inputs", "saturated_units", "loss_not_decreasing",
             "constant_predictions"),
       fixed_by="data_power_four_scaled", metric="r2", origin="real",
@@ -369,7 +369,7 @@ def data_power_four_unscaled(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", split="holdout", metric="r2", origin="real",
+@case("Sequential MLP", split="tune", metric="r2", origin="real",
       source=_POWER_FOUR)
 def data_power_four_scaled(callbacks):
     """The same curve with x / 100 and y / 1e8, both in [-1, 1]."""
@@ -465,7 +465,7 @@ def _three_class_model():
     return model
 
 
-@case("Sequential MLP", "label_mismatch", split="holdout",
+@case("Sequential MLP", "label_mismatch", split="tune",
       fixed_by="data_labels_kept_out_of_scaling", metric="accuracy",
       origin="real", source=_LABELS_MIN_MAX,
       note="penguin species stand in for the wine classes; the cost is "
@@ -487,7 +487,7 @@ def data_labels_min_max_scaled(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", split="holdout", metric="accuracy", origin="real",
+@case("Sequential MLP", split="tune", metric="accuracy", origin="real",
       source=_LABELS_MIN_MAX)
 def data_labels_kept_out_of_scaling(callbacks):
     """The errata's fix: the label column restored after the scaling."""
@@ -569,7 +569,7 @@ def _income_model(n_inputs):
     return model
 
 
-@case("Sequential MLP", "target_leak", split="holdout",
+@case("Sequential MLP", "target_leak", split="tune",
       fixed_by="data_label_column_dropped", metric="accuracy",
       origin="real", source=_LABEL_IN_X,
       note="Adult income stands in for Pima diabetes")
@@ -585,7 +585,7 @@ def data_label_column_in_features(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", split="holdout", metric="accuracy", origin="real",
+@case("Sequential MLP", split="tune", metric="accuracy", origin="real",
       source=_LABEL_IN_X)
 def data_label_column_dropped(callbacks):
     """The same model on the features only."""
@@ -659,7 +659,7 @@ def _sentiment_model():
     return model
 
 
-@case("Sequential MLP", "nonfinite_data", split="holdout", also=("nan",),
+@case("Sequential MLP", "nonfinite_data", split="tune", also=("nan",),
       fixed_by="data_row_normalised_nan_zeroed", metric="accuracy",
       origin="real", source=_ROW_NORMALISED_NAN,
       note="toy bag-of-words reviews stand in for citeseer's node "
@@ -675,7 +675,7 @@ def data_row_normalised_nan(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", split="holdout", metric="accuracy", origin="real",
+@case("Sequential MLP", split="tune", metric="accuracy", origin="real",
       source=_ROW_NORMALISED_NAN)
 def data_row_normalised_nan_zeroed(callbacks):
     """The thread's fix: X[np.isnan(X)] = 0 after loading."""
@@ -779,7 +779,7 @@ def data_income_84_16_no_weights(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP, Normalization layer", split="holdout", metric="loss",
+@case("Sequential MLP, Normalization layer", split="tune", metric="loss",
       origin="real", source=_NORMALIZATION_LAYER)
 def data_normalization_layer_adapt(callbacks):
     """Raw housing columns (counts in the thousands) fed to the model,

@@ -144,7 +144,7 @@ def _dense_autoencoder(output_activation):
     return model
 
 
-@case("functional autoencoder", "label_mismatch", split="holdout",
+@case("functional autoencoder", "label_mismatch", split="tune",
       also=("loss_activation_mismatch", "unscaled_inputs", "exploding"),
       fixed_by="more_autoencoder_scaled_sigmoid", metric="loss",
       origin="real", source=_AUTOENCODER_RAW,
@@ -164,7 +164,7 @@ def more_autoencoder_raw_pixels_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("functional autoencoder", None, split="holdout", metric="loss",
+@case("functional autoencoder", None, split="tune", metric="loss",
       origin="real", source=_AUTOENCODER_RAW)
 def more_autoencoder_scaled_sigmoid(callbacks):
     """The answer's fix: pixels divided by 255, a sigmoid per pixel."""
@@ -233,7 +233,7 @@ def _numbers_around_threshold(n=2000):
             y[order].astype("float32"))
 
 
-@case("Sequential MLP", "unscaled_inputs", split="holdout",
+@case("Sequential MLP", "unscaled_inputs", split="tune",
       also=("loss_activation_mismatch", "dead_units", "constant_predictions",
             "loss_not_decreasing", "unchanged_weights"),
       fixed_by="more_threshold_scaled_sigmoid", metric="accuracy",
@@ -260,7 +260,7 @@ def more_threshold_raw_number_relu_output(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_THRESHOLD_RAW)
 def more_threshold_scaled_sigmoid(callbacks):
     """The number divided by 100,000, a sigmoid output unit."""
@@ -341,7 +341,7 @@ def _make_regression(n=2000):
     return x, y.astype("float32")
 
 
-@case("Sequential linear regression", "unscaled_targets", split="holdout",
+@case("Sequential linear regression", "unscaled_targets", split="tune",
       also=("loss_not_decreasing",),
       fixed_by="more_no_hidden_layer_target_scaled", metric="r2_score",
       origin="real", source=_NO_HIDDEN_LAYER,
@@ -359,7 +359,7 @@ def more_no_hidden_layer_target_in_thousands(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential linear regression", None, split="holdout",
+@case("Sequential linear regression", None, split="tune",
       metric="r2_score", origin="real", source=_NO_HIDDEN_LAYER)
 def more_no_hidden_layer_target_scaled(callbacks):
     """The same fit with the target divided by its standard deviation."""

@@ -147,7 +147,7 @@ _CNN_SOURCE = ("https://stats.stackexchange.com/questions/481881/"
                "convolutional-neural-network-fails-even-when-given-answer")
 
 
-@case("Sequential CNN", "loss_activation_mismatch", split="holdout",
+@case("Sequential CNN", "loss_activation_mismatch", split="tune",
       also=("constant_predictions", "unchanged_weights", "no_signal",
             "loss_not_decreasing"),
       fixed_by="out_cnn_sigmoid_bce", metric="binary_accuracy",
@@ -180,7 +180,7 @@ def out_cnn_softmax_one_unit_cce(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential CNN", None, split="holdout", metric="binary_accuracy",
+@case("Sequential CNN", None, split="tune", metric="binary_accuracy",
       origin="real",
       source=_CNN_SOURCE + " - fixed: Dense(1, activation='sigmoid') under "
              "binary cross-entropy")
@@ -259,7 +259,7 @@ _DIGITS_SOURCE = ("https://datascience.stackexchange.com/questions/38604/"
                   "too-low-accuracy-on-mnist-dataset-using-a-neural-network")
 
 
-@case("Sequential MLP", "label_mismatch", split="holdout",
+@case("Sequential MLP", "label_mismatch", split="tune",
       also=("constant_predictions", "saturated_units", "nan",
             "loss_not_decreasing"),
       fixed_by="out_digits_softmax_ten_units", metric="val_accuracy",
@@ -289,7 +289,7 @@ def out_digits_one_sigmoid_bce(callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_accuracy",
+@case("Sequential MLP", None, split="tune", metric="val_accuracy",
       origin="real",
       source=_DIGITS_SOURCE + " - fixed: Dense(10, activation='softmax') "
              "under sparse_categorical_crossentropy")
@@ -372,7 +372,7 @@ def _news_model(units):
     ])
 
 
-@case("Sequential embedding MLP", "label_mismatch", split="holdout",
+@case("Sequential embedding MLP", "label_mismatch", split="tune",
       backends=("jax",),
       also=("loss_not_decreasing",),
       fixed_by="out_topics_labels_from_zero", metric="accuracy",
@@ -398,7 +398,7 @@ def out_topics_labels_one_to_five(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential embedding MLP", None, split="holdout", metric="accuracy",
+@case("Sequential embedding MLP", None, split="tune", metric="accuracy",
       origin="real",
       source=_TOPIC_SOURCE + " - fixed as the answer says: labels minus 1, "
              "so 0-4 for Dense(5)")
@@ -496,7 +496,7 @@ def _price_cnn(activation):
 
 
 @case("Sequential CNN, batchnorm", "loss_activation_mismatch",
-      split="holdout",
+      split="tune",
       also=("constant_predictions", "unchanged_weights", "no_signal",
             "loss_not_decreasing", "class_imbalance"),
       fixed_by="out_price_cnn_sigmoid", metric="accuracy", origin="real",
@@ -522,7 +522,7 @@ def out_price_cnn_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential CNN, batchnorm", None, split="holdout", metric="accuracy",
+@case("Sequential CNN, batchnorm", None, split="tune", metric="accuracy",
       origin="real",
       source=_BINARY_CNN_SOURCE + " - fixed: Activation('sigmoid')")
 def out_price_cnn_sigmoid(callbacks):
@@ -592,7 +592,7 @@ def out_house_value_scaled_sigmoid(callbacks):
 # Healthy programs that a naive monitor could find suspicious.
 
 
-@case("Sequential MLP", None, split="holdout", metric="recall",
+@case("Sequential MLP", None, split="tune", metric="recall",
       origin="real",
       source="https://keras.io/examples/structured_data/imbalanced_"
              "classification/ - the keras.io credit-card fraud example: "

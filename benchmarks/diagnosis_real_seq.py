@@ -92,7 +92,7 @@ def _review_lstm(mask_zero):
     ])
 
 
-@case("Sequential LSTM, embedding", "no_signal", split="holdout",
+@case("Sequential LSTM, embedding", "no_signal", split="tune",
       also=("constant_predictions", "loss_not_decreasing", "vanishing",
             "unchanged_weights"),
       fixed_by="seq_lstm_post_padded_masked", metric="val_accuracy",
@@ -119,7 +119,7 @@ def seq_lstm_post_padded_no_mask(callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-@case("Sequential LSTM, embedding", None, split="holdout",
+@case("Sequential LSTM, embedding", None, split="tune",
       metric="val_accuracy", origin="real",
       source=_POST_PADDING_SOURCE + " - fixed as answered: "
              "Embedding(..., mask_zero=True), so the LSTM skips the "
@@ -209,7 +209,7 @@ def _rul_lstm():
     return model
 
 
-@case("Sequential LSTM, regression", "unscaled_inputs", split="holdout",
+@case("Sequential LSTM, regression", "unscaled_inputs", split="tune",
       also=("constant_predictions", "saturated_units", "vanishing",
             "loss_not_decreasing"),
       fixed_by="seq_rul_lstm_standardised_sensors", metric="mae",
@@ -234,7 +234,7 @@ def seq_rul_lstm_raw_sensors(callbacks):
                      validation_split=0.1, verbose=0, callbacks=callbacks)
 
 
-@case("Sequential LSTM, regression", None, split="holdout", metric="mae",
+@case("Sequential LSTM, regression", None, split="tune", metric="mae",
       origin="real",
       source=_RUL_SOURCE + " - fixed as the maintainer says: each sensor "
              "standardised (StandardScaler) before windowing into the "

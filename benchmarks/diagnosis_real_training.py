@@ -175,7 +175,7 @@ def _siamese(distance):
     return keras.Model([left, right], outputs)
 
 
-@case("functional siamese MLP, custom loss", "nan", split="holdout",
+@case("functional siamese MLP, custom loss", "nan", split="tune",
       backends=("jax",), fixed_by="train_siamese_sqrt_floored",
       metric="loss", origin="real",
       source="https://github.com/keras-team/keras/issues/9097 - a siamese "
@@ -198,7 +198,7 @@ def train_siamese_sqrt_distance(callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-@case("functional siamese MLP, custom loss", None, split="holdout",
+@case("functional siamese MLP, custom loss", None, split="tune",
       backends=("jax",), metric="loss", origin="real",
       source="https://github.com/keras-team/keras/issues/9097 - fixed twin: "
              "the sum of squares floored at epsilon under the sqrt.")
@@ -224,7 +224,7 @@ def _deep_mlp(activation):
 
 
 @case("Sequential MLP, regression", "vanishing",
-      also=("saturated_units", "loss_not_decreasing"), split="holdout",
+      also=("saturated_units", "loss_not_decreasing"), split="tune",
       fixed_by="train_deep_relu_regression", metric="loss", origin="real",
       source="https://ai.stackexchange.com/questions/16557 - four hidden "
              "layers of 500 sigmoid units mapping binary vectors to real "
@@ -245,7 +245,7 @@ def train_deep_sigmoid_regression(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP, regression", None, split="holdout", metric="loss",
+@case("Sequential MLP, regression", None, split="tune", metric="loss",
       origin="real",
       source="https://ai.stackexchange.com/questions/16557 - fixed twin: "
              "ReLU hidden layers, as the answer advises.")
@@ -338,7 +338,7 @@ def _mnist_cnn_example():
 
 
 @case("Sequential CNN", "nothing_to_train",
-      also=("unchanged_weights", "loss_not_decreasing"), split="holdout",
+      also=("unchanged_weights", "loss_not_decreasing"), split="tune",
       fixed_by="train_mnist_cnn_trainable", metric="accuracy",
       origin="real",
       source="https://github.com/keras-team/keras/issues/2506 - the mnist_cnn "
@@ -362,7 +362,7 @@ def train_mnist_cnn_all_frozen(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential CNN", None, split="holdout", metric="accuracy",
+@case("Sequential CNN", None, split="tune", metric="accuracy",
       origin="real",
       source="https://github.com/keras-team/keras/issues/2506 - fixed twin: "
              "the mnist_cnn example with its layers trainable.")
@@ -449,7 +449,7 @@ def _relu_mlp():
 @case("Sequential MLP", "dead_units",
       also=("oscillating_loss", "constant_predictions",
             "loss_not_decreasing", "exploding"),
-      split="holdout", fixed_by="train_relu_mlp_adam_default",
+      split="tune", fixed_by="train_relu_mlp_adam_default",
       metric="accuracy", origin="real",
       source="https://datascience.stackexchange.com/questions/5706 - 'What is "
              "the dying ReLU problem': with a learning rate set too high, "
@@ -470,7 +470,7 @@ def train_relu_mlp_adam_lr_01(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real",
       source="https://datascience.stackexchange.com/questions/5706 - fixed "
              "twin: the same MLP at Adam's default learning rate.")
@@ -574,7 +574,7 @@ def train_extra_mnist_convnet_short(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real",
       source="https://keras.io/api/optimizers/sgd/ - plain SGD at its "
              "default learning rate 0.01 on an MNIST MLP: slow but steady, "

@@ -1,8 +1,8 @@
 """What `GradientMonitor` reads from the model and the data besides probes.
 
 The figures that the training rules of `_symptoms.py` weigh the probes
-against: the loss of a model that ignores its inputs (for `no_signal`), the
-BatchNormalization layers and their momentum, the scale of the initial
+against: the loss of a model that ignores its inputs (for `no_signal`), a
+regression target's scale, the BatchNormalization layers and their momentum, the scale of the initial
 weights against He's, the weight penalties in the logged loss, and whether
 the final predictions all fell on the majority class.
 """
@@ -31,6 +31,17 @@ def baseline(model, y, class_weight=None):
     if spec is None:
         return None, ""
     return _best_constant_loss(spec, y, class_weight)
+
+
+def target_scale(model, y):
+    """The larger of a regression target's mean (in absolute value) and
+    spread, over its columns; `None` for another loss or unknown targets."""
+    spec, y = _one_target(model, y)
+    if spec is None or spec["family"] != "regression":
+        return None
+    values = y.reshape(len(y), -1)
+    return float(np.max(np.maximum(np.abs(values.mean(axis=0)),
+                                   values.std(axis=0))))
 
 
 def is_regression(model):

@@ -8,6 +8,8 @@ and loss spec) and returns a list of findings of its kind (see
 `class_imbalance`.
 """
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -103,6 +105,18 @@ def loss_activation_mismatch(out, data=None):
             fix = (f"use `activation=\"softmax\"` on {out.where} for "
                    "single-label classes (or no activation with "
                    f"{logits_fix}).")
+    elif (act in _SOFTMAX and spec["family"] == "binary" and out.units > 2
+          and data is not None and _single_label(data.scanned(out.y),
+                                                 out.units)):
+        message = (f"{out.where} applies {act} over {out.units} classes "
+                   f"with one class per row, but {loss} scores each of the "
+                   f"{out.units} outputs as a yes/no question of its own, "
+                   "and the accuracy Keras reports beside it is binary "
+                   "accuracy: answering 'no' everywhere already scores "
+                   f"{1 - 1 / out.units:.0%}.")
+        fix = ("use `loss=\"categorical_crossentropy\"` (or "
+               "\"sparse_categorical_crossentropy\" with "
+               "`np.argmax(y, axis=-1)`) with the softmax output.")
     elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
         message = (f"{out.where} applies {act}, and {loss} applies it "
                    "again: the loss reads probabilities as logits, so its "
@@ -509,7 +523,8 @@ def _offset_columns(values, least=10.0, ratio=20.0):
     spread: a large offset that hides a small variation."""
     if values.ndim != 2:
         return np.zeros(1, bool)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
         mean = np.abs(np.nanmean(values, axis=0))
         std = np.nanstd(values, axis=0)
     return (mean >= least) & (std > 0) & (mean >= ratio * std)
@@ -520,6 +535,11 @@ def _multi_label(y):
     return (y is not None and y.ndim == 2 and y.shape[1] > 1
             and bool(np.all((y == 0) | (y == 1)))
             and bool(np.any(y.sum(axis=1) > 1)))
+
+
+def _single_label(y, units):
+    y = floats(y)
+    return y is not None and _is_one_hot(y, units)
 
 
 def _is_one_hot(y, units):

@@ -20,6 +20,7 @@ class Thresholds:
 
     patience: int = 3
     vanishing_ratio: float = 1e-3
+    stalled_vanishing_ratio: float = 1e-2
     grad_floor: float = 1e-7
     grad_ceiling: float = 1e3
     growth: float = 1e3
@@ -51,6 +52,14 @@ class Thresholds:
     # Inference-mode spread below this share of the training-mode spread,
     # on a model with BatchNormalization: the moving statistics lag.
     bn_gap: float = 0.1
+    # A regression target whose mean or spread reaches this, behind a loss
+    # that stays at the no-information level, is named as unscaled (before
+    # training, only from 1,000: see `_setup_targets`).
+    stalled_target_scale: float = 100.0
+    # A probe loss under this share of the no-information loss at the end:
+    # the model fits its training rows, and inputs off unit scale did not
+    # keep it from doing so.
+    fit_well: float = 0.01
 
 
 @dataclasses.dataclass
@@ -74,6 +83,8 @@ class RunFacts:
         collapse: `None`, or a dict describing predictions that all fell
             on the majority class (`majority`, `share`, `rows`, `others`,
             `weights`).
+        target_scale: The larger of a regression target's mean (in
+            absolute value) and spread, or `None`.
     """
 
     baseline: object = None
@@ -84,6 +95,7 @@ class RunFacts:
     init_scales: dict = dataclasses.field(default_factory=dict)
     regularization: float = 0.0
     collapse: object = None
+    target_scale: object = None
 
 
 class ProbeHistory:
@@ -201,7 +213,8 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                               stalled if final else False)
     found = [exploding, batchnorm, dead,
              _dead_or_saturated(history, th, "saturating", trusted),
-             _vanishing(history, th),
+             _vanishing(history, th, final and (
+                 stalled or _at_chance(history, th, epoch_losses, facts))),
              # Dead units get exactly zero gradients too: no second finding.
              None if dead is not None else _unchanged(history, th)]
     if final:
@@ -234,6 +247,22 @@ def too_early(history, th, epoch_losses):
             f"training ran {int(history.steps[-1])} steps (the rules about "
             f"a flat loss or constant predictions wait for "
             f"{th.min_trend_steps}, or for a loss that stopped falling).")
+
+
+def fitted_well(history, th, facts):
+    """Words saying that the model fits its training rows almost perfectly
+    (the last probe's loss under `fit_well` of the no-information loss),
+    or `None`."""
+    base = facts.baseline
+    if (not len(history) or base is None or not np.isfinite(base)
+            or base <= 0):
+        return None
+    loss = history.eval_loss[-1] - (facts.regularization or 0.0)
+    if not (np.isfinite(loss) and loss <= th.fit_well * base):
+        return None
+    return (f"The model fits its training rows: the probe loss ended at "
+            f"{_fmt(loss)}, under {th.fit_well:.0%} of that of a model that "
+            f"ignores its inputs ({_fmt(base)}, {facts.baseline_what}).")
 
 
 def _nonfinite(h, th, nonfinite_step, data_nonfinite, facts):
@@ -488,21 +517,29 @@ def _batchnorm(h, th, facts, trusted):
         layer=names[0] if names else None, step=step)
 
 
-def _vanishing(h, th):
+def _vanishing(h, th, stalled=False):
+    """The first layer's gradient under `vanishing_ratio` of the last's; or,
+    in a model of three or more layers whose loss stalled, under
+    `stalled_vanishing_ratio` of it (a gap that a model which learns
+    bears)."""
     if len(h) < th.patience or len(h.layers) < 2:
         return None
     g = h.grad_norms
     first, last = g[:, 0], g[:, -1]
-    bad = (first > 0) & ((first < th.vanishing_ratio * last)
+    ratio_limit = (th.stalled_vanishing_ratio
+                   if stalled and len(h.layers) >= 3 else th.vanishing_ratio)
+    bad = (first > 0) & ((first < ratio_limit * last)
                          | ((first < th.grad_floor) & (last >= th.grad_floor)))
     hit = _run_of(bad, th.patience)
     if hit is None:
         return None
     ratio = first[hit] / last[hit]
+    cost = (", and the loss has stalled" if ratio >= th.vanishing_ratio
+            else "")
     return make_finding(
         "vanishing", f"'{h.layers[0]}' gets {ratio:.1e} of the gradient norm "
-        f"of '{h.layers[-1]}' at step {int(h.steps[hit])}: the gradients "
-        "vanish before the early layers.",
+        f"of '{h.layers[-1]}' at step {int(h.steps[hit])}{cost}: the "
+        "gradients vanish before the early layers.",
         "Use ReLU activations with He initialisation "
         "(`kernel_initializer='he_normal'`), add BatchNormalization or "
         "residual connections, or use fewer layers.",
@@ -517,16 +554,18 @@ def _unchanged(h, th):
     if not zero.any():
         return None
     if zero.all():
+        # The layers are trainable: something blocks the gradient on its
+        # way back (no trainable weight at all is a setup finding).
         return make_finding(
-            "nothing_to_train", f"Every trainable layer got an exactly zero "
-            f"gradient at each of {len(h)} probes (steps {int(h.steps[0])}-"
-            f"{int(h.steps[-1])}): the loss depends on none of the trainable "
-            "weights, so nothing trains.",
+            "unchanged_weights", f"Every trainable layer got an exactly "
+            f"zero gradient at each of {len(h)} probes (steps "
+            f"{int(h.steps[0])}-{int(h.steps[-1])}), so no weight moves: "
+            "no gradient reaches the model from the loss.",
             "Find what cuts the loss off from the weights: a "
             "`stop_gradient`, a non-differentiable op at the output (round, "
             "argmax, a cast to int), an output layer whose units are all "
             "dead, or a loss computed from something other than the "
-            "model's outputs.", step=int(h.steps[-1]))
+            "model's outputs.", layer=h.layers[-1], step=int(h.steps[-1]))
     j = int(np.argmax(zero))
     layer = h.layers[j]
     return make_finding(
@@ -634,6 +673,17 @@ def _stalled(h, th, epoch_losses):
     return (loss[0] - loss[1:].min()) / abs(loss[0]) < th.stall
 
 
+def _at_chance(h, th, epoch_losses, facts):
+    """The training loss ended at the level of a model that ignores its
+    inputs (a stall that a first epoch's spike hides from `_stalled`)."""
+    base = facts.baseline
+    if base is None or not np.isfinite(base) or base <= 0 or not len(h):
+        return False
+    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - (
+        facts.regularization or 0.0)
+    return bool(np.isfinite(train) and train >= (1 - th.chance_margin) * base)
+
+
 def _long_enough(h, th, epoch_losses):
     """Whether the run is long enough to judge symptoms that need time:
     `min_trend_steps` steps, or a loss that no longer falls (over the last
@@ -669,6 +719,19 @@ def _no_signal(h, th, epoch_losses, facts):
             "exp(-d) output stays in (0, 1), a ReLU above 0; use a linear "
             "output, or scale the targets into the output's range.",
             step=steps)
+    scale = facts.target_scale
+    if (facts.regression and np.isfinite(train) and train >= level
+            and scale is not None and scale >= th.stalled_target_scale):
+        return make_finding(
+            "unscaled_targets", f"After {steps} steps the training loss is "
+            f"{_fmt(train)}, still the level of always predicting the "
+            f"targets' average ({_fmt(base)}, {facts.baseline_what}), and "
+            f"the targets reach {_fmt(scale)} (mean or spread): from weights"
+            " of unit scale the outputs must grow that much, and the "
+            "optimizer moves each weight by about the learning rate a step.",
+            "Standardise the target (`y_s = (y - y.mean()) / y.std()`, and "
+            "undo it on the predictions), or use kerasnn's "
+            "`target_transform=`.", step=steps)
     if np.isfinite(train) and train >= level:
         seen = (f"after {steps} steps the training loss is {_fmt(train)}, "
                 f"the level of a model that ignores its inputs "

@@ -29,10 +29,14 @@ from ._symptoms import ProbeHistory
 from ._symptoms import RunFacts
 from ._symptoms import Thresholds
 from ._symptoms import diagnose
+from ._symptoms import fitted_well
 from ._symptoms import too_early
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
+# Setup findings that wait for a cost in training: inputs off unit scale
+# that the model fits anyway are not a fault.
+_HELD_KINDS = ("unscaled_inputs",)
 _SPLIT_ROWS = 4096  # rows read to judge a `validation_split`
 
 
@@ -426,6 +430,15 @@ class GradientMonitor(keras.callbacks.Callback):
                 self._consume(block=True)
             self._final_facts()
             self._update_findings(final=True)
+            if self._held:
+                fitted = fitted_well(self._history, self.thresholds,
+                                     self._facts)
+                if fitted is None:
+                    self._release_held()
+                else:
+                    kinds = ", ".join(f["kind"] for f in self._held)
+                    self._held = []
+                    self._notes.append(f"Not named: {kinds}. {fitted}")
             note = None if self._probe_failed else too_early(
                 self._history, self.thresholds, self._epoch_losses)
             if note is not None:
@@ -445,6 +458,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._step, self._nonfinite_step = 0, None
         self._history = ProbeHistory()
         self._setup_findings, self._found, self._notes = [], {}, []
+        self._held = []
         self._units_checked, self._index = False, []
         self._prober, self._batch, self._writer = None, None, None
         self._fit_args, self._target_spread = None, None
@@ -460,7 +474,9 @@ class GradientMonitor(keras.callbacks.Callback):
             model, args.get("y"), args.get("class_weight"))
         return RunFacts(baseline=base, baseline_what=what,
                         regression=_run_facts.is_regression(model),
-                        batchnorm=_run_facts.batchnorm_layers(model))
+                        batchnorm=_run_facts.batchnorm_layers(model),
+                        target_scale=_run_facts.target_scale(
+                            model, args.get("y")))
 
     def _final_facts(self):
         """Adds what is known only at the end of `fit` to the facts."""
@@ -501,8 +517,11 @@ class GradientMonitor(keras.callbacks.Callback):
                                f" {error}")
             return
         found = sorted(found, key=lambda f: _ORDER[f["kind"]])
-        self._setup_findings = found
-        for f in found:
+        # Inputs off unit scale are named once training shows a cost.
+        self._held = [f for f in found if f["kind"] in _HELD_KINDS]
+        self._setup_findings = [f for f in found
+                                if f["kind"] not in _HELD_KINDS]
+        for f in self._setup_findings:
             self._act(f)
 
     def _probe(self, step, weights=None):
@@ -578,10 +597,20 @@ class GradientMonitor(keras.callbacks.Callback):
                          data_nonfinite=data_nonfinite,
                          target_spread=self._target_spread,
                          epoch_losses=self._epoch_losses, facts=self._facts)
+        if found:
+            self._release_held()
         for f in found:
             if f["kind"] not in self._found:
                 self._found[f["kind"]] = f
                 self._act(f)
+
+    def _release_held(self):
+        """Names the setup findings held until training showed a cost."""
+        held, self._held = self._held, []
+        for f in held:
+            self._setup_findings.append(f)
+            self._act(f)
+        self._setup_findings.sort(key=lambda f: _ORDER[f["kind"]])
 
     def _act(self, finding):
         where = f" in '{finding['layer']}'" if finding["layer"] else ""

@@ -85,6 +85,20 @@ def test_sigmoid_units_under_categorical_crossentropy(rng):
     assert "binary_crossentropy" in found[0]["fix"]
 
 
+def test_softmax_over_several_classes_under_binary_crossentropy(rng):
+    x = rng.normal(size=(200, 4))
+    y = keras.utils.to_categorical(rng.integers(0, 4, 200), 4)
+    found = check_setup(_model(4, "softmax", "binary_crossentropy"), x, y)
+    assert _kinds(found) == ["loss_activation_mismatch"]
+    assert "binary accuracy" in found[0]["message"]
+    assert "categorical_crossentropy" in found[0]["fix"]
+    # Two classes one-hot under softmax and binary cross-entropy are the
+    # same loss twice over, not a mismatch.
+    two = keras.utils.to_categorical(rng.integers(0, 2, 200), 2)
+    assert check_setup(_model(2, "softmax", "binary_crossentropy"), x,
+                       two) == []
+
+
 def test_several_target_columns_against_one_unit(rng):
     x = rng.normal(size=(64, 4))
     y = keras.utils.to_categorical(np.arange(64) % 2, 2)

@@ -123,6 +123,102 @@ def test_dead_units_from_initialisation_in_a_model_that_learns_are_fine():
     assert "from initialisation" in found[0]["message"]
 
 
+def _graded(losses, steps, first_over_last):
+    """A three-layer history whose first layer gets `first_over_last` of the
+    last layer's gradient norm."""
+    h = ProbeHistory(["a", "b", "c"], [], [], [])
+    for i, loss in enumerate(losses):
+        h.add(steps[i], 1e-2, {
+            "loss": loss, "eval_loss": loss, "pred_spread": 0.3,
+            "train_spread": 0.3,
+            "grad_norms": [first_over_last, 0.1, 1.0],
+            "weight_norms": [1.0, 1.0, 1.0], "unit_shares": [],
+            "act_peaks": []})
+        h.set_update_ratios([1e-5, 1e-4, 1e-3])
+    return h
+
+
+def test_a_hundredfold_gradient_gap_is_vanishing_only_when_the_loss_stalls():
+    facts = RunFacts(baseline=1.0, baseline_what="the targets' variance",
+                     regression=True)
+    stalled = _graded([1.0, 1.0, 1.0, 1.0], STEPS, 5e-3)
+    # The first epoch's spike hides the stall from the epoch losses; the
+    # loss at the no-information level shows it.
+    found = diagnose(stalled, TH, final=True, epoch_losses=[10.0, 1.0, 1.0],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found)[0] == "vanishing"
+    assert "the loss has stalled" in found[0]["message"]
+    learning = _graded([1.0, 0.6, 0.4, 0.3], STEPS, 5e-3)
+    assert diagnose(learning, TH, final=True, epoch_losses=[0.8, 0.5, 0.3],
+                    facts=facts, target_spread=1.0) == []
+    # A thousandfold gap is named whatever the loss does.
+    found = diagnose(_graded([1.0, 0.6, 0.4, 0.3], STEPS, 5e-4), TH,
+                     final=True, epoch_losses=[0.8, 0.5, 0.3], facts=facts,
+                     target_spread=1.0)
+    assert _kinds(found) == ["vanishing"]
+
+
+def test_a_target_in_the_hundreds_behind_a_loss_at_chance_is_unscaled():
+    facts = RunFacts(baseline=3.8e5, baseline_what="the targets' variance",
+                     regression=True, target_scale=620.0)
+    h = _history([3.9e5, 3.85e5, 3.82e5, 3.81e5], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[3.85e5, 3.82e5, 3.81e5],
+                     facts=facts, target_spread=620.0)
+    scaled = [f for f in found if f["kind"] == "unscaled_targets"]
+    assert scaled and "no_signal" not in _kinds(found)
+    assert "620" in scaled[0]["message"] and "y.std()" in scaled[0]["fix"]
+    # On unit scale the same stall is no signal in x.
+    facts = RunFacts(baseline=1.0, baseline_what="the targets' variance",
+                     regression=True, target_scale=1.0)
+    h = _history([1.01, 1.0, 1.0, 1.0], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[1.0, 1.0, 1.0],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found)[0] == "no_signal"
+
+
+def test_zero_gradients_in_every_trainable_layer_are_unchanged_weights():
+    h = ProbeHistory(["a", "b"], [], [], [])
+    for step in STEPS:
+        h.add(step, 1e-3, {
+            "loss": 1.0, "eval_loss": 1.0, "pred_spread": 0.3,
+            "train_spread": 0.3, "grad_norms": [0.0, 0.0],
+            "weight_norms": [1.0, 1.0], "unit_shares": [], "act_peaks": []})
+        h.set_update_ratios([0.0, 0.0])
+    found = diagnose(h, TH, final=False)
+    assert _kinds(found) == ["unchanged_weights"]
+    assert "Every trainable layer" in found[0]["message"]
+    assert "round" in found[0]["fix"]
+
+
+def _fit_line(learning_rate):
+    """y = 2x for x = 0..199 (a column far from unit scale), one row a
+    step, with a GradientMonitor."""
+    x = np.arange(200, dtype="float32").reshape(-1, 1)
+    model = keras.Sequential([keras.Input((1,)), L.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate), "mse")
+    monitor = GradientMonitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, 2 * x, epochs=1, batch_size=1, verbose=0,
+                  callbacks=[monitor])
+    return monitor, [str(w.message) for w in caught]
+
+
+def test_unscaled_inputs_are_named_only_when_training_shows_a_cost():
+    keras.utils.set_random_seed(0)
+    # A step small enough for inputs up to 199: the line is fitted.
+    monitor, caught = _fit_line(1e-5)
+    report = monitor.report()
+    assert report["status"] == "healthy"
+    assert not any("unscaled_inputs" in m for m in caught)
+    assert any("Not named: unscaled_inputs" in n for n in report["notes"])
+    # Too large a step for them: the scale is named beside the explosion.
+    monitor, caught = _fit_line(1e-3)
+    kinds = [f["kind"] for f in monitor.findings]
+    assert "unscaled_inputs" in kinds and "exploding" in kinds
+    assert any("unscaled_inputs" in m for m in caught)
+
+
 def test_collapse_onto_the_majority_class_is_imbalance():
     collapse = {"majority": 0, "share": 0.8, "rows": 32, "others": 6,
                 "weights": "{0: 0.62, 1: 2.50}"}
