@@ -27,19 +27,15 @@ drawing its own labelled images; JSON in `--out`.
 import argparse
 import os
 import statistics
-import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import kerasnn  # noqa: E402
-from recipes._common import MNIST  # noqa: E402
-from recipes._common import load_npz  # noqa: E402
-from recipes._common import write_json  # noqa: E402
+import kerasnn
+from kerasnn.recipes._common import MNIST
+from kerasnn.recipes._common import load_npz
+from kerasnn.recipes._common import write_json
 
 
 def main(argv=None):

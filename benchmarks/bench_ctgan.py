@@ -14,17 +14,15 @@ trained on the real training rows (TRTR) is the baseline, in the same run.
 
 import argparse
 import os
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import keras
+import numpy as np
+import pandas as pd
 
-import kerasnn  # noqa: E402
+import kerasnn
 
 DATA = os.path.join(ROOT, "..", "shared", "data", "adult", "adult.csv")
 TARGET, POSITIVE = "Salary", ">50K"

@@ -17,17 +17,14 @@ Run by hand from the repo root:
 import argparse
 import os
 import statistics
-import sys
 import time
 import warnings
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from callbacks import CallbackWarning  # noqa: E402
-from callbacks import GradientMonitor  # noqa: E402
+from kerasnn.callbacks import CallbackWarning
+from kerasnn.callbacks import GradientMonitor
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
                     "mnist", "mnist-5k.npz")

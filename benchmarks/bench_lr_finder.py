@@ -23,18 +23,15 @@ Run by hand from the repo root:
 
 import argparse
 import os
-import sys
 import time
 import warnings
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from callbacks import CallbackWarning  # noqa: E402
-from callbacks import find_lr  # noqa: E402
-from callbacks import lr_finder  # noqa: E402
+from kerasnn.callbacks import CallbackWarning
+from kerasnn.callbacks import find_lr
+from kerasnn.callbacks import lr_finder
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)

@@ -18,17 +18,14 @@ import os
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+import keras
 
-import keras  # noqa: E402
-
-from recipes import mnist  # noqa: E402
-from recipes._common import MNIST  # noqa: E402
-from recipes._common import load_npz  # noqa: E402
-from recipes._common import set_seed  # noqa: E402
-from recipes._common import stratified_split  # noqa: E402
-from recipes._common import write_json  # noqa: E402
+from kerasnn.recipes import mnist
+from kerasnn.recipes._common import MNIST
+from kerasnn.recipes._common import load_npz
+from kerasnn.recipes._common import set_seed
+from kerasnn.recipes._common import stratified_split
+from kerasnn.recipes._common import write_json
 
 
 def keras_io_convnet():

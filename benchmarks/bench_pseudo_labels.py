@@ -19,17 +19,15 @@ rows each round added.
 import argparse
 import os
 import statistics
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-import kerasnn  # noqa: E402
-from kerasnn.training import split_rows  # noqa: E402
+import kerasnn
+from kerasnn.training import split_rows
 
 DATA = os.path.join(ROOT, "..", "shared", "data", "adult", "adult.csv")
 

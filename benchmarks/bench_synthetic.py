@@ -20,16 +20,14 @@ and `--seed`, scored on the same real 20%.
 
 import argparse
 import os
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-import kerasnn  # noqa: E402
+import kerasnn
 
 DATA = os.path.join(ROOT, "..", "shared", "data", "adult", "adult.csv")
 POSITIVE = ">50K"

@@ -34,18 +34,15 @@ import shutil
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from recipes import transfer  # noqa: E402
-from recipes._common import MNIST  # noqa: E402
-from recipes._common import load_npz  # noqa: E402
-from recipes._common import set_seed  # noqa: E402
-from recipes._common import stratified_split  # noqa: E402
-from recipes._common import write_json  # noqa: E402
+from kerasnn.recipes import transfer
+from kerasnn.recipes._common import MNIST
+from kerasnn.recipes._common import load_npz
+from kerasnn.recipes._common import set_seed
+from kerasnn.recipes._common import stratified_split
+from kerasnn.recipes._common import write_json
 
 #: Source digits, target digits and the source digits whose test images the
 #: source model reads: `evens` leaves out those of 6 and 8, which the

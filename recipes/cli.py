@@ -4,8 +4,8 @@
     kerasnn tabular --csv data.csv --target price --out runs/price
     kerasnn transfer --out runs/transfer
 
-`kerasnn RECIPE --help` lists a recipe's options; `python -m recipes.RECIPE`
-(in a checkout) and `python -m kerasnn.recipes.RECIPE` run the same code.
+`kerasnn RECIPE --help` lists a recipe's options; `python -m kerasnn.recipes.RECIPE`
+runs the same code.
 """
 
 import importlib

@@ -1,8 +1,8 @@
 """MNIST digits with a small BatchNorm CNN, offline, in a few minutes on a CPU.
 
-    python -m recipes.mnist --out runs/mnist
-    python -m recipes.mnist --data ~/.keras/datasets/mnist.npz --out runs/full
-    python -m recipes.mnist --model mlp --find-lr --seed 1 --out runs/mlp
+    python -m kerasnn.recipes.mnist --out runs/mnist
+    python -m kerasnn.recipes.mnist --data ~/.keras/datasets/mnist.npz --out runs/full
+    python -m kerasnn.recipes.mnist --model mlp --find-lr --seed 1 --out runs/mlp
 
 The default data is a 5,000 + 5,000 image subset of MNIST shipped in
 `recipes/data/mnist-5k.npz`; `--data` takes any file in Keras's `mnist.npz`
@@ -38,7 +38,7 @@ from . import _common
 
 def parse_args(argv, prog=None):
     parser = argparse.ArgumentParser(
-        prog=prog or "python -m recipes.mnist",
+        prog=prog or "python -m kerasnn.recipes.mnist",
         description="Train a digit classifier on MNIST (an embedded 5k subset "
                     "by default) and write metrics, model, history and plots.")
     _common.add_run_options(parser)

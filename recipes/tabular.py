@@ -1,10 +1,10 @@
 """Recipe: train a tabular model on a CSV, evaluate it on held-out rows.
 
-    python -m recipes.tabular --out runs/penguins            # embedded data
-    python -m recipes.tabular --csv data.csv --target price --out runs/price
-    python -m recipes.tabular --csv train.csv --test-csv test.csv \\
+    python -m kerasnn.recipes.tabular --out runs/penguins            # embedded data
+    python -m kerasnn.recipes.tabular --csv data.csv --target price --out runs/price
+    python -m kerasnn.recipes.tabular --csv train.csv --test-csv test.csv \\
         --target label --search bayesian --trials 10 --out runs/label
-    python -m recipes.tabular --csv posts.csv --target sports politics \\
+    python -m kerasnn.recipes.tabular --csv posts.csv --target sports politics \\
         --out runs/tags                  # several 0/1 columns: multi-label
 
 Writes `DIR/metrics.json` (`status`, `problem`, `n_train`, `n_test`,
@@ -233,7 +233,7 @@ def test_metrics(problem, y_true, predictions, classes):
 
 def _parse(argv, prog=None):
     parser = argparse.ArgumentParser(
-        prog=prog or "python -m recipes.tabular",
+        prog=prog or "python -m kerasnn.recipes.tabular",
         description="Train kerasnn's tabular model on a CSV and evaluate it.")
     add_run_options(parser)
     parser.add_argument("--csv", help="training table (default: the embedded "

@@ -1,7 +1,7 @@
 """Transfer learning with a head swap: digits 0-4 teach a model digits 5-9.
 
-    python -m recipes.transfer --out runs/transfer
-    python -m recipes.transfer --shots 5 --seed 1 --out runs/transfer-5
+    python -m kerasnn.recipes.transfer --out runs/transfer
+    python -m kerasnn.recipes.transfer --shots 5 --seed 1 --out runs/transfer-5
 
 A CNN is trained on the digits 0-4 (all their images: the training and the
 test part, since only the digits 5-9 are scored), its conv features under a
@@ -71,7 +71,7 @@ BASE_RATE = 2e-3
 
 def parse_args(argv, prog=None):
     parser = argparse.ArgumentParser(
-        prog=prog or "python -m recipes.transfer",
+        prog=prog or "python -m kerasnn.recipes.transfer",
         description="Train on digits 0-4, swap the head for 5-9 with a few "
                     "images per class, and compare with training from scratch.")
     _common.add_run_options(parser, backup_what="training of the 0-4 model")

@@ -131,7 +131,7 @@ def tiny_image_model(n_classes, *, learning_rate=None, seed=None, strategy=None)
 @pytest.fixture
 def tiny_recipes(monkeypatch):
     """The MNIST and transfer recipes build `tiny_image_model` instead."""
-    from recipes import _common
+    from kerasnn.recipes import _common
 
     monkeypatch.setattr(_common, "image_model", tiny_image_model)
 

@@ -180,9 +180,9 @@ def test_bad_command_line_exits_2_with_a_message(recipe, make_argv, message,
                                                  tmp_path, capsys):
     import importlib
 
-    from recipes._common import run_main
+    from kerasnn.recipes._common import run_main
 
-    module = importlib.import_module(f"recipes.{recipe}")
+    module = importlib.import_module(f"kerasnn.recipes.{recipe}")
     argv = make_argv(tmp_path)
     before = list(argv)
     try:

@@ -163,7 +163,7 @@ _RECIPE = textwrap.dedent("""
     import os, sys
     import keras
     import kerasnn
-    from recipes import mnist
+    from kerasnn.recipes import mnist
 
     class Stop(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -2,10 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import CallbackTypeError
-from callbacks import CallbackValueError
-from callbacks import FitDiagnostics
-from callbacks import diagnose_fit
+from kerasnn.callbacks import CallbackTypeError
+from kerasnn.callbacks import CallbackValueError
+from kerasnn.callbacks import FitDiagnostics
+from kerasnn.callbacks import diagnose_fit
 
 
 @pytest.mark.backend_neutral

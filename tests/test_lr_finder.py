@@ -5,12 +5,12 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import CallbackTypeError
-from callbacks import CallbackValueError
-from callbacks import CallbackWarning
-from callbacks import LRFinder
-from callbacks import find_lr
-from callbacks.lr_finder import METHODS
+from kerasnn.callbacks import CallbackTypeError
+from kerasnn.callbacks import CallbackValueError
+from kerasnn.callbacks import CallbackWarning
+from kerasnn.callbacks import LRFinder
+from kerasnn.callbacks import find_lr
+from kerasnn.callbacks.lr_finder import METHODS
 
 
 def _data(rng, n=256):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recipes import cli
+from kerasnn.recipes import cli
 
 # The installed names and the command: the JAX child below pins its own
 # backend, whatever the backend of the test run.

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from kerasnn.callbacks import diagnose_fit
-from recipes import _common
-from recipes import mnist
-from recipes._common import run_main
+from kerasnn.recipes import _common
+from kerasnn.recipes import mnist
+from kerasnn.recipes._common import run_main
 
 # End-to-end runs of the recipe, on a tiny CNN (the tiny_recipes fixture).
 # The recipes also run on JAX in test_packaging.py (a child Python pinned to

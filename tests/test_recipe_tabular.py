@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from kerasnn import predict_labels
-from recipes import tabular as recipe
-from recipes._common import run_main
+from kerasnn.recipes import tabular as recipe
+from kerasnn.recipes._common import run_main
 
 pytestmark = pytest.mark.tf_only
 

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from recipes import transfer
-from recipes._common import run_main
+from kerasnn.recipes import transfer
+from kerasnn.recipes._common import run_main
 
 # End-to-end runs of the recipe, on a tiny CNN (the tiny_recipes fixture).
 # The recipe also runs on JAX in test_packaging.py (a child Python pinned to

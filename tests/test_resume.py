@@ -13,16 +13,16 @@ import keras
 import pandas as pd
 import pytest
 
-from recipes import tabular
-from recipes._common import run_main
+from kerasnn.recipes import tabular
+from kerasnn.recipes._common import run_main
 
 # The child trains the tabular recipe and stops dead at the start of epoch
 # 3 (epochs 0-2 finished and backed up), where the test kills it.
 _CHILD = textwrap.dedent("""
     import pathlib, sys, time
     import keras
-    from recipes import tabular
-    from recipes._common import run_main
+    from kerasnn.recipes import tabular
+    from kerasnn.recipes._common import run_main
 
     class Hang(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import CallbackTypeError
-from callbacks import CallbackValueError
-from callbacks import StepLR
+from kerasnn.callbacks import CallbackTypeError
+from kerasnn.callbacks import CallbackValueError
+from kerasnn.callbacks import StepLR
 
 
 def _model(optimizer=None):
