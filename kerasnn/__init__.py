@@ -4,44 +4,67 @@ The problem type picks the output layer, its activation and the loss; the
 hidden part follows the rules of thumb (one hidden layer to start, widths in
 powers of 2, dropout and weight decay, BatchNorm before the activation,
 initialisation matched to the activation).
+
+The public names below load on first use (PEP 562), so `import kerasnn`
+imports no builder, and `import kerasnn.callbacks` loads the plugin alone.
 """
 
-from kerasnn._plan import embedding_size
-from kerasnn.autoencoder import build_autoencoder
-from kerasnn.ctgan import CTGAN
-from kerasnn.autoencoder import reconstruction_error
-from kerasnn.dense import build_model
-from kerasnn.distributed import ProcessInfo
-from kerasnn.distributed import initialize_data_parallel
-from kerasnn.distributed import process_info
-from kerasnn.errors import KerasnnError
-from kerasnn.errors import KerasnnTypeError
-from kerasnn.errors import KerasnnValueError
-from kerasnn.errors import ProblemInferenceError
-from kerasnn.multilabel import label_scores
-from kerasnn.problems import PROBLEMS
-from kerasnn.problems import infer_problem
-from kerasnn.results import CrossValidationResult
-from kerasnn.results import FineTuneResult
-from kerasnn.results import SearchResult
-from kerasnn.results import TrainingResult
-from kerasnn.semi_supervised import PseudoLabelResult
-from kerasnn.semi_supervised import train_pseudo_labeled
-from kerasnn.synthetic import sample_rows
-from kerasnn.tabular import build_tabular_model
-from kerasnn.tabular import column_kinds
-from kerasnn.tabular import predict_labels
-from kerasnn.training import train_tabular
-from kerasnn.transfer import fine_tune
-from kerasnn.transfer import freeze
-from kerasnn.transfer import imprint
-from kerasnn.transfer import swap_head
-from kerasnn.transfer import unfreeze
-from kerasnn.tuning import cross_validate
-from kerasnn.tuning import tune
-from kerasnn.vision import build_image_model
+import importlib
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "CTGAN": "kerasnn.ctgan",
+    "PROBLEMS": "kerasnn.problems",
+    "CrossValidationResult": "kerasnn.results",
+    "FineTuneResult": "kerasnn.results",
+    "KerasnnError": "kerasnn.errors",
+    "KerasnnTypeError": "kerasnn.errors",
+    "KerasnnValueError": "kerasnn.errors",
+    "ProblemInferenceError": "kerasnn.errors",
+    "ProcessInfo": "kerasnn.distributed",
+    "PseudoLabelResult": "kerasnn.semi_supervised",
+    "SearchResult": "kerasnn.results",
+    "TrainingResult": "kerasnn.results",
+    "build_autoencoder": "kerasnn.autoencoder",
+    "build_image_model": "kerasnn.vision",
+    "build_model": "kerasnn.dense",
+    "build_tabular_model": "kerasnn.tabular",
+    "column_kinds": "kerasnn.tabular",
+    "cross_validate": "kerasnn.tuning",
+    "embedding_size": "kerasnn._plan",
+    "fine_tune": "kerasnn.transfer",
+    "freeze": "kerasnn.transfer",
+    "imprint": "kerasnn.transfer",
+    "infer_problem": "kerasnn.problems",
+    "initialize_data_parallel": "kerasnn.distributed",
+    "label_scores": "kerasnn.multilabel",
+    "predict_labels": "kerasnn.tabular",
+    "process_info": "kerasnn.distributed",
+    "reconstruction_error": "kerasnn.autoencoder",
+    "sample_rows": "kerasnn.synthetic",
+    "swap_head": "kerasnn.transfer",
+    "train_pseudo_labeled": "kerasnn.semi_supervised",
+    "train_tabular": "kerasnn.training",
+    "tune": "kerasnn.tuning",
+    "unfreeze": "kerasnn.transfer",
+}
+
+# The classes a saved `.keras` file may name (registered as "kerasnn>Name"),
+# and their modules. See `_register_saved_classes`.
+_SAVED_CLASSES = {
+    "CTGANGenerator": "kerasnn.ctgan",
+    "CosineClassifier": "kerasnn.heads",
+    "EnsembleDense": "kerasnn.ensemble",
+    "EnsembleHead": "kerasnn.ensemble",
+    "FillMissing": "kerasnn.layers",
+    "MeanPrediction": "kerasnn.ensemble",
+    "PeriodicEmbedding": "kerasnn.layers",
+    "PiecewiseLinear": "kerasnn.layers",
+    "SignedLog": "kerasnn.layers",
+    "TabularModel": "kerasnn.tabular",
+}
 
 __all__ = [
     "CTGAN",
@@ -79,3 +102,49 @@ __all__ = [
     "tune",
     "unfreeze",
 ]
+
+
+def __getattr__(name):
+    """Imports the module that defines the public `name` on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kerasnn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _SavedClass:
+    """Stands in Keras's registry for a kerasnn class not yet imported.
+
+    Keras finds a saved layer's class by its registered name; the real class
+    registers itself (`keras.saving.register_keras_serializable`) only when
+    its module is imported. Loading asks this stand-in for `from_config`: it
+    imports the module, whose decorator then replaces the stand-in, and lets
+    the real class build the object.
+    """
+
+    def __init__(self, name, module):
+        self.name, self.module = name, module
+
+    def from_config(self, config):
+        cls = getattr(importlib.import_module(self.module), self.name)
+        return cls.from_config(config)
+
+    def __repr__(self):
+        return f"<kerasnn class {self.module}.{self.name}, not yet imported>"
+
+
+def _register_saved_classes():
+    """Keeps `keras.saving.load_model` working after a bare `import kerasnn`."""
+    import keras
+
+    registry = keras.saving.get_custom_objects()
+    for name, module in _SAVED_CLASSES.items():
+        registry.setdefault(f"kerasnn>{name}", _SavedClass(name, module))
+
+
+_register_saved_classes()

@@ -4,14 +4,13 @@ Each check raises before any model is built, with one message shape:
 the argument, what is allowed, what was received, and a fix where one exists.
 The numbers and choices go through the plugin's declarative checker
 (`kerasnn.callbacks.validation`), so both packages follow one rule: a wrong
-type raises `KerasnnTypeError`, a wrong value `KerasnnValueError`.
+type raises `KerasnnTypeError`, a wrong value `KerasnnValueError`. The
+checker and Keras are imported when a check first runs, so importing a
+module that uses these checks loads neither.
 """
 
 import numbers
 
-import keras
-
-from kerasnn.callbacks import validation as _checks
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import did_you_mean
@@ -21,17 +20,17 @@ _ERRORS = (KerasnnTypeError, KerasnnValueError)
 
 def check_choice(name, value, choices, *, allow_none=False):
     """Checks that `value` is one of `choices` (strings) and returns it lowered."""
-    return _checks.check_choice(None, name, value, tuple(choices),
-                                errors=_ERRORS, lower=True,
-                                hint=did_you_mean(value, choices)
-                                if isinstance(value, str) else "",
-                                allow_none=allow_none)
+    return _checker().check_choice(None, name, value, tuple(choices),
+                                    errors=_ERRORS, lower=True,
+                                    hint=did_you_mean(value, choices)
+                                    if isinstance(value, str) else "",
+                                    allow_none=allow_none)
 
 
 def check_int(name, value, *, minimum=1, allow_none=False):
     """Checks that `value` is an integer >= `minimum` and returns it as `int`."""
-    return _checks.check_int(None, name, value, minimum, errors=_ERRORS,
-                             allow_none=allow_none)
+    return _checker().check_int(None, name, value, minimum, errors=_ERRORS,
+                                 allow_none=allow_none)
 
 
 def check_bool(name, value):
@@ -50,8 +49,8 @@ def check_float(name, value, *, low=0.0, high=None, low_inclusive=True,
     closed = {(True, True): "both", (True, False): "left",
               (False, True): "right", (False, False): "neither"}[
                   (low_inclusive, high_inclusive)]
-    return _checks.check_float(None, name, value, low, high, closed=closed,
-                               errors=_ERRORS, allow_none=allow_none)
+    return _checker().check_float(None, name, value, low, high, closed=closed,
+                                   errors=_ERRORS, allow_none=allow_none)
 
 
 def check_input_shape(input_shape, *, min_rank=1, max_rank=None, what="features"):
@@ -83,6 +82,8 @@ def check_input_shape(input_shape, *, min_rank=1, max_rank=None, what="features"
 
 def check_callbacks(callbacks):
     """Checks a list of Keras callbacks (or `None`) and returns a new list."""
+    import keras
+
     if callbacks is None:
         return []
     if not isinstance(callbacks, (list, tuple)) or not all(
@@ -93,3 +94,10 @@ def check_callbacks(callbacks):
             f"Received: callbacks={callbacks!r}."
         )
     return list(callbacks)
+
+
+def _checker():
+    """The plugin's checker module (imported on the first check)."""
+    from kerasnn.callbacks import validation
+
+    return validation

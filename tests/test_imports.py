@@ -1,0 +1,104 @@
+"""What an import loads: `import kerasnn.callbacks` the plugin and Keras
+alone; `import kerasnn` neither CTGAN, keras-tuner nor scikit-learn; a saved
+tabular model loads in a fresh Python after a bare `import kerasnn`.
+
+The import checks start a child Python, whose `sys.modules` starts empty.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+# Module lists of the child Python that the test reads back.
+_REPORT = "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+_OPTIONAL = ("keras_tuner", "imblearn")
+
+
+def _child(code):
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _loaded(code):
+    return json.loads(_child(code + _REPORT).splitlines()[-1])
+
+
+def _ours(modules):
+    return [m for m in modules if m.split(".")[0] == "kerasnn"]
+
+
+def _top(modules):
+    return {m.split(".")[0] for m in modules}
+
+
+@pytest.mark.slow
+@pytest.mark.backend_neutral
+def test_plugin_import_loads_the_plugin_and_keras_alone():
+    modules = _loaded("import kerasnn.callbacks")
+    assert "keras" in modules
+    assert [m for m in _ours(modules)
+            if m != "kerasnn" and not m.startswith("kerasnn.callbacks")] == []
+    assert not _top(modules) & set(_OPTIONAL)  # Keras may import sklearn
+
+
+@pytest.mark.slow
+@pytest.mark.backend_neutral
+def test_package_import_loads_no_side_feature_or_optional_dependency(
+        run_isolated):
+    # The child refuses keras-tuner, scikit-learn and the other optional
+    # packages and records any import of them from our own files.
+    result = run_isolated("""
+        import kerasnn
+        assert [m for m in sys.modules if m.startswith("kerasnn.")] == []
+        # Using the core loads the core only.
+        kerasnn.build_model, kerasnn.train_tabular, kerasnn.fine_tune
+        assert "kerasnn.ctgan" not in sys.modules
+        assert "sklearn" not in sys.modules and "keras_tuner" not in sys.modules
+    """)
+    assert result.stdout.split()[-1:] == ["clean"], result.stderr[-3000:]
+
+
+@pytest.mark.backend_neutral
+def test_public_names_resolve_lazily():
+    import kerasnn
+
+    for name in kerasnn.__all__:
+        assert getattr(kerasnn, name) is not None, name
+    assert set(kerasnn.__all__) <= set(dir(kerasnn))
+    with pytest.raises(AttributeError, match="no attribute 'bulid_model'"):
+        kerasnn.bulid_model
+
+
+@pytest.mark.slow
+@pytest.mark.tf_only
+def test_saved_tabular_model_loads_after_a_bare_import(penguins_table,
+                                                       tmp_path):
+    import kerasnn
+
+    X, y = penguins_table.drop(columns="species"), penguins_table["species"]
+    model = kerasnn.build_tabular_model(X, y, hidden=[8], seed=0)
+    model.fit(X, y, epochs=1, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    X.head(20).to_csv(tmp_path / "rows.csv", index=False)
+    np.save(tmp_path / "expected.npy", model.predict(dict(X.head(20)), verbose=0))
+    out = _child(f"""
+        import keras, numpy as np, pandas as pd, sys
+        import kerasnn
+        assert "kerasnn.tabular" not in sys.modules
+        model = keras.saving.load_model({path!r})  # safe mode
+        X = pd.read_csv({str(tmp_path / "rows.csv")!r})
+        np.testing.assert_allclose(model.predict(dict(X), verbose=0),
+                                   np.load({str(tmp_path / "expected.npy")!r}),
+                                   rtol=1e-5)
+        print(type(model).__name__)
+    """)
+    assert out.split()[-1] == "TabularModel"
