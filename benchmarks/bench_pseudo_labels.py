@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 import kerasnn
-from kerasnn.training import split_rows
+from kerasnn.tabular.training import split_rows
 
 DATA = os.path.join(ROOT, "..", "shared", "data", "adult", "adult.csv")
 

@@ -103,11 +103,11 @@ def mean_rows(per_seed):
 
 
 def run_kerasnn(X_train, y_train, X_test, y_test, problem, seed, options):
-    import kerasnn.training
-    from kerasnn.tabular import predict_labels
+    import kerasnn.tabular.training
+    from kerasnn.tabular.model import predict_labels
 
     start = time.perf_counter()
-    model = kerasnn.training.train_tabular(X_train, y_train, problem=problem,
+    model = kerasnn.tabular.training.train_tabular(X_train, y_train, problem=problem,
                                            seed=seed, **options).model
     seconds = time.perf_counter() - start
     if problem == "regression":

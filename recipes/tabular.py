@@ -116,10 +116,10 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
     start = time.perf_counter()
     tuned = None
     try:
-        from kerasnn.training import train_tabular
+        from kerasnn.tabular.training import train_tabular
 
         if args.search:
-            from kerasnn.tuning import tune
+            from kerasnn.extras.tuning import tune
 
             search = tune(X_train, y_train, problem=problem, search=args.search,
                           max_trials=args.trials, epochs=args.epochs,
@@ -295,7 +295,7 @@ def _check_target_columns(df, targets, path, did_you_mean):
 def _multilabel_problem(labels, problem, path):
     """Checks several target columns as the 0/1 labels of a multi-label task."""
     from kerasnn.errors import KerasnnError
-    from kerasnn.tabular import check_tabular_target
+    from kerasnn.tabular.model import check_tabular_target
 
     try:
         return check_tabular_target(labels, len(labels),

@@ -37,9 +37,9 @@ import numpy as np
 
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import StepLR
-from kerasnn.transfer import fine_tune
-from kerasnn.transfer import imprint
-from kerasnn.transfer import swap_head
+from kerasnn.transfer.fine_tuning import fine_tune
+from kerasnn.transfer.heads import imprint
+from kerasnn.transfer.heads import swap_head
 
 from . import _common
 from ._common import RecipeError

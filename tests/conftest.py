@@ -10,7 +10,7 @@ import textwrap
 # The tests compile many tiny JAX functions and run each a few times, so on
 # JAX most of their time is XLA compiling for the CPU. Without LLVM's
 # optimisation passes it compiles the same operations in 60-67% of the
-# time (the JAX backend's test_vision.py and test_ensemble.py: 101-112 s
+# time (the JAX backend's test_image_model.py and test_ensemble.py: 101-112 s
 # against 168 s). Set before Keras starts JAX; child Pythons inherit it; a
 # caller's own XLA_FLAGS win.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
@@ -25,7 +25,7 @@ if keras.backend.backend() == "tensorflow":
     # Likewise on TensorFlow: Grappler rewrites every traced function's graph
     # before its first run, which pays off on long runs, not on tiny models
     # run a few steps each. Without it the TensorFlow pass of four test
-    # files (test_tabular, test_ensemble, test_gradient_monitor,
+    # files (test_tabular_model, test_ensemble, test_gradient_monitor,
     # test_recipe_tabular) took 12% less CPU time (112-114 s against
     # 126-132 s, two runs each, alternated). Keras on CPU does not use XLA
     # with TensorFlow, so the graphs run as traced.

@@ -60,7 +60,7 @@ def test_package_import_loads_no_side_feature_or_optional_dependency(
         assert [m for m in sys.modules if m.startswith("kerasnn.")] == []
         # Using the core loads the core only.
         kerasnn.build_model, kerasnn.train_tabular, kerasnn.fine_tune
-        assert "kerasnn.ctgan" not in sys.modules
+        assert not [m for m in sys.modules if m.startswith("kerasnn.extras")]
         assert "sklearn" not in sys.modules and "keras_tuner" not in sys.modules
     """)
     assert result.stdout.split()[-1:] == ["clean"], result.stderr[-3000:]
@@ -93,7 +93,7 @@ def test_saved_tabular_model_loads_after_a_bare_import(penguins_table,
     out = _child(f"""
         import keras, numpy as np, pandas as pd, sys
         import kerasnn
-        assert "kerasnn.tabular" not in sys.modules
+        assert "kerasnn.tabular.model" not in sys.modules
         model = keras.saving.load_model({path!r})  # safe mode
         X = pd.read_csv({str(tmp_path / "rows.csv")!r})
         np.testing.assert_allclose(model.predict(dict(X), verbose=0),
@@ -102,3 +102,46 @@ def test_saved_tabular_model_loads_after_a_bare_import(penguins_table,
         print(type(model).__name__)
     """)
     assert out.split()[-1] == "TabularModel"
+
+
+@pytest.mark.backend_neutral
+def test_every_saved_class_is_listed_under_its_registered_name():
+    import importlib
+    import pkgutil
+
+    import keras
+
+    import kerasnn
+
+    for package in ("builders", "tabular", "transfer", "extras"):
+        path = importlib.import_module(f"kerasnn.{package}").__path__
+        for module in pkgutil.iter_modules(path):
+            importlib.import_module(f"kerasnn.{package}.{module.name}")
+    registered = {name: cls for name, cls in
+                  keras.saving.get_custom_objects().items()
+                  if name.startswith("kerasnn>")}
+    assert sorted(registered) == sorted(f"kerasnn>{name}"
+                                        for name in kerasnn._SAVED_CLASSES)
+    for name, module in kerasnn._SAVED_CLASSES.items():
+        cls = registered[f"kerasnn>{name}"]
+        assert isinstance(cls, type) and cls.__module__ == module, name
+        assert keras.saving.get_registered_name(cls) == f"kerasnn>{name}"
+
+
+@pytest.mark.backend_neutral
+def test_core_never_imports_the_side_features_at_module_level():
+    import ast
+    import pathlib
+
+    import kerasnn
+
+    root = pathlib.Path(kerasnn.__file__).parent
+    for source in root.rglob("*.py"):
+        if source.parent.name == "extras":
+            continue
+        tree = ast.parse(source.read_text())
+        names = [n.module or "" for n in tree.body
+                 if isinstance(n, ast.ImportFrom)]
+        names += [a.name for n in tree.body if isinstance(n, ast.Import)
+                  for a in n.names]
+        assert not [m for m in names if m.startswith("kerasnn.extras")], source

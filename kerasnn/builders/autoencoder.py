@@ -13,20 +13,20 @@ import math
 import keras
 import numpy as np
 
-from kerasnn._blocks import check_filters
-from kerasnn._blocks import check_hidden_options
-from kerasnn._blocks import conv_block
-from kerasnn._blocks import hidden_stack
-from kerasnn._blocks import hidden_widths
-from kerasnn._blocks import make_initializer
-from kerasnn._blocks import make_regularizer
+from kerasnn.builders.blocks import check_filters
+from kerasnn.builders.blocks import check_hidden_options
+from kerasnn.builders.blocks import conv_block
+from kerasnn.builders.blocks import hidden_stack
+from kerasnn.builders.blocks import hidden_widths
+from kerasnn.builders.blocks import make_initializer
+from kerasnn.builders.blocks import make_regularizer
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
-from kerasnn.optimizers import compile_built
-from kerasnn.optimizers import optimizer_factory
+from kerasnn.builders.optimizers import compile_built
+from kerasnn.builders.optimizers import optimizer_factory
 
 KINDS = ("dense", "conv")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid")

@@ -2,20 +2,20 @@
 
 import keras
 
-from kerasnn._blocks import check_filters
-from kerasnn._blocks import conv_block
-from kerasnn._blocks import dropout_layer
-from kerasnn._blocks import make_initializer
-from kerasnn._blocks import make_regularizer
-from kerasnn._blocks import output_layer
-from kerasnn._blocks import strategy_scope
+from kerasnn.builders.blocks import check_filters
+from kerasnn.builders.blocks import conv_block
+from kerasnn.builders.blocks import dropout_layer
+from kerasnn.builders.blocks import make_initializer
+from kerasnn.builders.blocks import make_regularizer
+from kerasnn.builders.blocks import output_layer
+from kerasnn.builders.blocks import strategy_scope
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnValueError
-from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import optimizer_factory
+from kerasnn.builders.optimizers import compile_model
+from kerasnn.builders.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
 
 

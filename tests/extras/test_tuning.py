@@ -4,12 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from kerasnn.dense import build_model
+from kerasnn.builders.dense import build_model
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
-from kerasnn.tuning import cross_validate
-from kerasnn.tuning import tune
-from kerasnn.vision import build_image_model
+from kerasnn.extras.tuning import cross_validate
+from kerasnn.extras.tuning import tune
+from kerasnn.builders.image import build_image_model
 
 @pytest.fixture
 def blobs(rng):

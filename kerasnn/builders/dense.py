@@ -4,14 +4,14 @@ import math
 
 import keras
 
-from kerasnn._blocks import check_hidden_options
-from kerasnn._blocks import hidden_stack
-from kerasnn._blocks import hidden_widths
-from kerasnn._blocks import output_layer
-from kerasnn._blocks import strategy_scope
+from kerasnn.builders.blocks import check_hidden_options
+from kerasnn.builders.blocks import hidden_stack
+from kerasnn.builders.blocks import hidden_widths
+from kerasnn.builders.blocks import output_layer
+from kerasnn.builders.blocks import strategy_scope
 from kerasnn._validation import check_input_shape
-from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import optimizer_factory
+from kerasnn.builders.optimizers import compile_model
+from kerasnn.builders.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._random import seeded
-from kerasnn._tables import check_frame
-from kerasnn._tables import check_target
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -27,8 +27,8 @@ from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.results import CrossValidationResult
 from kerasnn.results import SearchResult
-from kerasnn.tabular import build_tabular_model
-from kerasnn.training import split_rows
+from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.training import split_rows
 
 SEARCHES = ("random", "grid", "bayesian", "hyperband")
 

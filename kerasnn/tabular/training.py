@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._random import seeded
-from kerasnn._tables import category_strings
-from kerasnn._tables import check_frame
-from kerasnn._tables import check_label_table
-from kerasnn._tables import check_target
+from kerasnn.tabular.tables import category_strings
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_label_table
+from kerasnn.tabular.tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -21,10 +21,10 @@ from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.results import TrainingResult
-from kerasnn.tabular import DEFAULT_BACKBONE
-from kerasnn.tabular import build_tabular_model
-from kerasnn.tabular import check_tabular_target
-from kerasnn.tabular import check_target_transform
+from kerasnn.tabular.model import DEFAULT_BACKBONE
+from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.model import check_tabular_target
+from kerasnn.tabular.model import check_target_transform
 
 OVERSAMPLERS = ("smote", "sample")
 #: Above this many rows, `train_tabular` stops early on 10% of them, not 20%.
@@ -358,7 +358,7 @@ def oversample_smote(X, y, kinds, *, seed=None):
 
 def oversample_sampling(X, y, kinds, *, seed=None):
     """Appends `sample_rows` rows of each smaller class up to the largest."""
-    from kerasnn.synthetic import sample_rows
+    from kerasnn.extras.synthetic import sample_rows
 
     counts = pd.Series(np.asarray(y, dtype=object)).value_counts()
     parts_X, parts_y = [X.reset_index(drop=True)], [np.asarray(y)]

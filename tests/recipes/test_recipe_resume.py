@@ -42,8 +42,7 @@ def test_sigkill_then_rerun_keeps_every_epoch(tmp_path):
     marker = tmp_path / "hanging"
     script = tmp_path / "child.py"
     script.write_text(_CHILD)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": root}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.Popen([sys.executable, str(script), str(marker), *argv],
                             env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)

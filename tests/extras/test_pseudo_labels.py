@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import kerasnn
-from kerasnn.semi_supervised import _pseudo_labels
+from kerasnn.extras.pseudo_labels import _pseudo_labels
 
 # The tabular model takes raw strings: TensorFlow only.
 pytestmark = pytest.mark.tf_only

@@ -127,14 +127,14 @@ def test_tune_then_train(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_nan_loss_is_a_failure_not_a_success(tmp_path, capsys, monkeypatch):
-    import kerasnn.training
+    import kerasnn.tabular.training
 
-    real = kerasnn.training.train_tabular
+    real = kerasnn.tabular.training.train_tabular
 
     def diverging(*args, **kwargs):
         return real(*args, learning_rate=1e30, **kwargs)
 
-    monkeypatch.setattr(kerasnn.training, "train_tabular", diverging)
+    monkeypatch.setattr(kerasnn.tabular.training, "train_tabular", diverging)
     out = str(tmp_path / "run")
     status, _, stderr = _run(["--epochs", "3", "--out", out], capsys)
     assert status == 1 and "training failed" in stderr
@@ -144,15 +144,15 @@ def test_nan_loss_is_a_failure_not_a_success(tmp_path, capsys, monkeypatch):
 
 def test_patience_is_train_tabulars_unless_given(tmp_path, capsys,
                                                  monkeypatch):
-    import kerasnn.training
+    import kerasnn.tabular.training
 
-    real, seen = kerasnn.training.train_tabular, []
+    real, seen = kerasnn.tabular.training.train_tabular, []
 
     def recording(*args, **kwargs):
         seen.append(kwargs["patience"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(kerasnn.training, "train_tabular", recording)
+    monkeypatch.setattr(kerasnn.tabular.training, "train_tabular", recording)
     csv = tmp_path / "salary.csv"
     _salary_csv(csv, n=120)
     for run, extra in enumerate([[], ["--patience", "3"]]):

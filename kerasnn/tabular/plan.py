@@ -12,16 +12,16 @@ import keras
 import numpy as np
 import pandas as pd
 
-from kerasnn._blocks import layer_seed
-from kerasnn._blocks import make_initializer
-from kerasnn._blocks import unique_name
-from kerasnn._tables import category_strings
-from kerasnn._tables import numeric_values
+from kerasnn.builders.blocks import layer_seed
+from kerasnn.builders.blocks import make_initializer
+from kerasnn.builders.blocks import unique_name
+from kerasnn.tabular.tables import category_strings
+from kerasnn.tabular.tables import numeric_values
 from kerasnn.errors import KerasnnValueError
-from kerasnn.layers import FillMissing
-from kerasnn.layers import PeriodicEmbedding
-from kerasnn.layers import PiecewiseLinear
-from kerasnn.layers import SignedLog
+from kerasnn.tabular.layers import FillMissing
+from kerasnn.tabular.layers import PeriodicEmbedding
+from kerasnn.tabular.layers import PiecewiseLinear
+from kerasnn.tabular.layers import SignedLog
 
 ENCODINGS = ("auto", "one_hot", "embedding")
 NUMERIC_EMBEDDINGS = ("bins", "periodic")

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 import kerasnn
-from kerasnn.ctgan import _Categorical
-from kerasnn.ctgan import _Conditions
-from kerasnn.ctgan import _Numeric
+from kerasnn.extras.ctgan import _Categorical
+from kerasnn.extras.ctgan import _Conditions
+from kerasnn.extras.ctgan import _Numeric
 
 pytestmark = pytest.mark.tf_only  # its training step uses tf.GradientTape
 

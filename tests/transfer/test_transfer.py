@@ -5,12 +5,12 @@ import pytest
 import kerasnn
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
-from kerasnn.heads import CosineClassifier
-from kerasnn.transfer import fine_tune
-from kerasnn.transfer import freeze
-from kerasnn.transfer import imprint
-from kerasnn.transfer import swap_head
-from kerasnn.transfer import unfreeze
+from kerasnn.transfer.cosine_classifier import CosineClassifier
+from kerasnn.transfer.fine_tuning import fine_tune
+from kerasnn.transfer.fine_tuning import freeze
+from kerasnn.transfer.heads import imprint
+from kerasnn.transfer.heads import swap_head
+from kerasnn.transfer.fine_tuning import unfreeze
 
 
 def _tiny_cnn(n_classes=4):

@@ -16,10 +16,10 @@ They are registered for safe-mode loading (`kerasnn>EnsembleDense`,
 import keras
 from keras import ops
 
-from kerasnn._blocks import dropout_layer
-from kerasnn._blocks import layer_seed
-from kerasnn._blocks import make_initializer
-from kerasnn._blocks import make_regularizer
+from kerasnn.builders.blocks import dropout_layer
+from kerasnn.builders.blocks import layer_seed
+from kerasnn.builders.blocks import make_initializer
+from kerasnn.builders.blocks import make_regularizer
 
 #: How each member's adapter `r` on the first layer's input starts.
 SCALING_INITS = ("ones", "random_signs", "normal")

@@ -9,14 +9,14 @@ from kerasnn import embedding_size
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
-from kerasnn.tabular import TabularModel
-from kerasnn.tabular import build_tabular_model
-from kerasnn.tabular import column_kinds
-from kerasnn.tabular import predict_labels
-from kerasnn.training import class_weights
-from kerasnn.training import oversample_smote
-from kerasnn.training import split_rows
-from kerasnn.training import train_tabular
+from kerasnn.tabular.model import TabularModel
+from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.model import column_kinds
+from kerasnn.tabular.model import predict_labels
+from kerasnn.tabular.training import class_weights
+from kerasnn.tabular.training import oversample_smote
+from kerasnn.tabular.training import split_rows
+from kerasnn.tabular.training import train_tabular
 
 pytestmark = pytest.mark.tf_only
 
@@ -156,7 +156,7 @@ def test_numeric_columns_are_embedded_as_asked(tmp_path):
 
 
 def test_periodic_embedding_is_sin_and_cos_of_learnt_frequencies():
-    from kerasnn.layers import PeriodicEmbedding
+    from kerasnn.tabular.layers import PeriodicEmbedding
 
     layer = PeriodicEmbedding(2, frequencies=3, units=4, seed=0)
     # The third feature (a missing flag) is left out.
@@ -206,7 +206,7 @@ def test_split_is_shuffled_and_stratified():
 
 
 def test_auto_validation_split_holds_out_a_tenth_of_a_large_table(monkeypatch):
-    import kerasnn.training as training
+    import kerasnn.tabular.training as training
 
     held_out = []
 
@@ -419,7 +419,7 @@ def test_ambiguous_target_asks_for_problem():
 
 
 def test_bin_edges_give_tied_columns_their_spare_bins():
-    from kerasnn._plan import bin_edges
+    from kerasnn.tabular.plan import bin_edges
 
     rng = np.random.default_rng(0)
     spread = rng.normal(size=1000)
@@ -438,7 +438,7 @@ def test_bin_edges_give_tied_columns_their_spare_bins():
 
 def test_registered_names_stay_stable_for_saved_models():
     # Saved .keras files name the layers by these; renaming breaks loading.
-    from kerasnn import layers
+    from kerasnn.tabular import layers
 
     for cls in (layers.FillMissing, layers.SignedLog, layers.PiecewiseLinear,
                 layers.PeriodicEmbedding, TabularModel):

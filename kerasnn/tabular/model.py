@@ -19,9 +19,9 @@ from the training data only, so the saved `.keras` file takes raw rows
 - regression targets are standardized inside the model: the last layer
   (`Rescaling`) maps back, so `predict` returns the original units.
 
-The layers are in `kerasnn.layers`, the plan that sets them from the training
-rows in `kerasnn._plan`, and the checks of tables and targets in
-`kerasnn._tables`.
+The layers are in `kerasnn.tabular.layers`, the plan that sets them from the training
+rows in `kerasnn.tabular.plan`, and the checks of tables and targets in
+`kerasnn.tabular.tables`.
 """
 
 import keras
@@ -29,36 +29,36 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
-from kerasnn._blocks import check_hidden_options
-from kerasnn._blocks import hidden_stack
-from kerasnn._blocks import hidden_widths
-from kerasnn._blocks import make_initializer
-from kerasnn._blocks import output_layer
-from kerasnn._blocks import strategy_scope
-from kerasnn._plan import ENCODINGS
-from kerasnn._plan import NUMERIC_EMBEDDINGS
-from kerasnn._plan import encoded_inputs
-from kerasnn._plan import make_plan
-from kerasnn._tables import as_1d
-from kerasnn._tables import category_strings
-from kerasnn._tables import check_frame
-from kerasnn._tables import check_label_table
-from kerasnn._tables import check_target
-from kerasnn._tables import infer_column_kinds
-from kerasnn._tables import is_label_table
-from kerasnn._tables import numeric_values
-from kerasnn._tables import string_tensor
-from kerasnn._tables import target_classes
-from kerasnn._tables import target_scale
+from kerasnn.builders.blocks import check_hidden_options
+from kerasnn.builders.blocks import hidden_stack
+from kerasnn.builders.blocks import hidden_widths
+from kerasnn.builders.blocks import make_initializer
+from kerasnn.builders.blocks import output_layer
+from kerasnn.builders.blocks import strategy_scope
+from kerasnn.tabular.plan import ENCODINGS
+from kerasnn.tabular.plan import NUMERIC_EMBEDDINGS
+from kerasnn.tabular.plan import encoded_inputs
+from kerasnn.tabular.plan import make_plan
+from kerasnn.tabular.tables import as_1d
+from kerasnn.tabular.tables import category_strings
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_label_table
+from kerasnn.tabular.tables import check_target
+from kerasnn.tabular.tables import infer_column_kinds
+from kerasnn.tabular.tables import is_label_table
+from kerasnn.tabular.tables import numeric_values
+from kerasnn.tabular.tables import string_tensor
+from kerasnn.tabular.tables import target_classes
+from kerasnn.tabular.tables import target_scale
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_int
-from kerasnn.ensemble import EnsembleHead
-from kerasnn.ensemble import MeanPrediction
-from kerasnn.ensemble import ensemble_stack
+from kerasnn.tabular.ensemble import EnsembleHead
+from kerasnn.tabular.ensemble import MeanPrediction
+from kerasnn.tabular.ensemble import ensemble_stack
 from kerasnn.errors import KerasnnValueError
 from kerasnn.multilabel import check_thresholds
-from kerasnn.optimizers import compile_model
-from kerasnn.optimizers import make_optimizer
+from kerasnn.builders.optimizers import compile_model
+from kerasnn.builders.optimizers import make_optimizer
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
 from kerasnn.problems import output_spec
@@ -78,7 +78,7 @@ BACKBONE_DEFAULTS = {
               "weight_decay": 3e-4}
        for name in ("tabm", "tabm_shared_first", "tabm_mini")},
 }
-#: Settings of `numeric_embedding="periodic"` (`kerasnn.layers.PeriodicEmbedding`).
+#: Settings of `numeric_embedding="periodic"` (`kerasnn.tabular.layers.PeriodicEmbedding`).
 PERIODIC = {"frequencies": 48, "sigma": 0.1}
 #: A target of numbers >= 0 whose skewness exceeds this is fitted as
 #: `log1p(y)` by `build_tabular_model(target_transform="auto")`.
@@ -102,7 +102,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     categorical. The preprocessing (see the module docstring) is set from `X`
     only; the hidden part and the head are those of `kerasnn.build_model`.
 
-    The model is a `kerasnn.tabular.TabularModel`: a functional Keras model
+    The model is a `kerasnn.tabular.model.TabularModel`: a functional Keras model
     with one input per column, named after the column (names that are not
     identifiers are sanitised, the mapping kept). Its `fit`, `evaluate` and
     `predict` take a DataFrame or a dict of columns (`dict(df)`), and `fit`
@@ -138,7 +138,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             chosen on validation rows in `benchmarks/bench_tabular.py`.
         numeric_embedding: How each numeric column is embedded beside its
             standardized value: `"bins"` (the piecewise-linear bins above),
-            `"periodic"` (`kerasnn.layers.PeriodicEmbedding`: learnt
+            `"periodic"` (`kerasnn.tabular.layers.PeriodicEmbedding`: learnt
             frequencies, then a ReLU layer of `numeric_units`) or `None`
             (the standardized values only). Defaults to `"bins"`, which
             beat `"periodic"` on validation rows (docs/tabular.md).
@@ -158,7 +158,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             `weight_decay=3e-4` (TabM's defaults, confirmed on validation
             rows), unless those are passed.
         backbone: `"mlp"` (one network), `"tabm"` (an efficient ensemble of
-            `k` networks, `kerasnn.ensemble`), `"tabm_mini"` (TabM-mini: one
+            `k` networks, `kerasnn.tabular.ensemble`), `"tabm_mini"` (TabM-mini: one
             adapter, on the first layer's input) or `"tabm_shared_first"`
             (the first layer's adapter on its output, so its product with
             the wide encoded input is computed once). Defaults to
@@ -405,7 +405,7 @@ class TabularModel(keras.Model):
         """The mean of the members' losses, in the space the target is fitted.
 
         In training the model gives every member's prediction
-        (`(batch, k, outputs)`, see `kerasnn.ensemble.MeanPrediction`): they
+        (`(batch, k, outputs)`, see `kerasnn.tabular.ensemble.MeanPrediction`): they
         are scored as `k` rows each, so the loss is the mean of the member
         losses, not the loss of their mean. With `target_transform="log"`
         the loss compares `log1p` values.

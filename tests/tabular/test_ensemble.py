@@ -3,12 +3,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasnn.ensemble import EnsembleDense
-from kerasnn.ensemble import EnsembleHead
-from kerasnn.ensemble import MeanPrediction
+from kerasnn.tabular.ensemble import EnsembleDense
+from kerasnn.tabular.ensemble import EnsembleHead
+from kerasnn.tabular.ensemble import MeanPrediction
 from kerasnn.errors import KerasnnValueError
-from kerasnn.tabular import build_tabular_model
-from kerasnn.training import train_tabular
+from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.training import train_tabular
 
 
 def _numbers(n=48, seed=0):

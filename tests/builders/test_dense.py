@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import kerasnn
-from kerasnn._blocks import auto_width
+from kerasnn.builders.blocks import auto_width
 
 
 def _data(rng, n=64, d=6):
