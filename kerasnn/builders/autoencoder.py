@@ -13,6 +13,9 @@ import math
 import keras
 import numpy as np
 
+from kerasnn._validation import check_choice
+from kerasnn._validation import check_input_shape
+from kerasnn._validation import check_int
 from kerasnn.builders.blocks import check_filters
 from kerasnn.builders.blocks import check_hidden_options
 from kerasnn.builders.blocks import conv_block
@@ -20,13 +23,10 @@ from kerasnn.builders.blocks import hidden_stack
 from kerasnn.builders.blocks import hidden_widths
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import make_regularizer
-from kerasnn._validation import check_choice
-from kerasnn._validation import check_input_shape
-from kerasnn._validation import check_int
-from kerasnn.errors import KerasnnTypeError
-from kerasnn.errors import KerasnnValueError
 from kerasnn.builders.optimizers import compile_built
 from kerasnn.builders.optimizers import optimizer_factory
+from kerasnn.errors import KerasnnTypeError
+from kerasnn.errors import KerasnnValueError
 
 KINDS = ("dense", "conv")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
@@ -181,7 +181,8 @@ def _dense_widths(hidden, n_inputs, code_size):
 
 
 def _dense_halves(shape, widths, code_size, options, output_activation):
-    activation, _, l1, l2, _, initializer, seed = options
+    activation, l1, l2 = options.activation, options.l1, options.l2
+    initializer, seed = options.initializer, options.seed
     n_inputs = math.prod(shape)
     inputs = keras.Input(shape=shape, name="encoder_input")
     x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
@@ -194,7 +195,7 @@ def _dense_halves(shape, widths, code_size, options, output_activation):
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_in = keras.Input(shape=(code_size,), name="decoder_input")
-    mirrored = options[:-1] + (None if seed is None else seed + 500,)
+    mirrored = options._replace(seed=None if seed is None else seed + 500)
     x = hidden_stack(code_in, widths[::-1], mirrored)
     x = keras.layers.Dense(
         n_inputs, activation=output_activation, dtype="float32",
@@ -208,7 +209,8 @@ def _dense_halves(shape, widths, code_size, options, output_activation):
 
 def _conv_halves(shape, code_size, filters, blocks, options,
                  output_activation):
-    activation, _, l1, l2, _, initializer, seed = options
+    activation, l1, l2 = options.activation, options.l1, options.l2
+    initializer, seed = options.initializer, options.seed
     filters = check_filters(filters)
     blocks = check_int("blocks", blocks, minimum=1)
     height, width, channels = shape

@@ -13,6 +13,7 @@ under a distribution strategy (`strategy_scope`).
 
 import contextlib
 import math
+from typing import NamedTuple
 
 import keras
 
@@ -52,8 +53,20 @@ _INITIALIZER_CLASSES = {
 }
 
 
+class HiddenOptions(NamedTuple):
+    """The checked options every builder's hidden layers share."""
+
+    activation: str
+    dropout: float
+    l1: float
+    l2: float
+    batchnorm: bool
+    initializer: object  # a name or a keras.initializers.Initializer
+    seed: object  # an int or None
+
+
 def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, seed):
-    """Checks the options every builder shares; returns them normalized."""
+    """Checks the options every builder shares; returns a `HiddenOptions`."""
     activation = check_choice("activation", activation, ACTIVATIONS)
     dropout = check_float("dropout", dropout, low=0.0, high=1.0)
     l1 = check_float("l1", l1, low=0.0)
@@ -70,7 +83,8 @@ def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, se
             f"initializer={initializer!r}."
         )
     seed = check_int("seed", seed, minimum=0, allow_none=True)
-    return activation, dropout, l1, l2, batchnorm, initializer, seed
+    return HiddenOptions(activation, dropout, l1, l2, batchnorm, initializer,
+                         seed)
 
 
 def layer_seed(seed, index, offset=0):
@@ -168,12 +182,9 @@ def output_layer(spec, *, seed, index):
 
 
 def hidden_stack(x, widths, options):
-    """Applies one `dense_block` per width with the checked shared options."""
-    activation, dropout, l1, l2, batchnorm, initializer, seed = options
+    """Applies one `dense_block` per width with the `HiddenOptions`."""
     for index, units in enumerate(widths, start=1):
-        x = dense_block(x, units, index=index, activation=activation,
-                        dropout=dropout, l1=l1, l2=l2, batchnorm=batchnorm,
-                        initializer=initializer, seed=seed)
+        x = dense_block(x, units, index=index, **options._asdict())
     return x
 
 

@@ -4,12 +4,12 @@ import math
 
 import keras
 
+from kerasnn._validation import check_input_shape
 from kerasnn.builders.blocks import check_hidden_options
 from kerasnn.builders.blocks import hidden_stack
 from kerasnn.builders.blocks import hidden_widths
 from kerasnn.builders.blocks import output_layer
 from kerasnn.builders.blocks import strategy_scope
-from kerasnn._validation import check_input_shape
 from kerasnn.builders.optimizers import compile_model
 from kerasnn.builders.optimizers import optimizer_factory
 from kerasnn.problems import output_spec
@@ -96,7 +96,7 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         inputs = keras.Input(shape=shape, name="features")
         x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
         x = hidden_stack(x, widths, options)
-        outputs = output_layer(spec, seed=options[-1], index=len(widths) + 1)(x)
+        outputs = output_layer(spec, seed=options.seed, index=len(widths) + 1)(x)
         model = keras.Model(inputs, outputs, name=name or f"{spec['problem']}_mlp")
         compile_model(model, spec, opt)
     return model

@@ -2,6 +2,10 @@
 
 import keras
 
+from kerasnn._validation import check_bool
+from kerasnn._validation import check_float
+from kerasnn._validation import check_input_shape
+from kerasnn._validation import check_int
 from kerasnn.builders.blocks import check_filters
 from kerasnn.builders.blocks import conv_block
 from kerasnn.builders.blocks import dropout_layer
@@ -9,13 +13,9 @@ from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import make_regularizer
 from kerasnn.builders.blocks import output_layer
 from kerasnn.builders.blocks import strategy_scope
-from kerasnn._validation import check_bool
-from kerasnn._validation import check_float
-from kerasnn._validation import check_input_shape
-from kerasnn._validation import check_int
-from kerasnn.errors import KerasnnValueError
 from kerasnn.builders.optimizers import compile_model
 from kerasnn.builders.optimizers import optimizer_factory
+from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import output_spec
 
 

@@ -28,14 +28,14 @@ import keras
 import numpy as np
 import pandas as pd
 
-from kerasnn.tabular.tables import check_frame
-from kerasnn.tabular.tables import is_whole
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular.model import column_kinds
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import is_whole
 
 
 class CTGAN:

@@ -13,14 +13,14 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from kerasnn.tabular.tables import check_frame
-from kerasnn.tabular.tables import check_target
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import check_problem
 from kerasnn.problems import infer_problem
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_target
 from kerasnn.tabular.training import split_rows
 from kerasnn.tabular.training import train_tabular
 

@@ -9,14 +9,14 @@ are drawn class by class, so the new rows of a class look like that class.
 import numpy as np
 import pandas as pd
 
-from kerasnn.tabular.tables import check_frame
-from kerasnn.tabular.tables import check_target
-from kerasnn.tabular.tables import is_whole
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular.model import column_kinds
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_target
+from kerasnn.tabular.tables import is_whole
 
 
 def sample_rows(X, n, *, y=None, classes=None, noise=0.1, categorical=None,

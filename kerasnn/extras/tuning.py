@@ -15,8 +15,6 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._random import seeded
-from kerasnn.tabular.tables import check_frame
-from kerasnn.tabular.tables import check_target
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -28,6 +26,8 @@ from kerasnn.problems import infer_problem
 from kerasnn.results import CrossValidationResult
 from kerasnn.results import SearchResult
 from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.tables import check_frame
+from kerasnn.tabular.tables import check_target
 from kerasnn.tabular.training import split_rows
 
 SEARCHES = ("random", "grid", "bayesian", "hyperband")

@@ -21,10 +21,6 @@ from kerasnn.builders.blocks import layer_seed
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import make_regularizer
 
-#: How each member's adapter `r` on the first layer's input starts.
-SCALING_INITS = ("ones", "random_signs", "normal")
-TARGET_TRANSFORMS = (None, "log")
-
 
 @keras.saving.register_keras_serializable(package="kerasnn")
 class EnsembleDense(keras.layers.Layer):

@@ -29,12 +29,24 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
+from kerasnn._validation import check_choice
+from kerasnn._validation import check_int
 from kerasnn.builders.blocks import check_hidden_options
 from kerasnn.builders.blocks import hidden_stack
 from kerasnn.builders.blocks import hidden_widths
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import output_layer
 from kerasnn.builders.blocks import strategy_scope
+from kerasnn.builders.optimizers import compile_model
+from kerasnn.builders.optimizers import make_optimizer
+from kerasnn.errors import KerasnnValueError
+from kerasnn.multilabel import check_thresholds
+from kerasnn.problems import check_problem
+from kerasnn.problems import infer_problem
+from kerasnn.problems import output_spec
+from kerasnn.tabular.ensemble import EnsembleHead
+from kerasnn.tabular.ensemble import MeanPrediction
+from kerasnn.tabular.ensemble import ensemble_stack
 from kerasnn.tabular.plan import ENCODINGS
 from kerasnn.tabular.plan import NUMERIC_EMBEDDINGS
 from kerasnn.tabular.plan import encoded_inputs
@@ -50,22 +62,9 @@ from kerasnn.tabular.tables import numeric_values
 from kerasnn.tabular.tables import string_tensor
 from kerasnn.tabular.tables import target_classes
 from kerasnn.tabular.tables import target_scale
-from kerasnn._validation import check_choice
-from kerasnn._validation import check_int
-from kerasnn.tabular.ensemble import EnsembleHead
-from kerasnn.tabular.ensemble import MeanPrediction
-from kerasnn.tabular.ensemble import ensemble_stack
-from kerasnn.errors import KerasnnValueError
-from kerasnn.multilabel import check_thresholds
-from kerasnn.builders.optimizers import compile_model
-from kerasnn.builders.optimizers import make_optimizer
-from kerasnn.problems import check_problem
-from kerasnn.problems import infer_problem
-from kerasnn.problems import output_spec
 
 BACKBONES = ("tabm", "tabm_shared_first", "tabm_mini", "mlp")
 DEFAULT_BACKBONE = "tabm_mini"
-TARGET_TRANSFORMS = ("auto", "log", None)
 #: What `None` means for these options, per backbone; chosen on validation
 #: rows (docs/tabular.md, "Benchmark"). The ensembles' dropout depends on the
 #: problem: more of it helped adult and cost housing, whose continuous
@@ -248,20 +247,21 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         opt = make_optimizer(optimizer, learning_rate=learning_rate,
                              momentum=momentum, clipnorm=clipnorm,
                              clipvalue=clipvalue, weight_decay=weight_decay)
-        inputs, features = encoded_inputs(plan, options[-1])
+        inputs, features = encoded_inputs(plan, options.seed)
         if backbone == "mlp":
             x = hidden_stack(features, widths, options)
-            outputs = output_layer(spec, seed=options[-1],
+            outputs = output_layer(spec, seed=options.seed,
                                    index=len(widths) + 1)(x)
         else:
-            activation, dropout, l1, l2, _, initializer, seed = options
             x = ensemble_stack(features, widths, k, arch=backbone,
-                               activation=activation, dropout=dropout, l1=l1,
-                               l2=l2, initializer=initializer, seed=seed)
+                               activation=options.activation,
+                               dropout=options.dropout, l1=options.l1,
+                               l2=options.l2, initializer=options.initializer,
+                               seed=options.seed)
             outputs = EnsembleHead(
                 spec["units"], k, activation=spec["activation"],
                 kernel_initializer=make_initializer(
-                    "glorot_uniform", seed, len(widths) + 1),
+                    "glorot_uniform", options.seed, len(widths) + 1),
                 dtype="float32", name="output",
             )(x)
         if target is not None:

@@ -15,13 +15,13 @@ import pandas as pd
 from kerasnn.builders.blocks import layer_seed
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import unique_name
-from kerasnn.tabular.tables import category_strings
-from kerasnn.tabular.tables import numeric_values
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular.layers import FillMissing
 from kerasnn.tabular.layers import PeriodicEmbedding
 from kerasnn.tabular.layers import PiecewiseLinear
 from kerasnn.tabular.layers import SignedLog
+from kerasnn.tabular.tables import category_strings
+from kerasnn.tabular.tables import numeric_values
 
 ENCODINGS = ("auto", "one_hot", "embedding")
 NUMERIC_EMBEDDINGS = ("bins", "periodic")

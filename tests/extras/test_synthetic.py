@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import kerasnn
-from kerasnn.tabular.training import oversample_sampling
+from kerasnn.tabular.oversampling import oversample_sampling
 
 
 @pytest.fixture

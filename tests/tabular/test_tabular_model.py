@@ -13,8 +13,8 @@ from kerasnn.tabular.model import TabularModel
 from kerasnn.tabular.model import build_tabular_model
 from kerasnn.tabular.model import column_kinds
 from kerasnn.tabular.model import predict_labels
+from kerasnn.tabular.oversampling import oversample_smote
 from kerasnn.tabular.training import class_weights
-from kerasnn.tabular.training import oversample_smote
 from kerasnn.tabular.training import split_rows
 from kerasnn.tabular.training import train_tabular
 
