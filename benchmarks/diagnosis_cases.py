@@ -77,7 +77,8 @@ class Case:
 CASES = []
 REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_real_data", "diagnosis_real_more",
-                "diagnosis_real_seq")
+                "diagnosis_real_seq", "diagnosis_fresh_posts",
+                "diagnosis_fresh_threads")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",

@@ -175,6 +175,36 @@ def target_leak(data, outs):
     return []
 
 
+def constant_inputs(data, outs):
+    """Inputs that are the same in every row: nothing in x can tell the
+    rows apart (an integer division or a cast that wiped them out, a fill
+    value everywhere)."""
+    xs = leaves(data.x, "x")
+    if data.kind == "none" or not xs or data.n < _MIN_LEAK_ROWS:
+        return []
+    seen = []
+    for label, x in xs:
+        x = floats(data.scanned(x))
+        if x is None or len(x) < _MIN_LEAK_ROWS:
+            return []
+        x = x.reshape(len(x), -1)
+        with np.errstate(invalid="ignore"):
+            if not bool(np.all(np.nanmax(x, axis=0) == np.nanmin(x, axis=0))):
+                return []
+        values = np.unique(x[np.isfinite(x)])
+        seen.append(f"{label} holds only {_fmt(values[0])}" if len(values)
+                    == 1 else f"each column of {label} is one value in every "
+                    "row")
+    return [make_finding(
+        "no_signal", f"The inputs do not vary across the rows: "
+        f"{'; '.join(seen)} (over {len(x)} rows). Nothing in x can tell one "
+        "row from another, so the model can only learn the average target.",
+        "Find the step that wiped the inputs out: an integer division or "
+        "`astype(int)` of values in [0, 1), a cast of uint8 arithmetic, a "
+        "fill value everywhere, or the wrong column read.",
+        layer=outs[0].layer_name if len(outs) == 1 else None)]
+
+
 def nothing_to_train(model):
     """A built model whose weights are all frozen."""
     if not model.built or model.trainable_weights or not model.weights:

@@ -28,6 +28,7 @@ from ._setup_rules import loss_activation_mismatch
 from ._setup_rules import nonfinite_data
 from ._setup_rules import sorted_validation_split
 from ._setup_rules import unscaled_inputs
+from ._setup_targets import constant_inputs
 from ._setup_targets import nothing_to_train
 from ._setup_targets import output_range
 from ._setup_targets import target_leak
@@ -214,7 +215,7 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
         findings += (label_mismatch(out, data) or output_range(out, data)
                      or unscaled_targets(out, data))
     findings += unscaled_inputs(model, data, max_input_scale)
-    findings += target_leak(data, outs)
+    findings += constant_inputs(data, outs) + target_leak(data, outs)
     if validation_split and data.kind == "arrays":
         for out in outs:
             findings += sorted_validation_split(out, validation_split, data)

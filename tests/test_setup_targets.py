@@ -161,6 +161,21 @@ def test_multiclass_label_recoded_in_the_inputs(rng):
     assert _kinds(found) == ["target_leak"]
 
 
+def test_inputs_wiped_out_to_one_value_are_no_signal(rng):
+    x = rng.uniform(0, 1, size=(300, 8)).astype("float32")
+    y = rng.integers(0, 2, 300)
+    model = _model(1, "sigmoid", "binary_crossentropy", inputs=8)
+    # `astype(int)` of values in [0, 1): every input is 0.
+    found = check_setup(model, x.astype(int), y)
+    assert _kinds(found) == ["no_signal"]
+    assert "x holds only 0" in found[0]["message"]
+    assert "astype(int)" in found[0]["fix"]
+    assert check_setup(model, x, y) == []
+    # One column that never varies beside others that do is no finding.
+    x[:, 0] = 1.0
+    assert check_setup(model, x, y) == []
+
+
 def test_frozen_model_has_nothing_to_train(rng):
     x = rng.normal(size=(64, 4)).astype("float32")
     y = (x[:, 0] > 0).astype("float32")
