@@ -2,6 +2,8 @@
 
 import keras
 
+from ._keras_compat import learning_rate_variable
+
 
 class CallbackError(Exception):
     """Base class of every error raised by the `callbacks` package.
@@ -38,6 +40,10 @@ class _LearningRateCallback(keras.callbacks.Callback):
     `LearningRateSchedule`: a callback cannot set a schedule object.
     """
 
+    # The end of the error message for a schedule: what to do instead.
+    _SCHEDULE_FIX = ("Pass a float, e.g. `keras.optimizers.Adam(learning_rate="
+                     "1e-3)`, and let this callback schedule it.")
+
     def _check_settable_lr(self, model):
         optimizer = getattr(model, "optimizer", None)
         if optimizer is None:
@@ -46,14 +52,13 @@ class _LearningRateCallback(keras.callbacks.Callback):
                 "model without an optimizer; call `model.compile(optimizer="
                 "..., loss=...)` first."
             )
-        lr = getattr(optimizer, "_learning_rate", None)
+        lr = learning_rate_variable(optimizer)
         if not isinstance(lr, keras.Variable):
             raise CallbackTypeError(
                 f"{type(self).__name__} sets the optimizer's learning rate, so "
                 "the optimizer must be created with a float `learning_rate`. "
-                f"Received: learning_rate={lr!r} ({type(lr).__name__}). Pass "
-                "a float, e.g. `keras.optimizers.Adam(learning_rate=1e-3)`, "
-                "and let this callback schedule it."
+                f"Received: learning_rate={lr!r} ({type(lr).__name__}). "
+                + self._SCHEDULE_FIX
             )
 
     @staticmethod

@@ -10,12 +10,11 @@ returns the gradients (their norms are taken on the host) and a few scalars
 per activation layer, reduced on the device.
 """
 
-import inspect
-
 import keras
 import numpy as np
 
 from ._base import CallbackValueError
+from ._keras_compat import fit_locals
 from ._setup_data import is_dataset
 
 _KINDS = ("relu", "sigmoid", "tanh")
@@ -302,16 +301,9 @@ def fit_arguments(model):
         `validation_split` and `val_y`, or `None` when no `fit` of `model`
         is running.
     """
-    frame = inspect.currentframe()
-    while frame is not None:
-        if (frame.f_code.co_name == "fit"
-                and frame.f_locals.get("self") is model):
-            break
-        frame = frame.f_back
-    if frame is None:
+    args = fit_locals(model)
+    if args is None:
         return None
-    args = dict(frame.f_locals)
-    del frame
     keys = ("x", "y", "sample_weight", "class_weight", "validation_split",
             "val_x", "val_y")
     out = {key: args.get(key) for key in keys}

@@ -10,6 +10,11 @@ weights, measured by a sub-model up to them.
 import keras
 import numpy as np
 
+from ._keras_compat import all_layers
+from ._keras_compat import first_consumer
+from ._keras_compat import inbound_tensors
+from ._keras_compat import is_ops_layer
+from ._keras_compat import keras_history
 from ._setup_data import leaves
 
 _LOSSES = {  # loss function name -> (family, class to name in a fix)
@@ -41,7 +46,7 @@ def model_graph(model):
                   else model.input)
     except Exception:  # noqa: BLE001 - subclassed or never built
         return None
-    if not outputs or not all(hasattr(t, "_keras_history") for t in
+    if not outputs or not all(keras_history(t) is not None for t in
                               outputs + keras.tree.flatten(inputs)):
         return None
     return inputs, outputs
@@ -71,12 +76,12 @@ def producer(tensor):
     """The layer that gives a symbolic output its values, through identities
     and into nested models."""
     for _ in range(100):
-        op, node_index, index = tensor._keras_history
+        op, node_index, index = keras_history(tensor)
         if isinstance(op, keras.Model) and model_graph(op) is not None:
             tensor = model_graph(op)[1][index]
             continue
         if type(op).__name__ in _IDENTITY:
-            tensor = op._inbound_nodes[node_index].input_tensors[0]
+            tensor = inbound_tensors(op, node_index)[0]
             continue
         return op
     return None
@@ -97,7 +102,7 @@ def activation(layer):
         return type(layer).__name__.lower()
     if isinstance(layer, keras.layers.TimeDistributed):
         return activation(layer.layer)
-    if type(layer).__module__.startswith("keras.src.ops"):
+    if is_ops_layer(layer):
         name = type(layer).__name__.lower()
         known = {"softmax": "softmax", "sigmoid": "sigmoid", "relu": "relu",
                  "relu6": "relu6", "logsoftmax": "log_softmax",
@@ -161,9 +166,9 @@ def first_layers(model):
              if isinstance(inputs, (dict, list, tuple)) else [((), inputs)])
     for path, tensor in paths:
         label = "x" + "".join(f"[{p!r}]" for p in path)
-        nodes = tensor._keras_history[0]._outbound_nodes
-        if nodes:
-            found[label] = nodes[0].operation.name
+        consumer = first_consumer(tensor)
+        if consumer is not None:
+            found[label] = consumer
     if len(found) == 1:
         found["*"] = next(iter(found.values()))
     return found
@@ -188,20 +193,19 @@ def graph_entries(model, graph, sample, columns, prefix="x"):
             raw[id(t)] = True
             stack.pop()
             continue
-        op, node_index, _ = t._keras_history
-        node = op._inbound_nodes[node_index]
-        pending = [i for i in node.input_tensors if id(i) not in raw]
+        op, node_index, _ = keras_history(t)
+        ins = inbound_tensors(op, node_index) or []
+        pending = [i for i in ins if id(i) not in raw]
         if pending:
             stack.extend(pending)
             continue
         stack.pop()
-        ins = node.input_tensors
         if _passes_through(op):
             raw[id(t)] = bool(ins) and all(raw[id(i)] for i in ins)
         else:
             raw[id(t)] = False
             if any(raw[id(i)] for i in ins):
-                frontier[id(node)] = (op, ins)
+                frontier[(id(op), node_index)] = (op, ins)
     if not frontier:
         return []
     tensors = list({id(t): t for _, ins in frontier.values() for t in ins
@@ -244,7 +248,7 @@ def graph_entries(model, graph, sample, columns, prefix="x"):
 
 def raw_entries(model, data):
     """A subclassed model's inputs, where nothing inside may rescale them."""
-    layers = list(model._flatten_layers(include_self=False, recursive=True))
+    layers = all_layers(model)
     if not layers:
         return []  # all in `call`: it may rescale
     for layer in layers:
@@ -258,7 +262,7 @@ def raw_entries(model, data):
 
 def unadapted(model):
     """Name of a `Normalization` layer left at mean 0, variance 1, or None."""
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in all_layers(model):
         if (isinstance(layer, keras.layers.Normalization)
                 and layer.input_mean is None
                 and getattr(layer, "adapt_mean", None) is not None):

@@ -1,0 +1,84 @@
+"""Every private Keras name that the plugin reads, in one place.
+
+Keras hands a callback neither the data of the running `fit` nor a public
+walk over a functional model's graph, so the plugin reads a few private
+names. Each is reached only through a function of this module, which
+returns `None` (or an empty result) where the name is missing, so a Keras
+release that renames one costs a check, never the user's `fit`;
+`tests/test_keras_compat.py` has a test per name that fails, naming it,
+when the installed Keras no longer has it. Checked against Keras
+`KERAS_CHECKED`.
+"""
+
+import inspect
+
+#: The Keras minor version these names were last checked against.
+KERAS_CHECKED = "3.15"
+
+
+def keras_history(tensor):
+    """`(operation, node_index, tensor_index)` of a symbolic tensor (its
+    `_keras_history`), or `None`."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or len(history) != 3:
+        return None
+    return tuple(history)
+
+
+def inbound_tensors(operation, node_index):
+    """The input tensors of `operation`'s node `node_index` (its
+    `_inbound_nodes`), or `None`."""
+    nodes = getattr(operation, "_inbound_nodes", None)
+    if nodes is None or node_index >= len(nodes):
+        return None
+    return list(nodes[node_index].input_tensors)
+
+
+def first_consumer(tensor):
+    """Name of the first operation that reads the symbolic `tensor` (the
+    producer's `_outbound_nodes`), or `None`."""
+    history = keras_history(tensor)
+    nodes = getattr(history[0], "_outbound_nodes", None) if history else None
+    return nodes[0].operation.name if nodes else None
+
+
+def all_layers(model):
+    """Every layer inside `model`, nested ones included (its
+    `_flatten_layers`); `model.layers` where that is missing."""
+    flatten = getattr(model, "_flatten_layers", None)
+    if flatten is None:
+        return list(getattr(model, "layers", []))
+    return list(flatten(include_self=False, recursive=True))
+
+
+def is_ops_layer(layer):
+    """Whether `layer` wraps a `keras.ops` call made on symbolic tensors in a
+    functional model (Keras builds those in `keras.src.ops`)."""
+    return type(layer).__module__.startswith("keras.src.ops")
+
+
+def learning_rate_variable(optimizer):
+    """The optimizer's stored learning rate (its `_learning_rate`): a
+    `keras.Variable` for a float rate, the `LearningRateSchedule` for a
+    schedule; `None` where missing."""
+    return getattr(optimizer, "_learning_rate", None)
+
+
+def fit_locals(model):
+    """The local variables of the running `model.fit` call, read from the
+    stack, or `None` when no `fit` of `model` is running.
+
+    Keras passes callbacks neither the data nor `class_weight`; at
+    `on_train_begin`, `fit` has cut a `validation_split` off its `x`, `y`
+    and `sample_weight` and holds the cut-off part as `val_x`, `val_y`.
+    """
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            if (frame.f_code.co_name == "fit"
+                    and frame.f_locals.get("self") is model):
+                return dict(frame.f_locals)
+            frame = frame.f_back
+        return None
+    finally:
+        del frame

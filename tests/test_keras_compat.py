@@ -1,0 +1,94 @@
+"""One test per private Keras name that the plugin reads
+(`kerasnn.callbacks._keras_compat`): each fails, naming the name, when the
+installed Keras no longer has it or changed what it holds."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasnn.callbacks import _keras_compat as compat
+
+L = keras.layers
+CHANGED = (f"Keras {keras.__version__} changed a private name that the "
+           f"plugin reads (checked against Keras {compat.KERAS_CHECKED}): "
+           "update kerasnn/callbacks/_keras_compat.py")
+
+
+def _functional():
+    inputs = keras.Input((4,), name="x")
+    hidden = L.Dense(8, activation="relu", name="hidden")(inputs)
+    logits = L.Dense(3, name="logits")(hidden)
+    outputs = keras.ops.softmax(logits)
+    return keras.Model(inputs, outputs), inputs, hidden
+
+
+def test_keras_history_names_the_producing_layer():
+    model, _, hidden = _functional()
+    history = compat.keras_history(hidden)
+    assert history is not None, f"`_keras_history`: {CHANGED}"
+    operation, node_index, tensor_index = history
+    assert operation.name == "hidden", f"`_keras_history`: {CHANGED}"
+    assert (node_index, tensor_index) == (0, 0)
+    assert compat.keras_history(np.zeros(3)) is None
+
+
+def test_inbound_tensors_lead_back_to_the_input():
+    model, inputs, hidden = _functional()
+    operation, node_index, _ = compat.keras_history(hidden)
+    tensors = compat.inbound_tensors(operation, node_index)
+    assert tensors is not None, f"`_inbound_nodes`: {CHANGED}"
+    assert tensors[0] is inputs, f"`_inbound_nodes`: {CHANGED}"
+
+
+def test_first_consumer_of_an_input():
+    model, inputs, _ = _functional()
+    assert compat.first_consumer(inputs) == "hidden", (
+        f"`_outbound_nodes`: {CHANGED}")
+
+
+def test_all_layers_reach_into_nested_models():
+    inner = keras.Sequential([keras.Input((4,)), L.Dense(2, name="inner")])
+    outer = keras.Sequential([keras.Input((4,)), inner, L.Dense(1)])
+    names = [layer.name for layer in compat.all_layers(outer)]
+    assert "inner" in names, f"`_flatten_layers`: {CHANGED}"
+
+
+def test_keras_ops_in_a_functional_model_are_ops_layers():
+    model, _, _ = _functional()
+    softmax = compat.keras_history(model.outputs[0])[0]
+    assert compat.is_ops_layer(softmax), (
+        f"`keras.src.ops` operations ({type(softmax).__module__}): {CHANGED}")
+    assert not compat.is_ops_layer(model.get_layer("hidden"))
+
+
+def test_learning_rate_variable_holds_a_float_rate_or_the_schedule():
+    rate = compat.learning_rate_variable(keras.optimizers.Adam(1e-3))
+    assert isinstance(rate, keras.Variable), f"`_learning_rate`: {CHANGED}"
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)
+    stored = compat.learning_rate_variable(keras.optimizers.Adam(schedule))
+    assert stored is schedule, f"`_learning_rate`: {CHANGED}"
+
+
+@pytest.mark.parametrize("split", [None, 0.25])
+def test_fit_locals_hold_the_data_and_the_split(rng, split):
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = rng.integers(0, 2, 64).astype("float32")
+    seen = {}
+
+    class Reader(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.update(compat.fit_locals(self.model) or {})
+
+    model = keras.Sequential([keras.Input((4,)), L.Dense(1, "sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, validation_split=split,
+              class_weight={0: 1.0, 1: 2.0}, callbacks=[Reader()])
+    for name in ("x", "y", "class_weight", "validation_split"):
+        assert name in seen, f"`fit`'s local `{name}`: {CHANGED}"
+    assert seen["class_weight"] == {0: 1.0, 1: 2.0}
+    if split:
+        assert len(seen["y"]) == 48 and len(seen["val_y"]) == 16, (
+            f"`fit`'s locals `y`, `val_y` after the split: {CHANGED}")
+    else:
+        assert len(seen["y"]) == 64
+    assert compat.fit_locals(model) is None  # no fit running
