@@ -74,7 +74,9 @@ def _family(name, data, builder, batch, epochs, tuning, tune, out):
     ours = finder.suggestion
     valley = fastai_valley(finder.lrs, finder.smoothed_losses, finder.num_steps)
     if name == "cnn":
-        print(f"wrote {finder.plot(os.path.join(out, 'lr_finder.png'))}")
+        path = os.path.join(out, "lr_finder.png")
+        finder.plot(path=path)
+        print(f"wrote {path}")
 
     memo = {}
 

@@ -14,6 +14,9 @@ from .validation import check_choice
 from .validation import check_float
 from .validation import check_int
 from ._base import _print
+from ._plot import finish
+from ._plot import start
+from ._plot import check_target
 
 METHODS = ("valley", "steepest", "minimum")
 
@@ -41,8 +44,9 @@ class LRFinder(_LearningRateCallback):
 
     True batch loss: Keras 3 reports in `on_train_batch_end` the running mean
     over the epoch, so the finder resets the model's metrics at the start of
-    every batch; `logs["loss"]` at its end is then that batch's loss (the
-    progress bar shows per-batch values during the sweep).
+    every batch; `logs["loss"]` at its end is then that batch's loss (so the
+    progress bar of a `fit` you run with `verbose=1` shows per-batch values
+    during the sweep; `find_lr` runs `fit` silently).
 
     The suggestion rule. The moving average lags behind the rate, so the
     suggestion is computed on a centred trend of the batch losses instead:
@@ -89,13 +93,13 @@ class LRFinder(_LearningRateCallback):
             its best. Defaults to `4.0`.
         method: String. Suggestion method: `"valley"`, `"steepest"` or
             `"minimum"`. Defaults to `"valley"`.
-        verbose: Integer. `1` prints the suggestion at the end. Defaults to
-            `0`.
+        verbose: Integer. `1` prints the suggestion at the end of `fit`; the
+            finder shows no progress of its own. Defaults to `0`.
 
     Raises:
         CallbackValueError: if an argument is out of range.
         CallbackTypeError: at the start of `fit`, if the optimizer's learning
-            rate is a `LearningRateSchedule`.
+            rate is a `LearningRateSchedule` (`find_lr` takes one).
 
     Example:
 
@@ -103,9 +107,13 @@ class LRFinder(_LearningRateCallback):
     finder = LRFinder(num_steps=100)
     model.fit(x, y, batch_size=32, epochs=5, callbacks=[finder], verbose=0)
     print(finder.suggestion, finder.suggestion_note)
-    finder.plot("lr_finder.png")
+    fig = finder.plot()                  # or finder.plot(path="lr_finder.png")
     ```
     """
+
+    _SCHEDULE_FIX = ("Use `find_lr`, which swaps a schedule out for the "
+                     "sweep and puts it back, or create the optimizer with a "
+                     "float `learning_rate`.")
 
     def __init__(self, start_lr=1e-7, end_lr=10.0, num_steps=100, *,
                  beta=0.98, diverge=4.0, method="valley", verbose=0):
@@ -174,29 +182,44 @@ class LRFinder(_LearningRateCallback):
         self._set_lr(model, lr)
         self._saved = None
 
-    def plot(self, path):
+    def plot(self, path=None, *, ax=None):
         """Plots the loss against the learning rate, with the suggestion.
 
+        Draws the batch losses, their moving average and the trend the
+        suggestion reads, on a log axis of rates; the suggestion (when there
+        is one) is marked by a dashed vertical line and a point on the trend,
+        as fastai's `lr_find` does.
+
         Args:
-            path: String or path-like. Image file to write.
+            path: String, path-like or binary file, or `None`. Where to write
+                the image (its format from the name's extension, e.g.
+                `.png`). Defaults to `None` (nothing is written).
+            ax: Matplotlib `Axes` or `None`. Axes to draw into; `None`
+                draws into a new figure. Defaults to `None`.
 
         Returns:
-            The `path` written.
+            The matplotlib `Figure` (`ax.figure` when `ax` is given); a
+            notebook shows it inline.
 
         Raises:
             CallbackValueError: if no sweep has been recorded.
+            CallbackTypeError: if `path` or `ax` has the wrong type.
+
+        Example:
+
+        ```python
+        fig = finder.plot()                   # shown inline in a notebook
+        finder.plot(path="lr_finder.png")     # also written to a file
+        ```
         """
         if not self.losses:
             raise CallbackValueError(
                 "LRFinder.plot needs a recorded sweep. Received: a finder "
                 "with no losses; run `fit` with it or use `find_lr` first."
             )
-        # A bare Figure draws off-screen without touching pyplot's global
-        # backend or its list of open figures.
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(6, 3.6), dpi=80)
-        ax = fig.subplots()
+        check_target("LRFinder.plot", path, ax)
+        fig, ax = start(ax, title="LRFinder", xlabel="learning rate",
+                        ylabel="loss", logx=True)
         ax.plot(self.lrs[:len(self.losses)], self.losses, color="0.75",
                 lw=0.8, label="batch loss")
         ax.plot(self.lrs[:len(self.smoothed_losses)], self.smoothed_losses,
@@ -210,18 +233,11 @@ class LRFinder(_LearningRateCallback):
             ax.axvline(self.suggestion, color="C3", ls="--", lw=1)
             ax.plot([self.suggestion], [trend[i]], "o",
                     color="C3", label=f"{self.method}: {self.suggestion:.1e}")
-        ax.set_xscale("log")
         if len(trend) and trend.min() > 0:
             # From just below the floor to just above the descent's top.
             top = trend[:int(np.argmin(trend)) + 1].max()
             ax.set_ylim(trend.min() * 0.9, max(top * 1.15, trend.min() * 1.5))
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("loss")
-        ax.set_title("LRFinder")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(path)
-        return path
+        return finish(fig, [ax], path)
 
     def on_train_begin(self, logs=None):
         model = self.model
@@ -406,12 +422,18 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     """Runs the learning-rate range test on a compiled model.
 
     A model that is not built yet is first called on one batch of `x`, so
-    that its optimizer is built on its variables. The model's weights,
+    that its optimizer is built on its variables. An optimizer whose
+    learning rate is a `LearningRateSchedule` sweeps with a float rate in
+    its place, and gets the same schedule object back. The model's weights,
     optimizer state and learning rate are restored afterwards, even if the
     sweep fails.
 
+    The sweep runs `fit` silently (`verbose=0`): there is no progress bar;
+    `verbose=1` prints the suggestion at the end.
+
     Args:
-        model: A compiled Keras model with a float learning rate.
+        model: A compiled Keras model whose learning rate is a float or a
+            `LearningRateSchedule`.
         x: Input data: NumPy array(s) or a `tf.data.Dataset` (then `y` must
             be `None` and the dataset yields `(x, y)` batches).
         y: Target data for array inputs, or `None`.
@@ -426,7 +448,7 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
 
     Raises:
         CallbackTypeError: if an option is unknown, or the learning rate is
-            a `LearningRateSchedule`.
+            a callable other than a `LearningRateSchedule`.
         CallbackValueError: if an option or `batch_size` is out of range, or
             the model is not compiled.
 
@@ -446,24 +468,61 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
         )
     batch_size = check_int("find_lr", "batch_size", batch_size)
     finder = LRFinder(**options)
-    finder._check_settable_lr(model)
-    is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")
-    fit_kwargs = {"shuffle": False} if is_dataset else {"batch_size": batch_size}
-    if not _is_built(model):
-        inputs = _first_inputs(x, batch_size, is_dataset)
-        if inputs is not None:
-            model(inputs)
+    optimizer = getattr(model, "optimizer", None)
+    schedule = None if optimizer is None else _swap_out_schedule(optimizer)
+    train_function = model.train_function
+    if schedule is not None:
+        # A train step already traced with the schedule would keep reading
+        # it (TensorFlow): fit traces a new one for the sweep.
+        model.train_function = None
     try:
+        finder._check_settable_lr(model)
+        is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")
+        fit_kwargs = ({"shuffle": False} if is_dataset
+                      else {"batch_size": batch_size})
+        if not _is_built(model):
+            inputs = _first_inputs(x, batch_size, is_dataset)
+            if inputs is not None:
+                model(inputs)
         # One epoch per step at most: the finder stops fit after num_steps.
         model.fit(x, y, epochs=finder.num_steps, verbose=0,
                   callbacks=[finder], **fit_kwargs)
     finally:
         finder.restore()
+        if schedule is not None:
+            # The public setter takes a schedule and drops the float variable.
+            optimizer.learning_rate = schedule
+            model.train_function = train_function
     return finder
 
 
 _OPTIONS = {"start_lr", "end_lr", "num_steps", "beta", "diverge", "method",
             "verbose"}
+
+
+def _swap_out_schedule(optimizer):
+    """Puts a float learning rate in place of the optimizer's schedule.
+
+    Returns the `LearningRateSchedule`, now replaced by a variable holding
+    its current value; or `None`, changing nothing, when the rate is not a
+    schedule. `optimizer.learning_rate = schedule` puts it back.
+
+    Checked on Keras 3.15 (`keras/src/optimizers/base_optimizer.py`): the
+    rate lives in `optimizer._learning_rate`, either the schedule object
+    itself or a `Variable`, which setting the attribute tracks as one of
+    `optimizer.variables`. The public `learning_rate` setter refuses a float
+    once a schedule is set, hence the private attribute; given a schedule,
+    it stores it and untracks the variable it replaces.
+    """
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if not isinstance(schedule,
+                      keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    optimizer._learning_rate = keras.Variable(
+        rate, name="learning_rate", dtype=keras.config.floatx(),
+        trainable=False, aggregation="only_first_replica")
+    return schedule
 
 
 def _model_vars(model):

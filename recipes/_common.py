@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 import kerasnn
+from kerasnn import plotting
 from kerasnn.callbacks import diagnose_fit
 
 
@@ -192,23 +193,12 @@ def write_history(history, path):
 
 def plot_history(history, path, *, title=None):
     """Plots loss and the first metric, training against validation."""
-    from matplotlib.figure import Figure
-
     logs = history.history if hasattr(history, "history") else dict(history)
     names = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
     names = ["loss"] + [k for k in names if k != "loss"][:1]
-    fig = Figure(figsize=(5 * len(names), 3.5))
-    axes = fig.subplots(1, len(names))
-    for ax, name in zip(np.atleast_1d(axes), names):
-        for key, style in ((name, "-"), (f"val_{name}", "--")):
-            if key in logs:
-                ax.plot(range(1, len(logs[key]) + 1), logs[key], style, label=key)
-        ax.set_xlabel("epoch")
-        ax.set_title(name)
-        ax.legend()
+    fig = plotting.plot_history(logs, metrics=names)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     _atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=80, format="png"),
                   suffix=".png")
 

@@ -71,9 +71,14 @@ def test_suggest_plot_and_find_lr_errors(rng, tmp_path):
         find_lr(_model(), x, y, lr=1.0)
     with pytest.raises(CallbackValueError, match="Received: batch_size=0"):
         find_lr(_model(), x, y, batch_size=0)
-    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9)
     with pytest.raises(CallbackTypeError, match="Received: learning_rate=<"):
-        find_lr(_model(keras.optimizers.Adam(schedule)), x, y)
+        find_lr(_model(keras.optimizers.Adam(lambda: 1e-3)), x, y)
+    # As a callback the finder cannot swap a schedule out: find_lr can.
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9)
+    with pytest.raises(CallbackTypeError,
+                       match=r"Received: learning_rate=<.*Use `find_lr`"):
+        _model(keras.optimizers.Adam(schedule)).fit(
+            x, y, epochs=1, verbose=0, callbacks=[LRFinder()])
 
 
 def test_missing_loss_in_logs_raises():
@@ -154,8 +159,44 @@ def test_find_lr_restores_bit_identical_state(rng, tmp_path):
     after_w, after_o = _state(model)
     assert _same(weights, after_w) and _same(opt, after_o)
     assert finder.suggestion is None or 1e-7 <= finder.suggestion <= 10
-    path = finder.plot(tmp_path / "lr.png")
-    assert (tmp_path / "lr.png").stat().st_size > 1000 and path == tmp_path / "lr.png"
+    finder.plot(tmp_path / "lr.png")  # a positional path, as before
+    assert (tmp_path / "lr.png").stat().st_size > 1000
+
+
+def test_find_lr_swaps_a_schedule_out_and_puts_it_back(rng):
+    x, y = _data(rng, n=128)
+
+    def trained():
+        # Halves the rate every 2 steps; one epoch traces the train step
+        # with the schedule.
+        keras.utils.set_random_seed(1)
+        schedule = keras.optimizers.schedules.ExponentialDecay(1e-2, 2, 0.5)
+        model = _model(keras.optimizers.Adam(schedule), bn=False)
+        model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+        return model, schedule
+
+    model, schedule = trained()
+    twin, _ = trained()
+    weights, opt = _state(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        finder = find_lr(model, x, y, batch_size=16, start_lr=1e-4,
+                         end_lr=1e3, num_steps=30)
+    # The swept rates were used, not the schedule (below 1e-2): the loss
+    # diverged before the end of the sweep.
+    assert 2 <= len(finder.losses) < 30
+    assert max(finder.losses) > 4 * min(finder.losses)
+    # The same schedule object (Keras 3 keeps it in `_learning_rate`), the
+    # same optimizer variables (the float rate's variable is gone) and
+    # weights.
+    assert model.optimizer._learning_rate is schedule
+    assert _same(weights, _state(model)[0]) and _same(opt, _state(model)[1])
+    # Training goes on along the schedule, as on a model never swept.
+    for m in (model, twin):
+        m.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    for a, b in zip(_state(model)[0], _state(twin)[0]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert int(model.optimizer.iterations.numpy()) == 16
 
 
 def test_callback_use_restores_unbuilt_optimizer_and_lr(rng):
