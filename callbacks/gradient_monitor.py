@@ -24,6 +24,7 @@ from ._grads import layer_groups
 from ._grads import sample_batch
 from ._probe_worker import ProbeWorker
 from ._plot import line_plot
+from ._plot import check_target
 from . import _run_facts
 from ._symptoms import ProbeHistory
 from ._symptoms import RunFacts
@@ -134,7 +135,9 @@ class GradientMonitor(keras.callbacks.Callback):
         every: Integer. Probe every `every` training steps. Defaults to `50`.
         probe: Tuple `(x, y)` or `(x, y, sample_weight)`, or `None`. Fixed
             probe batch; `x` may be a list or dict for several inputs.
-            Defaults to `None` (taken from the training data).
+            Defaults to `None`: a seeded sample of the training data, read
+            from the running `fit` call (Keras does not hand callbacks
+            their data; `report()["data"]` says which was used).
         probe_size: Integer. Rows in the probe batch. Defaults to `32`.
         policy: String. What to do on a finding: `"warn"` (one
             `CallbackWarning` per kind), `"stop"` (warn and set
@@ -274,9 +277,13 @@ class GradientMonitor(keras.callbacks.Callback):
             `"layers"` (per layer with weights: `name`, latest `grad_norm`,
             `update_ratio` and `flag`, the kind of a finding naming it or
             `"ok"`), `"units"` (dead/saturated share per activation layer),
-            `"units_checked"`, `"notes"` and `"advice"` (each finding's
-            message and fix as one sentence). Non-finite numbers are
-            `None`.
+            `"units_checked"`, `"notes"`, `"advice"` (each finding's
+            message and fix as one sentence) and `"data"`: where the probe
+            batch (`"probe"`) and the data of the setup checks
+            (`"setup_checks"`) came from, `"probe argument"` or `"fit
+            arguments"` (read from the running `fit` call: Keras does not
+            hand callbacks their data), `None` before training. Non-finite
+            numbers are `None`.
         """
         h, findings = self._history, self.findings
         flags = {}
@@ -301,20 +308,30 @@ class GradientMonitor(keras.callbacks.Callback):
             "units": units,
             "units_checked": self._units_checked,
             "notes": list(self._notes),
+            "data": dict(self._sources),
             "advice": [f"{f['message']} {f['fix']}" for f in findings],
         }
 
-    def plot(self, path):
+    def plot(self, path=None, *, ax=None):
         """Draws per-layer gradient norms over training (log scale).
 
+        One line per layer with weights, over the steps of the probes; the
+        title gives `report()["status"]`.
+
         Args:
-            path: String or path-like. Image file to write (e.g. a `.png`).
+            path: String, path-like or binary file, or `None`. Where to write
+                the image (its format from the name's extension, e.g.
+                `.png`). Defaults to `None` (nothing is written).
+            ax: Matplotlib `Axes` or `None`. Axes to draw into; `None`
+                draws into a new figure. Defaults to `None`.
 
         Returns:
-            The `path` written.
+            The matplotlib `Figure` (`ax.figure` when `ax` is given); a
+            notebook shows it inline.
 
         Raises:
             CallbackValueError: if no probe has run yet.
+            CallbackTypeError: if `path` or `ax` has the wrong type.
         """
         h = self._history
         if not len(h):
@@ -322,14 +339,21 @@ class GradientMonitor(keras.callbacks.Callback):
                 "GradientMonitor.plot needs at least one probe. Received: a "
                 "monitor with no recorded probe; run `fit` with it first."
             )
+        check_target("GradientMonitor.plot", path, ax)
         status = self.report()["status"]
-        return line_plot(path, h.steps, dict(zip(h.layers, h.grad_norms.T)),
-                         xlabel="training step", ylabel="gradient norm",
+        return line_plot(h.steps, dict(zip(h.layers, h.grad_norms.T)),
+                         ax=ax, path=path, xlabel="training step",
+                         ylabel="gradient norm",
                          title=f"GradientMonitor: {status}", logy=True)
 
     def on_train_begin(self, logs=None):
         self._reset()
         args = fit_arguments(self.model)
+        self._sources = {
+            "probe": ("probe argument" if self.probe is not None
+                      else "fit arguments"),
+            "setup_checks": ("fit arguments" if args is not None
+                             else "probe argument")}
         if self.probe is not None:
             self._batch = (tuple(self.probe) + (None,))[:3]
         else:
@@ -459,6 +483,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._history = ProbeHistory()
         self._setup_findings, self._found, self._notes = [], {}, []
         self._held = []
+        self._sources = {"probe": None, "setup_checks": None}
         self._units_checked, self._index = False, []
         self._prober, self._batch, self._writer = None, None, None
         self._fit_args, self._target_spread = None, None
@@ -599,8 +624,9 @@ class GradientMonitor(keras.callbacks.Callback):
                          epoch_losses=self._epoch_losses, facts=self._facts)
         if found:
             self._release_held()
+        named = {f["kind"] for f in self._setup_findings}
         for f in found:
-            if f["kind"] not in self._found:
+            if f["kind"] not in self._found and f["kind"] not in named:
                 self._found[f["kind"]] = f
                 self._act(f)
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-import callbacks
+from kerasnn import callbacks
 
 # Names, classes and source text only: the same on every backend.
 pytestmark = pytest.mark.backend_neutral

@@ -7,17 +7,17 @@ import keras
 import numpy as np
 import pytest
 
-from callbacks import CallbackTypeError
-from callbacks import CallbackValueError
-from callbacks import CallbackWarning
-from callbacks import GradientHealthError
-from callbacks import GradientMonitor
-from callbacks._grads import Prober
-from callbacks._probe_worker import ProbeWorker
-from callbacks._symptoms import ProbeHistory
-from callbacks._symptoms import Thresholds
-from callbacks._symptoms import diagnose
-from callbacks._symptoms import too_early
+from kerasnn.callbacks import CallbackTypeError
+from kerasnn.callbacks import CallbackValueError
+from kerasnn.callbacks import CallbackWarning
+from kerasnn.callbacks import GradientHealthError
+from kerasnn.callbacks import GradientMonitor
+from kerasnn.callbacks._grads import Prober
+from kerasnn.callbacks._probe_worker import ProbeWorker
+from kerasnn.callbacks._symptoms import ProbeHistory
+from kerasnn.callbacks._symptoms import Thresholds
+from kerasnn.callbacks._symptoms import diagnose
+from kerasnn.callbacks._symptoms import too_early
 
 
 def _data(rng, n=128):
@@ -196,7 +196,8 @@ def test_healthy_relu_he_batchnorm(rng, tmp_path):
     assert all(layer["update_ratio"] > 0 for layer in report["layers"])
     assert [u["activation"] for u in report["units"]] == ["relu"] * 6
     assert len(history.history["grad_norm_ratio"]) == 2
-    assert monitor.plot(tmp_path / "g.png") == tmp_path / "g.png"
+    figure = monitor.plot(tmp_path / "g.png")
+    assert type(figure).__name__ == "Figure"
     assert (tmp_path / "g.png").stat().st_size > 1000
     assert list((tmp_path / "tb").iterdir())
     # The probe is stateless: BatchNorm statistics only move with training.
@@ -626,3 +627,19 @@ def test_interrupted_fit_leaves_no_thread_and_the_monitor_reusable(rng):
     assert not _probe_threads()
     _fit(model, x, y, monitor)
     assert monitor.probe_history.steps.tolist() == [0, 1, 2, 4, 6, 8]
+
+
+def test_report_says_where_the_probe_and_setup_data_came_from(rng):
+    x = rng.normal(size=(128, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((4,)),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    monitor = GradientMonitor()
+    assert monitor.report()["data"] == {"probe": None, "setup_checks": None}
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
+    assert monitor.report()["data"] == {"probe": "fit arguments",
+                                        "setup_checks": "fit arguments"}
+    monitor = GradientMonitor(probe=(x[:16], y[:16]))
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
+    assert monitor.report()["data"]["probe"] == "probe argument"

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from callbacks._base import CallbackTypeError
-from callbacks._base import CallbackValueError
-from callbacks._findings import SETUP_KINDS
-from callbacks.setup_checks import check_setup
+from kerasnn.callbacks._base import CallbackTypeError
+from kerasnn.callbacks._base import CallbackValueError
+from kerasnn.callbacks._findings import SETUP_KINDS
+from kerasnn.callbacks.setup_checks import check_setup
 
 L = keras.layers
 
@@ -427,7 +427,7 @@ def test_nan_in_targets(rng):
 
 
 def test_big_arrays_are_scanned_through_a_sample(rng, monkeypatch):
-    monkeypatch.setattr("callbacks.setup_checks._SCAN_ELEMENTS", 100)
+    monkeypatch.setattr("kerasnn.callbacks.setup_checks._SCAN_ELEMENTS", 100)
     x = rng.normal(size=(200, 4))
     x[:, 1] = np.nan
     f = _one(check_setup(_dense(1, loss="mse"), x, rng.normal(size=200)),
