@@ -77,6 +77,16 @@ def loss_activation_mismatch(out, data=None):
     spec = out.loss
     if spec is None or spec["family"] not in CROSSENTROPY:
         return []
+    if (spec["family"] == "categorical" and out.units == 1
+            and not spec["from_logits"]):
+        return [make_finding(
+            "loss_activation_mismatch",
+            f"{out.where} has 1 unit under {loss_text(spec)}, which divides "
+            "each row by its sum: one output is always 1.0 of its row, so "
+            "the loss cannot tell a right prediction from a wrong one.",
+            "for two classes use `loss=\"binary_crossentropy\"` with "
+            "`Dense(1, activation=\"sigmoid\")`; for K classes use "
+            "`Dense(K, activation=\"softmax\")`.", layer=out.layer_name)]
     span = _span(out.pred)
     if act is None and span is not None:
         act = activation_from_values(out.pred, out.units, span)

@@ -60,6 +60,9 @@ class Thresholds:
     # the model fits its training rows, and inputs off unit scale did not
     # keep it from doing so.
     fit_well: float = 0.01
+    # An epoch loss this many times the lowest before it: an explosion
+    # between probes.
+    loss_jump: float = 100.0
 
 
 @dataclasses.dataclass
@@ -207,7 +210,8 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         return [nonfinite]
     trusted = ~_bn_lag(history, th, facts)
     stalled = _stalled(history, th, epoch_losses)
-    exploding = _exploding(history, th, final, facts)
+    exploding = _exploding(history, th, final, facts) or (
+        _loss_jump(history, th, epoch_losses) if final else None)
     batchnorm = _batchnorm(history, th, facts, trusted) if final else None
     dead = _dead_or_saturated(history, th, "relu", trusted,
                               stalled if final else False)
@@ -234,6 +238,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
             if (oscillating is None and signal is None
                     and not _fell(epoch_losses, th) and (slow or timed)):
                 found.append(_flat(history, th))
+            elif (slow and timed and history.steps[-1] >= th.min_signal_steps
+                  and _at_chance(history, th, epoch_losses, facts)):
+                found.append(_too_slow(history, facts))
             if signal is None and timed and facts.collapse:
                 found.append(_collapsed(history, facts.collapse))
     return [f for f in found if f is not None]
@@ -387,6 +394,27 @@ def _exploding(h, th, final=False, facts=None):
         layer=layer, step=int(h.steps[i]))
 
 
+def _loss_jump(h, th, epoch_losses):
+    """An epoch loss `loss_jump` times or more above the lowest before it:
+    the weights blew up between two probes."""
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if len(loss) < 2 or not np.all(np.isfinite(loss)) or np.any(loss <= 0):
+        return None
+    best = np.minimum.accumulate(loss)[:-1]
+    jumps = loss[1:] / best
+    i = int(np.argmax(jumps))
+    if jumps[i] < th.loss_jump:
+        return None
+    lr = h.learning_rate[-1] if len(h) else math.nan
+    return make_finding(
+        "exploding", f"The epoch loss jumped from {_fmt(best[i])} to "
+        f"{_fmt(loss[i + 1])} in epoch {i + 2} ({_fmt(jumps[i])}x; learning "
+        f"rate {lr:g}): the weights blew up between two probes.",
+        f"Clip gradients with the optimizer's `clipnorm=1.0` and lower the "
+        f"learning rate (e.g. to {lr / 10:g}); with ReLU inside a recurrent "
+        "layer, keep its tanh.", step=int(h.steps[-1]) if len(h) else None)
+
+
 def _diverged(h, th):
     """The loss rose far above its start after updates as large as the
     weights, and stayed there: an explosion that saturated the output
@@ -488,7 +516,12 @@ def _bn_lag(h, th, facts):
 def _batchnorm(h, th, facts, trusted):
     """The moving statistics still lag at the end of training."""
     lag = ~trusted
-    if not len(h) or not lag[-1] or (len(h) > 1 and not lag[-2]):
+    if not len(h) or not lag[-1]:
+        return None
+    # A lag that held over the last two probes, or one that costs now: the
+    # inference-mode loss on the probe rows twice the training-mode one.
+    costly = bool(h.eval_loss[-1] >= 2.0 * h.loss[-1] > 0)
+    if len(h) > 1 and not lag[-2] and not costly:
         return None
     names = [name for name, _ in facts.batchnorm]
     momenta = sorted({m for _, m in facts.batchnorm if m is not None})
@@ -650,6 +683,21 @@ def _flat(h, th):
         "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
         f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
         f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
+
+
+def _too_slow(h, facts):
+    """A loss that still sits at chance level under tiny updates: it falls,
+    but at this rate it would take far longer than the run."""
+    lr, median = h.learning_rate[-1], _median_update(h)
+    return make_finding(
+        "loss_not_decreasing", f"After {int(h.steps[-1])} steps the probe "
+        f"loss is {_fmt(h.eval_loss[-1])} (from {_fmt(h.eval_loss[0])}), "
+        f"still the level of a model that ignores its inputs "
+        f"({_fmt(facts.baseline)}, {facts.baseline_what}), and the updates "
+        f"are only {_fmt(median)} of the weights (healthy is about 1e-3): the"
+        f" learning rate ({lr:g}) is far too low.",
+        f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr).",
+        step=int(h.steps[-1]))
 
 
 def _median_update(h):

@@ -99,6 +99,15 @@ def test_softmax_over_several_classes_under_binary_crossentropy(rng):
                        two) == []
 
 
+def test_one_unit_under_categorical_crossentropy(rng):
+    x = rng.normal(size=(200, 4))
+    y = rng.integers(0, 2, 200).astype("float32")
+    found = check_setup(_model(1, "sigmoid", "categorical_crossentropy"), x,
+                        y)
+    assert _kinds(found) == ["loss_activation_mismatch"]
+    assert "binary_crossentropy" in found[0]["fix"]
+
+
 def test_several_target_columns_against_one_unit(rng):
     x = rng.normal(size=(64, 4))
     y = keras.utils.to_categorical(np.arange(64) % 2, 2)

@@ -296,3 +296,30 @@ def test_untrained_mobilenet_early_in_training_is_batchnorm_statistics(rng):
     report = monitor.report()
     assert [f["kind"] for f in report["findings"]] == ["batchnorm_statistics"]
     assert "momentum 0.999" in report["findings"][0]["message"]
+
+
+def test_an_epoch_loss_that_jumps_a_hundredfold_is_exploding():
+    h = _history([1.1, 1.0, 1.4, 0.5], [0, 1, 2, 50])
+    found = diagnose(h, TH, final=True,
+                     epoch_losses=[0.84, 0.13, 1567.0, 4.2, 1.3],
+                     target_spread=1.0)
+    assert _kinds(found)[0] == "exploding"
+    assert "epoch 3" in found[0]["message"] and "clipnorm" in found[0]["fix"]
+    # A noisy but bounded loss is not.
+    assert diagnose(h, TH, final=True, epoch_losses=[0.84, 0.13, 0.9, 0.5],
+                    target_spread=1.0) == []
+
+
+def test_a_batchnorm_lag_that_costs_at_the_last_probe_is_named():
+    facts = RunFacts(batchnorm=(("bn", 0.99),))
+    # Lagging only at the last probe, where inference mode loses 3x.
+    h = _history([1.35, 1.2, 1.1, 0.35], [0, 1, 2, 20],
+                 pred_spread=[0.007, 0.005, 0.03, 0.02], train_spread=0.26)
+    h._rows["eval_loss"][-1] = 1.02
+    found = diagnose(h, TH, final=True, epoch_losses=[1.2, 0.6, 0.35],
+                     facts=facts, target_spread=0.5)
+    assert _kinds(found) == ["batchnorm_statistics"]
+    # The same lag without the cost waits for a second probe.
+    h._rows["eval_loss"][-1] = 0.36
+    assert diagnose(h, TH, final=True, epoch_losses=[1.2, 0.6, 0.35],
+                    facts=facts, target_spread=0.5) == []
