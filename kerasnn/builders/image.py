@@ -115,33 +115,49 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         if augment:
             x = _augmentation(x, translation, rotation, zoom, seed)
         regularizer = make_regularizer(0.0, l2)
-        index = 0
-        for block in range(blocks):
-            x, index = conv_block(
-                x, filters * 2 ** block, convs_per_block,
-                name=f"block{block + 1}", regularizer=regularizer, seed=seed,
-                index=index)
-            x = keras.layers.MaxPooling2D(name=f"block{block + 1}_pool")(x)
-            if dropout:
-                x = dropout_layer("relu", dropout, seed, index,
-                                  name=f"block{block + 1}_dropout")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
-        if head_units:
-            index += 1
-            x = keras.layers.Dense(
-                head_units, use_bias=False,
-                kernel_initializer=make_initializer("he_normal", seed, index),
-                kernel_regularizer=regularizer, name="head_dense",
-            )(x)
-            x = keras.layers.BatchNormalization(name="head_bn")(x)
-            x = keras.layers.Activation("relu", name="head_relu")(x)
-        if head_dropout:
-            x = dropout_layer("relu", head_dropout, seed, index + 1,
-                              name="head_dropout")(x)
+        x, index = _conv_blocks(x, blocks, filters, convs_per_block, dropout,
+                                regularizer, seed)
+        x, index = _dense_head(x, head_units, head_dropout, regularizer, seed,
+                               index)
         outputs = output_layer(spec, seed=seed, index=index + 2)(x)
         model = keras.Model(inputs, outputs, name=name or f"{spec['problem']}_cnn")
         compile_model(model, spec, opt)
     return model
+
+
+def _conv_blocks(x, blocks, filters, convs_per_block, dropout, regularizer,
+                 seed):
+    """The convolutional blocks, each followed by pooling and dropout; returns
+    the last block's output and the index of its last layer."""
+    index = 0
+    for block in range(blocks):
+        x, index = conv_block(
+            x, filters * 2 ** block, convs_per_block,
+            name=f"block{block + 1}", regularizer=regularizer, seed=seed,
+            index=index)
+        x = keras.layers.MaxPooling2D(name=f"block{block + 1}_pool")(x)
+        if dropout:
+            x = dropout_layer("relu", dropout, seed, index,
+                              name=f"block{block + 1}_dropout")(x)
+    return x, index
+
+
+def _dense_head(x, head_units, head_dropout, regularizer, seed, index):
+    """Flatten, an optional Dense -> BatchNorm -> ReLU layer, and dropout."""
+    x = keras.layers.Flatten(name="flatten")(x)
+    if head_units:
+        index += 1
+        x = keras.layers.Dense(
+            head_units, use_bias=False,
+            kernel_initializer=make_initializer("he_normal", seed, index),
+            kernel_regularizer=regularizer, name="head_dense",
+        )(x)
+        x = keras.layers.BatchNormalization(name="head_bn")(x)
+        x = keras.layers.Activation("relu", name="head_relu")(x)
+    if head_dropout:
+        x = dropout_layer("relu", head_dropout, seed, index + 1,
+                          name="head_dropout")(x)
+    return x, index
 
 
 def _augmentation(x, translation, rotation, zoom, seed):

@@ -127,14 +127,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
     y, problem = check_tabular_target(y, len(X), problem)
     classification = problem != "regression"
     multilabel = problem == "multilabel"
-    if isinstance(validation_split, str):
-        if validation_split != "auto":
-            raise KerasnnValueError(
-                "`validation_split` must be a number in [0, 1) or 'auto'. "
-                f"Received: validation_split={validation_split!r}.")
-        validation_split = auto_validation_split(len(X))
-    validation_split = check_float("validation_split", validation_split, low=0.0,
-                                   high=1.0)
+    validation_split = _check_validation_split(validation_split, len(X))
     epochs = check_int("epochs", epochs)
     ensemble = options.get("backbone", DEFAULT_BACKBONE) != "mlp"
     if patience == "auto":
@@ -144,19 +137,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
     seed = check_int("seed", seed, minimum=0, allow_none=True)
     if batch_size != "auto":
         batch_size = check_int("batch_size", batch_size)
-    oversample = check_choice("oversample", oversample, OVERSAMPLERS,
-                              allow_none=True)
-    if oversample is not None:
-        if multilabel:
-            raise KerasnnValueError(
-                "`oversample` makes rows of a class, and a multi-label row "
-                f"has several. Received: oversample={oversample!r} with "
-                "problem='multilabel'. Use oversample=None.")
-        if not classification:
-            raise KerasnnValueError(
-                "`oversample` applies to classification only. Received: "
-                f"oversample={oversample!r} with problem={problem!r}."
-            )
+    oversample = _check_oversample(oversample, problem)
     _check_class_weight(class_weight, classification, multilabel)
     callbacks = check_callbacks(callbacks)
     if validation_data is not None:
@@ -193,13 +174,8 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
                                         seed=run_seed, strategy=strategy,
                                         target_transform=transform,
                                         **options)
-            fit_X, fit_y = X_train, y_train
-            if oversample == "smote":
-                fit_X, fit_y = oversample_smote(X_train, y_train, model.columns,
-                                                seed=run_seed)
-            elif oversample == "sample":
-                fit_X, fit_y = oversample_sampling(X_train, y_train,
-                                                   model.columns, seed=run_seed)
+            fit_X, fit_y = _oversampled(oversample, X_train, y_train,
+                                        model.columns, run_seed)
             weights = class_weights(class_weight, fit_y, model.classes)
             run_callbacks = _callbacks(validation is not None, patience,
                                        backup_dir,
@@ -226,6 +202,44 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         # Kept in the model's config, beside the choice it explains.
         best[1]._tabular["target_transform_validation_rmse"] = rmse
     return TrainingResult(model=best[1], history=best[2])
+
+
+def _check_validation_split(validation_split, n_rows):
+    """A fraction in [0, 1), or "auto" (`auto_validation_split`)."""
+    if isinstance(validation_split, str):
+        if validation_split != "auto":
+            raise KerasnnValueError(
+                "`validation_split` must be a number in [0, 1) or 'auto'. "
+                f"Received: validation_split={validation_split!r}.")
+        validation_split = auto_validation_split(n_rows)
+    return check_float("validation_split", validation_split, low=0.0,
+                       high=1.0)
+
+
+def _check_oversample(oversample, problem):
+    oversample = check_choice("oversample", oversample, OVERSAMPLERS,
+                              allow_none=True)
+    if oversample is not None:
+        if problem == "multilabel":
+            raise KerasnnValueError(
+                "`oversample` makes rows of a class, and a multi-label row "
+                f"has several. Received: oversample={oversample!r} with "
+                "problem='multilabel'. Use oversample=None.")
+        if problem == "regression":
+            raise KerasnnValueError(
+                "`oversample` applies to classification only. Received: "
+                f"oversample={oversample!r} with problem={problem!r}."
+            )
+    return oversample
+
+
+def _oversampled(oversample, X, y, kinds, seed):
+    """The training rows, with synthetic rows of the smaller classes if asked."""
+    if oversample == "smote":
+        return oversample_smote(X, y, kinds, seed=seed)
+    if oversample == "sample":
+        return oversample_sampling(X, y, kinds, seed=seed)
+    return X, y
 
 
 def _check_validation_data(validation_data, X, y):

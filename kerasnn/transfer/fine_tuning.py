@@ -202,29 +202,12 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     batch_size = check_int("batch_size", batch_size, minimum=1)
     learning_rate = check_float("learning_rate", learning_rate, low=0.0,
                                 low_inclusive=False)
-    head_learning_rate = check_float("head_learning_rate", head_learning_rate,
-                                     low=0.0, low_inclusive=False,
-                                     allow_none=True)
-    if head_learning_rate is not None and isinstance(
-        model.optimizer, keras.optimizers.LossScaleOptimizer
-    ):
-        raise KerasnnValueError(
-            "`head_learning_rate` needs a plain optimizer. Received: a model "
-            "compiled with a LossScaleOptimizer (mixed_float16). Use "
-            "mixed_bfloat16, which needs no loss scaling, or pass "
-            "head_learning_rate=None."
-        )
+    head_learning_rate = _check_head_learning_rate(model, head_learning_rate)
     if from_layer is not None:
         layer_index(model, from_layer, "from_layer")
     check_bool("train_batchnorm", train_batchnorm)
-    if head_epochs and not any(
-        not layer.trainable and layer.weights for layer in model.layers
-    ):
-        raise KerasnnValueError(
-            "`model` must have a frozen body for the head-only phase, but every "
-            "layer is trainable. Use kerasnn.swap_head(..., freeze=True) or "
-            "kerasnn.freeze(model, to_layer=...) first, or pass head_epochs=0."
-        )
+    if head_epochs:
+        _check_frozen_body(model)
     _check_labels(model, y)
     fit = dict(validation_data=validation_data, callbacks=callbacks,
                verbose=verbose)
@@ -241,18 +224,49 @@ def fine_tune(model, x, y=None, *, head_epochs=5, epochs=5, learning_rate=1e-5,
     if epochs:
         unfreeze(model, from_layer=from_layer, learning_rate=learning_rate,
                  train_batchnorm=train_batchnorm)
-        if head_learning_rate is None:
-            tuned = model.fit(initial_epoch=done, epochs=done + epochs, **fit)
-        else:
-            factor = head_learning_rate / learning_rate
-            _recompile(model, learning_rate,
-                       rate_factors=dict.fromkeys(head_variables, factor))
-            try:
-                tuned = model.fit(initial_epoch=done, epochs=done + epochs,
-                                  **fit)
-            finally:
-                _recompile(model, learning_rate)
+        tuned = _fit_unfrozen(model, fit, done, epochs, learning_rate,
+                              head_learning_rate, head_variables)
     return FineTuneResult(head=head, fine_tune=tuned)
+
+
+def _fit_unfrozen(model, fit, done, epochs, learning_rate, head_learning_rate,
+                  head_variables):
+    """The second phase; the head's variables at `head_learning_rate`, if set."""
+    if head_learning_rate is None:
+        return model.fit(initial_epoch=done, epochs=done + epochs, **fit)
+    factor = head_learning_rate / learning_rate
+    _recompile(model, learning_rate,
+               rate_factors=dict.fromkeys(head_variables, factor))
+    try:
+        return model.fit(initial_epoch=done, epochs=done + epochs, **fit)
+    finally:
+        _recompile(model, learning_rate)
+
+
+def _check_head_learning_rate(model, head_learning_rate):
+    head_learning_rate = check_float("head_learning_rate", head_learning_rate,
+                                     low=0.0, low_inclusive=False,
+                                     allow_none=True)
+    if head_learning_rate is not None and isinstance(
+        model.optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        raise KerasnnValueError(
+            "`head_learning_rate` needs a plain optimizer. Received: a model "
+            "compiled with a LossScaleOptimizer (mixed_float16). Use "
+            "mixed_bfloat16, which needs no loss scaling, or pass "
+            "head_learning_rate=None."
+        )
+    return head_learning_rate
+
+
+def _check_frozen_body(model):
+    """The head-only phase needs some frozen layer with weights."""
+    if not any(not layer.trainable and layer.weights for layer in model.layers):
+        raise KerasnnValueError(
+            "`model` must have a frozen body for the head-only phase, but every "
+            "layer is trainable. Use kerasnn.swap_head(..., freeze=True) or "
+            "kerasnn.freeze(model, to_layer=...) first, or pass head_epochs=0."
+        )
 
 
 def _set_trainable(layer, trainable, batchnorm=False):

@@ -106,20 +106,7 @@ def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
     spec = output_spec(problem, n_classes=n_classes, n_labels=n_labels,
                        metrics=metrics)
     check_model(model)
-    head = check_choice("head", head, ("dense", "cosine"))
-    if head == "cosine" and spec["activation"] != "softmax":
-        raise KerasnnValueError(
-            f"`head='cosine'` needs problem 'multiclass': a cosine head scores "
-            f"one direction per class. Received: head='cosine', "
-            f"problem={problem!r}. Use head='dense'."
-        )
-    if head == "dense" and scale is not None:
-        raise KerasnnValueError(
-            f"`scale` applies to head='cosine' only. Received: scale={scale!r} "
-            "with head='dense'. Pass head='cosine' or drop scale."
-        )
-    scale = check_float("scale", 10.0 if scale is None else scale, low=0.0,
-                        low_inclusive=False)
+    head, scale = _check_head(head, scale, spec, problem)
     check_bool("freeze", freeze)
     widths = hidden_widths([] if hidden is None else hidden, 0, 0)
     dropout = check_float("dropout", dropout, low=0.0, high=1.0)
@@ -131,27 +118,8 @@ def swap_head(model, problem, *, n_classes=None, n_labels=None, cut=None,
     body = _copy(keras.Model(model.inputs, features))
 
     taken = {layer.name for layer in body.layers}
-    x = body.outputs[0]
-    rank = len(x.shape)
-    if rank in (3, 4, 5):
-        pool = {3: keras.layers.GlobalAveragePooling1D,
-                4: keras.layers.GlobalAveragePooling2D,
-                5: keras.layers.GlobalAveragePooling3D}[rank]
-        x = pool(name=unique_name("swap_pool", taken))(x)
-    elif rank != 2:
-        x = keras.layers.Flatten(name=unique_name("swap_flatten", taken))(x)
-    for index, units in enumerate(widths, start=1):
-        if dropout:
-            name = unique_name(f"swap_dropout_{index}", taken)
-            x = dropout_layer("relu", dropout, seed, index, name=name)(x)
-        x = keras.layers.Dense(
-            units, activation="relu",
-            kernel_initializer=make_initializer("he_normal", seed, index),
-            name=unique_name(f"swap_dense_{index}", taken),
-        )(x)
-    if dropout:
-        x = dropout_layer("relu", dropout, seed, len(widths) + 1,
-                          name=unique_name("swap_dropout", taken))(x)
+    x = _flat_features(body.outputs[0], taken)
+    x = _hidden_layers(x, widths, dropout, seed, taken)
     initializer = make_initializer("glorot_uniform", seed, len(widths) + 1)
     if head == "cosine":
         output_layer = CosineClassifier(
@@ -246,6 +214,56 @@ def imprint(model, x, y, *, batch_size=256):
     means /= np.sqrt((means ** 2).sum(axis=0, keepdims=True)) + 1e-12
     head.kernel.assign(means.astype(head.kernel.dtype))
     return model
+
+
+def _check_head(head, scale, spec, problem):
+    """`head` ("dense" or "cosine") and its `scale`, checked against the problem."""
+    head = check_choice("head", head, ("dense", "cosine"))
+    if head == "cosine" and spec["activation"] != "softmax":
+        raise KerasnnValueError(
+            f"`head='cosine'` needs problem 'multiclass': a cosine head scores "
+            f"one direction per class. Received: head='cosine', "
+            f"problem={problem!r}. Use head='dense'."
+        )
+    if head == "dense" and scale is not None:
+        raise KerasnnValueError(
+            f"`scale` applies to head='cosine' only. Received: scale={scale!r} "
+            "with head='dense'. Pass head='cosine' or drop scale."
+        )
+    scale = check_float("scale", 10.0 if scale is None else scale, low=0.0,
+                        low_inclusive=False)
+    return head, scale
+
+
+def _flat_features(x, taken):
+    """The body's output as one vector per row: pooled over space, or flat."""
+    rank = len(x.shape)
+    if rank in (3, 4, 5):
+        pool = {3: keras.layers.GlobalAveragePooling1D,
+                4: keras.layers.GlobalAveragePooling2D,
+                5: keras.layers.GlobalAveragePooling3D}[rank]
+        return pool(name=unique_name("swap_pool", taken))(x)
+    if rank != 2:
+        return keras.layers.Flatten(name=unique_name("swap_flatten", taken))(x)
+    return x
+
+
+def _hidden_layers(x, widths, dropout, seed, taken):
+    """The new head's hidden ReLU layers; dropout before each and before the
+    output layer."""
+    for index, units in enumerate(widths, start=1):
+        if dropout:
+            name = unique_name(f"swap_dropout_{index}", taken)
+            x = dropout_layer("relu", dropout, seed, index, name=name)(x)
+        x = keras.layers.Dense(
+            units, activation="relu",
+            kernel_initializer=make_initializer("he_normal", seed, index),
+            name=unique_name(f"swap_dense_{index}", taken),
+        )(x)
+    if dropout:
+        x = dropout_layer("relu", dropout, seed, len(widths) + 1,
+                          name=unique_name("swap_dropout", taken))(x)
+    return x
 
 
 def check_model(model):
