@@ -14,8 +14,6 @@ import keras
 import numpy as np
 
 from ._base import CallbackValueError
-from ._keras_compat import fit_locals
-from ._setup_data import is_dataset
 
 _KINDS = ("relu", "sigmoid", "tanh")
 
@@ -287,62 +285,6 @@ def layer_groups(model):
         groups.append((model.name, rest))
     groups.sort(key=lambda g: min(g[1]))
     return groups
-
-
-def fit_arguments(model):
-    """Reads the arguments of the running `model.fit` call from the stack.
-
-    Keras does not hand the training data to callbacks. At
-    `on_train_begin`, `fit` has already cut a `validation_split` off its
-    `x`, `y` and `sample_weight`; the cut-off labels are `val_y`.
-
-    Returns:
-        A dict with `x`, `y`, `sample_weight`, `class_weight`,
-        `validation_split` and `val_y`, or `None` when no `fit` of `model`
-        is running.
-    """
-    args = fit_locals(model)
-    if args is None:
-        return None
-    keys = ("x", "y", "sample_weight", "class_weight", "validation_split",
-            "val_x", "val_y")
-    out = {key: args.get(key) for key in keys}
-    if not out["validation_split"]:
-        out["val_x"] = out["val_y"] = None
-    return out
-
-
-def sample_batch(x, y, sample_weight, size, seed=0):
-    """Takes a probe batch `(x, y, sample_weight)` from `fit`'s data.
-
-    NumPy arrays / tensors give a seeded random sample of `size` rows, a
-    `tf.data.Dataset` its first batch cut to `size`.
-
-    Returns:
-        The batch, or `None` when it cannot be taken without consuming the
-        user's data (generators, `PyDataset`).
-    """
-    first = keras.tree.flatten(x)[0] if x is not None else None
-    if hasattr(first, "shape") and hasattr(first, "__getitem__") and len(
-            getattr(first, "shape", ())) > 0 and not is_dataset(x):
-        n = int(first.shape[0])
-        rows = np.sort(np.random.default_rng(seed).choice(
-            n, size=min(size, n), replace=False))
-        take = lambda a: None if a is None else np.asarray(a)[rows]  # noqa
-        return (keras.tree.map_structure(take, x), _map(take, y),
-                _map(take, sample_weight))
-    if is_dataset(x):
-        batch = next(iter(x.take(1)))
-        bx, by, bsw = keras.utils.unpack_x_y_sample_weight(batch)
-        take = lambda a: None if a is None else np.asarray(a)[:size]  # noqa
-        return (keras.tree.map_structure(take, bx), _map(take, by),
-                _map(take, bsw))
-    return None
-
-
-def _map(fn, structure):
-    return None if structure is None else keras.tree.map_structure(
-        fn, structure)
 
 
 def _to_tensors(structure):

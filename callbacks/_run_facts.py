@@ -1,7 +1,7 @@
 """What `GradientMonitor` reads from the model and the data besides probes.
 
-The figures that the training rules of `_symptoms.py` weigh the probes
-against: the loss of a model that ignores its inputs (for `no_signal`), a
+The figures that the training rules (`_symptoms.py`, `_blowup.py`,
+`_loss_trend.py`) weigh the probes against: the loss of a model that ignores its inputs (for `no_signal`), a
 regression target's scale, the BatchNormalization layers and their momentum, the scale of the initial
 weights against He's, the weight penalties in the logged loss, and whether
 the final predictions all fell on the majority class.

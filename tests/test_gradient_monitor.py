@@ -13,9 +13,9 @@ from kerasnn.callbacks import CallbackWarning
 from kerasnn.callbacks import GradientHealthError
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks._grads import Prober
+from kerasnn.callbacks._probe_history import ProbeHistory
+from kerasnn.callbacks._probe_history import Thresholds
 from kerasnn.callbacks._probe_worker import ProbeWorker
-from kerasnn.callbacks._symptoms import ProbeHistory
-from kerasnn.callbacks._symptoms import Thresholds
 from kerasnn.callbacks._symptoms import diagnose
 from kerasnn.callbacks._symptoms import too_early
 

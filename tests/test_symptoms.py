@@ -10,9 +10,9 @@ import pytest
 
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import _run_facts
-from kerasnn.callbacks._symptoms import ProbeHistory
-from kerasnn.callbacks._symptoms import RunFacts
-from kerasnn.callbacks._symptoms import Thresholds
+from kerasnn.callbacks._probe_history import ProbeHistory
+from kerasnn.callbacks._probe_history import RunFacts
+from kerasnn.callbacks._probe_history import Thresholds
 from kerasnn.callbacks._symptoms import diagnose
 
 L = keras.layers

@@ -1,0 +1,228 @@
+"""The training rules about the loss's trend, read at the end of `fit`.
+
+Each rule reads a `ProbeHistory` (with the `Thresholds`, the epoch losses
+`fit` logged and the `RunFacts`): constant predictions, an oscillating
+loss, a flat loss or one that falls far too slowly, a loss at the level of
+a model that ignores its inputs (`no_signal`), predictions that collapsed
+onto the majority class; and the tests they share (is the run long enough,
+did the loss stall or fall, are the updates tiny). `diagnose` in
+`_symptoms.py` decides which of them run.
+"""
+
+import math
+
+import numpy as np
+
+from ._findings import make_finding
+from ._probe_history import _fmt
+
+
+def _constant(h, th, target_spread):
+    n = min(len(h), th.patience)
+    if n < 2 or not target_spread or not np.isfinite(target_spread):
+        return None
+    spread = h.pred_spread[-n:]
+    if not np.all(np.isfinite(spread)):
+        return None
+    limit = th.constant * target_spread
+    if np.all(spread <= limit):
+        return make_finding(
+            "constant_predictions", "The model predicts the same thing for "
+            f"every row: the predictions' spread across the probe rows is "
+            f"{_fmt(spread[-1])} against {_fmt(target_spread)} for the "
+            f"targets, at step {int(h.steps[-1])}.",
+            "Check the output activation (a ReLU output dies on negative "
+            "targets: use a linear one), scale the targets, lower the "
+            "learning rate or the regularisation, and check for dead units.",
+            step=int(h.steps[-1]))
+    return None
+
+
+def _oscillating(h, th):
+    loss = h.eval_loss
+    if len(loss) < 4 or not np.all(np.isfinite(loss)) or np.any(loss <= 0):
+        return None
+    rises = (loss[1:] - loss[:-1]) / loss[:-1]
+    # Near convergence a small probe batch's loss wobbles by more than
+    # `rise` of itself; a rise counts only if it is also a visible share of
+    # where the loss started.
+    visible = (loss[1:] - loss[:-1]) > th.rise_floor * loss[0]
+    jumps = int(np.sum((rises > th.rise) & visible))
+    if jumps < 2:
+        return None
+    lr = h.learning_rate[-1]
+    return make_finding(
+        "oscillating_loss", f"The probe loss jumped up by more than "
+        f"{th.rise:.0%} {jumps} times between probes (largest rise "
+        f"{rises.max():.0%}; from {_fmt(loss[0])} to {_fmt(loss[-1])} over "
+        f"steps {int(h.steps[0])}-{int(h.steps[-1])}) without diverging: the "
+        f"learning rate ({lr:g}) is too high.",
+        f"Lower the learning rate (e.g. to {lr / 10:g}, or run find_lr), or "
+        "decay it (StepLR, ReduceLROnPlateau).", step=int(h.steps[-1]))
+
+
+def _flat(h, th):
+    loss = h.eval_loss
+    if len(loss) < 3 or h.steps[-1] - h.steps[0] < th.min_steps:
+        return None
+    if not np.all(np.isfinite(loss)) or loss[0] == 0:
+        return None
+    drop = (loss[0] - loss[1:].min()) / abs(loss[0])
+    if drop >= th.flat_loss:
+        return None
+    lr = h.learning_rate[-1]
+    median = _median_update(h)
+    slow = _slow_updates(h, th)
+    cause = ("the weights do not move at all (zero gradients; see the "
+             "other findings)" if median == 0 else
+             f"the updates are only {_fmt(median)} of the weights (healthy "
+             f"is about 1e-3): the learning rate ({lr:g}) is far too low"
+             if slow else f"learning rate {lr:g}")
+    fix = ("Find what blocks the gradient (dead units, a frozen or "
+           "disconnected output), then rerun." if median == 0 else
+           f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr)."
+           if slow else "Run find_lr to pick the learning rate, and check "
+           "that the targets match the inputs (shuffled together) and the "
+           "loss.")
+    return make_finding(
+        "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
+        f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
+        f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
+
+
+def _too_slow(h, facts):
+    """A loss that still sits at chance level under tiny updates: it falls,
+    but at this rate it would take far longer than the run."""
+    lr, median = h.learning_rate[-1], _median_update(h)
+    return make_finding(
+        "loss_not_decreasing", f"After {int(h.steps[-1])} steps the probe "
+        f"loss is {_fmt(h.eval_loss[-1])} (from {_fmt(h.eval_loss[0])}), "
+        f"still the level of a model that ignores its inputs "
+        f"({_fmt(facts.baseline)}, {facts.baseline_what}), and the updates "
+        f"are only {_fmt(median)} of the weights (healthy is about 1e-3): the"
+        f" learning rate ({lr:g}) is far too low.",
+        f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr).",
+        step=int(h.steps[-1]))
+
+
+def _median_update(h):
+    upd = h.update_ratios
+    return float(np.nanmedian(upd)) if np.isfinite(upd).any() else math.nan
+
+
+def _slow_updates(h, th):
+    """Updates so small that the rate, not the model, keeps it still."""
+    median = _median_update(h)
+    return bool(np.isfinite(median) and median < 1e3 * th.min_update_ratio)
+
+
+def _stalled(h, th, epoch_losses):
+    """The loss fell by less than `stall` of where it started."""
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if len(loss) < 2:
+        loss = h.eval_loss
+    if len(loss) < 2 or not np.all(np.isfinite(loss)) or loss[0] <= 0:
+        return False
+    return (loss[0] - loss[1:].min()) / abs(loss[0]) < th.stall
+
+
+def _at_chance(h, th, epoch_losses, facts):
+    """The training loss ended at the level of a model that ignores its
+    inputs (a stall that a first epoch's spike hides from `_stalled`)."""
+    base = facts.baseline
+    if base is None or not np.isfinite(base) or base <= 0 or not len(h):
+        return False
+    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - (
+        facts.regularization or 0.0)
+    return bool(np.isfinite(train) and train >= (1 - th.chance_margin) * base)
+
+
+def _long_enough(h, th, epoch_losses):
+    """Whether the run is long enough to judge symptoms that need time:
+    `min_trend_steps` steps, or a loss that no longer falls (over the last
+    two epochs)."""
+    if len(h) and h.steps[-1] >= th.min_trend_steps:
+        return True
+    loss = np.asarray(epoch_losses, dtype="float64")
+    return (len(loss) >= 3 and bool(np.all(np.isfinite(loss[-3:])))
+            and loss[-1] >= loss[-3] * (1 - th.flat_loss))
+
+
+def _no_signal(h, th, epoch_losses, facts):
+    """The loss stayed at the level of a model that ignores its inputs."""
+    base = facts.baseline
+    if (base is None or not np.isfinite(base) or base <= 0 or not len(h)
+            or h.steps[-1] < th.min_signal_steps):
+        return None
+    reg = facts.regularization or 0.0
+    level = (1 - th.chance_margin) * base
+    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - reg
+    val = np.asarray(facts.val_losses, dtype="float64") - reg
+    steps = int(h.steps[-1])
+    if (facts.regression and np.isfinite(train)
+            and train >= th.unreachable * base):
+        return make_finding(
+            "label_mismatch", f"After {steps} steps the training loss is "
+            f"{_fmt(train)}, {train / base:.1f}x that of always predicting "
+            f"the same best constant ({_fmt(base)}, {facts.baseline_what}): "
+            "the model's outputs cannot even reach the targets' average, so "
+            "the output's range does not cover the targets.",
+            "Compare the output layer's activation (or the last operation "
+            "of the model) with the targets' range: a sigmoid, softmax or "
+            "exp(-d) output stays in (0, 1), a ReLU above 0; use a linear "
+            "output, or scale the targets into the output's range.",
+            step=steps)
+    scale = facts.target_scale
+    if (facts.regression and np.isfinite(train) and train >= level
+            and scale is not None and scale >= th.stalled_target_scale):
+        return make_finding(
+            "unscaled_targets", f"After {steps} steps the training loss is "
+            f"{_fmt(train)}, still the level of always predicting the "
+            f"targets' average ({_fmt(base)}, {facts.baseline_what}), and "
+            f"the targets reach {_fmt(scale)} (mean or spread): from weights"
+            " of unit scale the outputs must grow that much, and the "
+            "optimizer moves each weight by about the learning rate a step.",
+            "Standardise the target (`y_s = (y - y.mean()) / y.std()`, and "
+            "undo it on the predictions), or use kerasnn's "
+            "`target_transform=`.", step=steps)
+    if np.isfinite(train) and train >= level:
+        seen = (f"after {steps} steps the training loss is {_fmt(train)}, "
+                f"the level of a model that ignores its inputs "
+                f"({_fmt(base)}, {facts.baseline_what})")
+    elif len(val) >= 2 and np.all(np.isfinite(val)) and val.min() >= level:
+        seen = (f"after {steps} steps the training loss fell to "
+                f"{_fmt(train)} but the validation loss never went below "
+                f"{_fmt(val.min())}, the level of a model that ignores its "
+                f"inputs ({_fmt(base)}, {facts.baseline_what}): it memorises"
+                " the training rows")
+    else:
+        return None
+    return make_finding(
+        "no_signal", f"The model has found no signal in x: {seen}.",
+        "Check, in this order: that the rows of x and y still line up (x or"
+        " y shuffled, sorted or filtered on its own, e.g. a `dropna` or "
+        "`sample` on one of them); that preprocessing did not wipe out the "
+        "inputs (all zeros or constant after scaling, an integer division, "
+        "a fill value everywhere); then the learning rate (run find_lr).",
+        step=steps)
+
+
+def _collapsed(h, collapse):
+    return make_finding(
+        "class_imbalance", f"At the end of training the model predicts "
+        f"class {collapse['majority']} for all {collapse['rows']} probe "
+        f"rows, {collapse['others']} of which belong to other classes: with "
+        f"{collapse['share']:.0%} of the training rows in class "
+        f"{collapse['majority']}, always saying it is the cheapest answer "
+        "the model found.",
+        f"pass `class_weight=` to fit (n / (k * count) per class: "
+        f"{collapse['weights']}), or resample the classes; judge the model "
+        "by `keras.metrics.AUC()` or recall rather than accuracy.",
+        step=int(h.steps[-1]))
+
+
+def _fell(epoch_losses, th):
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if len(loss) < 2 or not np.all(np.isfinite(loss)) or loss[0] == 0:
+        return False
+    return (loss[0] - loss[1:].min()) / abs(loss[0]) >= th.flat_loss
