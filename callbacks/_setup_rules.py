@@ -3,9 +3,9 @@
 Each rule reads the data (`callbacks._setup_data.Data`) and the model's
 outputs (records with the output's layer, units, prediction, targets, label
 and loss spec) and returns a list of findings of its kind (see
-`callbacks._findings`): `nonfinite_data`, `loss_activation_mismatch`,
-`label_mismatch`, `unscaled_inputs`, `sorted_validation_split` and
-`class_imbalance`.
+`callbacks._findings`): `nonfinite_data`, `unscaled_inputs`,
+`sorted_validation_split` and `class_imbalance`; the rules about the loss
+against the output and the targets are in `_setup_labels.py`.
 """
 
 import warnings
@@ -17,24 +17,16 @@ from ._findings import make_finding
 from ._setup_data import floats
 from ._setup_data import leaves
 from ._setup_graph import CROSSENTROPY
-from ._setup_graph import activation
-from ._setup_graph import activation_from_values
 from ._setup_graph import as_input_structure
 from ._setup_graph import first_layers
 from ._setup_graph import graph_entries
-from ._setup_graph import loss_text
 from ._setup_graph import model_graph
 from ._setup_graph import raw_entries
 from ._setup_graph import unadapted
 
-_MAX_CLASSES = 20  # most distinct whole values that may read as class ids
-_EVEN_CLASSES = 5.0  # and the most the largest of them may outnumber the least
 # A split is "ordered" when a shuffled split would look like it with a
 # chance below this.
 _UNLIKELY = 1e-6
-_SOFTMAX = ("softmax", "sparsemax")
-_SIGMOID = ("sigmoid", "hard_sigmoid")
-_RELU = ("relu", "relu6")
 
 
 def nonfinite_data(model, data, outs):
@@ -60,218 +52,6 @@ def nonfinite_data(model, data, outs):
     for label, a, layer in pairs:
         findings += _nonfinite_one(label, a, data, layer)[0]
     return findings
-
-
-def loss_activation_mismatch(out, data=None):
-    """A loss that does not fit the activation of the output `out`."""
-    act = activation(out.layer)
-    if act in _SOFTMAX and out.units == 1:
-        return [make_finding(
-            "loss_activation_mismatch",
-            f"{out.where} applies {act} over 1 unit: it always outputs 1.0, "
-            "so its loss and gradients do not depend on the input.",
-            "for two classes use `Dense(1, activation=\"sigmoid\")` with "
-            "`loss=\"binary_crossentropy\"`, or `Dense(2, activation="
-            "\"softmax\")` with `loss=\"sparse_categorical_crossentropy\"`.",
-            layer=out.layer_name)]
-    spec = out.loss
-    if spec is None or spec["family"] not in CROSSENTROPY:
-        return []
-    if (spec["family"] == "categorical" and out.units == 1
-            and not spec["from_logits"]):
-        return [make_finding(
-            "loss_activation_mismatch",
-            f"{out.where} has 1 unit under {loss_text(spec)}, which divides "
-            "each row by its sum: one output is always 1.0 of its row, so "
-            "the loss cannot tell a right prediction from a wrong one.",
-            "for two classes use `loss=\"binary_crossentropy\"` with "
-            "`Dense(1, activation=\"sigmoid\")`; for K classes use "
-            "`Dense(K, activation=\"softmax\")`.", layer=out.layer_name)]
-    span = _span(out.pred)
-    if act is None and span is not None:
-        act = activation_from_values(out.pred, out.units, span)
-    if act is None:
-        return []
-    loss = loss_text(spec)
-    prob = "sigmoid" if spec["family"] == "binary" else "softmax"
-    logits_fix = (f"`keras.losses.{spec['class']}(from_logits=True)`")
-    seen = "" if span is None else f" (outputs {span} on {len(out.pred)} rows)"
-    if (act in _SIGMOID and spec["family"] != "binary" and out.units > 1
-            and not spec["from_logits"]):
-        multi = data is not None and _multi_label(data.scanned(out.y))
-        if multi:
-            message = (f"{out.label} is multi-label (rows with several 1s) "
-                       f"and {out.where} applies {act}, but {loss} reads "
-                       "each row as one class: it rescales the outputs to "
-                       "sum to 1 and trains them against each other.")
-            fix = ("keep the sigmoid and use `loss=\"binary_crossentropy\"` "
-                   "for multi-label targets.")
-        else:
-            message = (f"{out.where} applies {act} to each of its "
-                       f"{out.units} units independently, but {loss} "
-                       "expects one distribution over the classes (rows "
-                       "summing to 1): it rescales the outputs, and the "
-                       "units do not compete as classes should.")
-            fix = (f"use `activation=\"softmax\"` on {out.where} for "
-                   "single-label classes (or no activation with "
-                   f"{logits_fix}).")
-    elif (act in _SOFTMAX and spec["family"] == "binary" and out.units > 2
-          and data is not None and _single_label(data.scanned(out.y),
-                                                 out.units)):
-        message = (f"{out.where} applies {act} over {out.units} classes "
-                   f"with one class per row, but {loss} scores each of the "
-                   f"{out.units} outputs as a yes/no question of its own, "
-                   "and the accuracy Keras reports beside it is binary "
-                   "accuracy: answering 'no' everywhere already scores "
-                   f"{1 - 1 / out.units:.0%}.")
-        fix = ("use `loss=\"categorical_crossentropy\"` (or "
-               "\"sparse_categorical_crossentropy\" with "
-               "`np.argmax(y, axis=-1)`) with the softmax output.")
-    elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
-        message = (f"{out.where} applies {act}, and {loss} applies it "
-                   "again: the loss reads probabilities as logits, so its "
-                   "gradients are weak and training stalls.")
-        fix = (f"remove the activation from {out.where} (e.g. "
-               f"`Dense({out.units})`) and keep from_logits=True, or keep "
-               f"{act} and use `keras.losses.{spec['class']}()`.")
-    elif act in _RELU:
-        message = (f"{out.where} uses {act} under {loss}{seen}: ReLU outputs "
-                   "are neither probabilities (they exceed 1 and hit 0) nor "
-                   "logits (they cannot go negative).")
-        fix = (f"use `activation=\"{prob}\"` with from_logits=False, or no "
-               f"activation with {logits_fix}.")
-    elif act not in _SOFTMAX + _SIGMOID and not spec["from_logits"]:
-        what = {"linear": "has no activation",
-                "logits": "gives values outside [0, 1]"}.get(
-                    act, f"uses {act}")
-        message = (f"{out.where} {what}{seen}, but {loss} expects "
-                   "probabilities in [0, 1]: it clips the outputs, and "
-                   "the clipped ones get no gradient.")
-        fix = (f"use {logits_fix} and keep the outputs as logits, or set "
-               f"`activation=\"{prob}\"` on {out.where}.")
-    else:
-        return []
-    return [make_finding("loss_activation_mismatch", message, fix,
-                         layer=out.layer_name)]
-
-
-def label_mismatch(out, data):
-    """Targets that do not fit the output `out` or its loss."""
-    spec, y, pred = out.loss, floats(data.scanned(out.y)), out.pred
-    if spec is None or y is None or y.size == 0:
-        return []
-    family, k, units = spec["family"], len(y), out.units
-    rank = pred.ndim if pred is not None else y.ndim
-    per_row = y.ndim == rank - 1 or (y.ndim == rank and y.shape[-1] == 1
-                                     and units > 1)
-    finite = y[np.isfinite(y).reshape(k, -1).all(axis=1)]
-    whole = bool(np.all(finite == np.round(finite)))
-    loss, where = loss_text(spec), out.where
-    message = fix = None
-    if family == "sparse" and units > 1 and _is_one_hot(finite, units):
-        message = (f"{out.label} is one-hot (shape {tuple(y.shape)}), but "
-                   f"{loss} expects integer class ids 0..{units - 1}.")
-        fix = ("use `loss=\"categorical_crossentropy\"`, or pass "
-               f"`np.argmax({out.label}, axis=-1)` as the targets.")
-    elif family == "sparse" and not whole:
-        message = (f"{out.label} holds non-integer values (e.g. "
-                   f"{_fmt(finite[finite != np.round(finite)][0])}), but "
-                   f"{loss} expects integer class ids 0..{units - 1}.")
-        fix = ("pass class ids (`y.astype(int)` after mapping each class "
-               "to 0..K-1), or use a loss for real-valued targets.")
-    elif family == "sparse":
-        values = finite.ravel()
-        if spec["ignore_class"] is not None:
-            values = values[values != spec["ignore_class"]]
-        bad = (values < 0) | (values > units - 1)
-        if bad.any():
-            lo, hi = int(values.min()), int(values.max())
-            message = (f"{int(bad.sum())} of {len(values)} labels in "
-                       f"{out.label} are outside 0..{units - 1} (they range "
-                       f"{lo}..{hi}), but {where} has {units} unit"
-                       f"{'s' if units > 1 else ''} under {loss}.")
-            if units == 1:
-                fix = ("for two classes use `Dense(1, activation=\"sigmoid"
-                       "\")` with `loss=\"binary_crossentropy\"`; for "
-                       f"{hi + 1} classes use `Dense({hi + 1}, activation="
-                       "\"softmax\")`.")
-            elif lo == 1 and hi == units:
-                fix = f"the labels run 1..{units}: pass `{out.label} - 1`."
-            else:
-                fix = (f"give {where} {hi + 1} units (`Dense({hi + 1})`), "
-                       f"or map the labels to 0..{units - 1}.")
-    elif family == "categorical" and units > 1 and per_row:
-        message = (f"{out.label} holds one class id per row (shape "
-                   f"{tuple(y.shape)}), but {loss} expects one-hot targets "
-                   f"of shape (n, {units}) for the {units} units of {where}; "
-                   "fit fails on the shapes (Keras 2 broadcast them "
-                   "silently).")
-        fix = ("use `loss=\"sparse_categorical_crossentropy\"`, or one-hot "
-               f"encode with `keras.utils.to_categorical({out.label}, "
-               f"{units})`.")
-    elif (family == "categorical" and y.ndim == rank
-          and y.shape[-1] != units):
-        message = (f"{out.label} has {y.shape[-1]} columns but {where} has "
-                   f"{units} units, under {loss}.")
-        fix = f"give {where} {y.shape[-1]} units, or fix the targets."
-    elif family == "binary" and finite.size and (
-            finite.min() < 0 or finite.max() > 1):
-        distinct = np.unique(finite)
-        shown = ("{" + ", ".join(_fmt(v) for v in distinct) + "}"
-                 if len(distinct) <= 10
-                 else f"{_fmt(distinct[0])}..{_fmt(distinct[-1])}")
-        message = (f"{out.label} takes the values {shown}, but {loss} needs "
-                   "targets in [0, 1].")
-        values = set(distinct.tolist())
-        if values == {-1.0, 1.0}:
-            fix = f"map the labels to 0/1: `({out.label} + 1) / 2`."
-        elif values == {1.0, 2.0}:
-            fix = f"map the labels to 0/1: `{out.label} - 1`."
-        elif whole and distinct[0] >= 0 and len(distinct) > 2:
-            n = int(distinct[-1]) + 1
-            fix = (f"these are {len(distinct)} classes: use `Dense({n}, "
-                   "activation=\"softmax\")` with `loss=\"sparse_categorical"
-                   "_crossentropy\"`.")
-        else:
-            fix = "rescale the targets into [0, 1], or use a regression loss."
-    elif family == "regression" and units == 1 and whole and (
-            y.ndim == 1 or y.shape[-1] == 1):
-        distinct, counts = np.unique(finite, return_counts=True)
-        n = len(distinct)
-        # Counts (Poisson-like) are rarely this even; class ids often are.
-        if (3 <= n <= _MAX_CLASSES and distinct[0] == 0
-                and distinct[-1] == n - 1 and len(finite) >= 2 * n
-                and counts.max() <= _EVEN_CLASSES * counts.min()):
-            message = (f"{out.label} holds {n} distinct whole values "
-                       f"0..{n - 1} ({_counts(distinct, counts)}), like class "
-                       f"ids, but {loss} on the 1 unit of {where} treats them "
-                       "as numbers: it predicts between classes.")
-            fix = (f"if they are classes, use `Dense({n}, activation="
-                   "\"softmax\")` with `loss=\"sparse_categorical_"
-                   "crossentropy\"`; if they are counts or scores, keep "
-                   "the regression loss.")
-    elif (family == "regression" and units == 1 and y.ndim == rank
-          and y.ndim > 1 and y.shape[-1] > 1):
-        message = (f"{out.label} has {y.shape[-1]} columns per row but "
-                   f"{where} has 1 unit: {loss} compares that unit with every"
-                   " column (it broadcasts), so it learns their mean.")
-        fix = (f"give {where} {y.shape[-1]} units (`Dense({y.shape[-1]})`), "
-               "or pass the one target column (for one-hot classes, "
-               "`np.argmax(y, axis=1)` with a classification head).")
-    elif family == "regression" and units > 1 and per_row:
-        # One target per row against several units: the loss broadcasts the
-        # target over every unit instead of failing on the shapes.
-        message = (f"{out.label} has one value per row but {where} has "
-                   f"{units} units: {loss} compares that value with every "
-                   "unit (it broadcasts), so no unit learns its own target.")
-        fix = ("for class ids, use `loss=\"sparse_categorical_"
-               "crossentropy\"` (or one-hot the labels with "
-               f"`keras.utils.to_categorical(y, {units})`); for one "
-               "regression target, use `Dense(1)`.")
-    if message is None:
-        return []
-    return [make_finding("label_mismatch", message, fix,
-                         layer=out.layer_name)]
 
 
 def unscaled_inputs(model, data, max_scale):
@@ -497,13 +277,6 @@ def _nonfinite_one(label, a, data, layer, is_x=False, columns=None):
             where_bad if rows is None else rows[where_bad])
 
 
-def _span(pred):
-    if pred is None or not np.isfinite(pred).any():
-        return None
-    kept = pred[np.isfinite(pred)]
-    return f"{_fmt(kept.min())}..{_fmt(kept.max())}"
-
-
 def _class_ids(out):
     """One class id per row, or None where the targets are not classes."""
     y = floats(out.y)
@@ -538,18 +311,6 @@ def _offset_columns(values, least=10.0, ratio=20.0):
         mean = np.abs(np.nanmean(values, axis=0))
         std = np.nanstd(values, axis=0)
     return (mean >= least) & (std > 0) & (mean >= ratio * std)
-
-
-def _multi_label(y):
-    y = floats(y)
-    return (y is not None and y.ndim == 2 and y.shape[1] > 1
-            and bool(np.all((y == 0) | (y == 1)))
-            and bool(np.any(y.sum(axis=1) > 1)))
-
-
-def _single_label(y, units):
-    y = floats(y)
-    return y is not None and _is_one_hot(y, units)
 
 
 def _is_one_hot(y, units):

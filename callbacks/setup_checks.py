@@ -22,9 +22,9 @@ from ._setup_graph import fixed_batch_size
 from ._setup_graph import loss_specs
 from ._setup_graph import model_graph
 from ._setup_graph import producer
+from ._setup_labels import label_mismatch
+from ._setup_labels import loss_activation_mismatch
 from ._setup_rules import class_imbalance
-from ._setup_rules import label_mismatch
-from ._setup_rules import loss_activation_mismatch
 from ._setup_rules import nonfinite_data
 from ._setup_rules import sorted_validation_split
 from ._setup_rules import unscaled_inputs
