@@ -31,7 +31,7 @@ import numpy as np
 
 from kerasnn.callbacks import CallbackWarning
 from kerasnn.callbacks import find_lr
-from kerasnn.callbacks import lr_finder
+from kerasnn.callbacks import _lr_suggest
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
@@ -107,17 +107,17 @@ def _family(name, data, builder, batch, epochs, tuning, tune, out):
           f"valley {_lr(valley)} -> {_fmt(row['valley_score'])}")
     print("  grid: " + ", ".join(f"{lr:g} -> {_fmt(s)}" for lr, s in scores.items()))
     if tune and tuning:
-        saved = lr_finder._POSITION
+        saved = _lr_suggest._POSITION
         try:
             for position in POSITIONS:
-                lr_finder._POSITION = position
+                _lr_suggest._POSITION = position
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", CallbackWarning)
                     lr = finder.suggest()
                 print(f"  tune: position {position} -> {_lr(lr)} -> "
                       f"{_fmt(score(lr))}")
         finally:
-            lr_finder._POSITION = saved
+            _lr_suggest._POSITION = saved
     return row
 
 

@@ -4,7 +4,6 @@ import math
 import warnings
 
 import keras
-import numpy as np
 
 from ._base import CallbackTypeError
 from ._base import CallbackValueError
@@ -14,18 +13,18 @@ from .validation import check_choice
 from .validation import check_float
 from .validation import check_int
 from ._base import _print
+from ._lr_suggest import _draw_trend
+from ._lr_suggest import suggest_rate
+from ._lr_sweep import _first_inputs
+from ._lr_sweep import _is_built
+from ._lr_sweep import _model_vars
+from ._lr_sweep import _snapshot
+from ._lr_sweep import _swap_out_schedule
 from ._plot import finish
 from ._plot import start
 from ._plot import check_target
 
 METHODS = ("valley", "steepest", "minimum")
-
-# Where the "valley" point sits in the descent: 0 is its top, 1 the minimum.
-_POSITION = 0.5
-# A descent is clear when it exceeds _NOISE_FACTOR times the noise left in
-# the trend and _RELATIVE_DROP of the loss it starts from.
-_NOISE_FACTOR = 6.0
-_RELATIVE_DROP = 0.05
 
 
 class LRFinder(_LearningRateCallback):
@@ -158,7 +157,7 @@ class LRFinder(_LearningRateCallback):
         """
         method = self.method if method is None else check_choice(
             "LRFinder.suggest", "method", method, METHODS)
-        lr, notes = self._suggest(method)
+        lr, notes = suggest_rate(self, method)
         self.suggestion_note = "; ".join(notes) if notes else None
         if notes:
             warnings.warn(f"LRFinder: {self.suggestion_note}.",
@@ -224,19 +223,7 @@ class LRFinder(_LearningRateCallback):
                 lw=0.8, label="batch loss")
         ax.plot(self.lrs[:len(self.smoothed_losses)], self.smoothed_losses,
                 color="C0", lw=0.8, label="smoothed")
-        lrs, raw = self._usable()
-        trend = _trend(raw)
-        if len(trend):
-            ax.plot(lrs, trend, color="C1", label="trend (suggestion)")
-        if self.suggestion is not None and len(trend):
-            i = int(np.argmin(np.abs(np.log(lrs) - math.log(self.suggestion))))
-            ax.axvline(self.suggestion, color="C3", ls="--", lw=1)
-            ax.plot([self.suggestion], [trend[i]], "o",
-                    color="C3", label=f"{self.method}: {self.suggestion:.1e}")
-        if len(trend) and trend.min() > 0:
-            # From just below the floor to just above the descent's top.
-            top = trend[:int(np.argmin(trend)) + 1].max()
-            ax.set_ylim(trend.min() * 0.9, max(top * 1.15, trend.min() * 1.5))
+        _draw_trend(self, ax)
         return finish(fig, [ax], path)
 
     def on_train_begin(self, logs=None):
@@ -319,104 +306,6 @@ class LRFinder(_LearningRateCallback):
         return self.start_lr * (self.end_lr / self.start_lr) ** (
             step / (self.num_steps - 1))
 
-    def _usable(self):
-        """Rates and batch losses before the sweep diverged or hit NaN."""
-        n = min(len(self.lrs), len(self.losses))
-        lrs = np.asarray(self.lrs[:n], dtype="float64")
-        raw = np.asarray(self.losses[:n], dtype="float64")
-        avg, best = 0.0, math.inf
-        for i, loss in enumerate(raw):
-            avg = self.beta * avg + (1 - self.beta) * loss
-            smooth = avg / (1 - self.beta ** (i + 1))
-            if not math.isfinite(loss) or not math.isfinite(smooth):
-                return lrs[:i], raw[:i]
-            best = min(best, smooth)
-            if smooth > self.diverge * best:
-                return lrs[:i], raw[:i]
-        return lrs, raw
-
-    def _suggest(self, method):
-        lrs, raw = self._usable()
-        n = len(raw)
-        notes = []
-        if n < 10:
-            notes.append(
-                f"only {n} usable points (of num_steps={self.num_steps}); the "
-                "suggestion is not reliable. Give fit more batches, lower "
-                "`start_lr` or raise `diverge`")
-        if n < 2:
-            return None, notes
-        head_lr = self._rate(math.ceil(self.num_steps / 10))
-        trend = _trend(raw)
-        width = 2 * max(1, n // 20) + 1
-        # Batch-to-batch noise, from differences (blind to the trend), then
-        # what of it the trend's window leaves.
-        noise = (1.4826 / math.sqrt(2)) * float(
-            np.median(np.abs(np.diff(raw)))) / math.sqrt(width)
-        low_i = int(np.argmin(trend))
-        high_i = int(np.argmax(trend[:low_i + 1]))
-        low, high = float(trend[low_i]), float(trend[high_i])
-        drop = high - low
-        if drop > max(_NOISE_FACTOR * noise, _RELATIVE_DROP * abs(high)):
-            if lrs[low_i] < head_lr:
-                notes.append(
-                    f"the loss is lowest in the first tenth of the sweep (at "
-                    f"{lrs[low_i]:.1e}, below {head_lr:.1e}), so the curve "
-                    "does not show where the descent starts. Lower `start_lr` "
-                    f"(received start_lr={self.start_lr:g})")
-                return None, notes
-            top = high_i + int(np.nonzero(
-                trend[high_i:low_i + 1] >= low + 0.9 * drop)[0][-1])
-            if method == "minimum":
-                lr = float(lrs[low_i] / 10.0)
-                if lr < head_lr:
-                    notes.append(
-                        f"a tenth of the minimum's rate, {lr:.1e}, lies in "
-                        f"the first tenth of the sweep (below {head_lr:.1e}); "
-                        "lower `start_lr` or use method='valley'")
-                return lr, notes
-            if method == "steepest" and low_i - top >= 2:
-                slope = np.gradient(trend[top:low_i + 1],
-                                    np.log10(lrs[top:low_i + 1]))
-                i = top + int(np.argmin(slope))
-            elif method == "steepest":
-                i = low_i
-            else:
-                i = top + int(round(_POSITION * (low_i - top)))
-            if lrs[i] < head_lr:
-                i = int(np.nonzero(lrs >= head_lr)[0][0])
-                notes.append(
-                    f"the loss was already falling at start_lr="
-                    f"{self.start_lr:g}, so the {method} point lies in the "
-                    f"first tenth of the sweep; using {lrs[i]:.1e}, the first "
-                    "rate after it. Lower `start_lr` to see the whole descent")
-            return float(lrs[i]), notes
-        tol = max(_NOISE_FACTOR * noise, _RELATIVE_DROP * abs(low))
-        above = np.nonzero(trend[low_i:] > low + tol)[0]
-        fell = f"{drop / abs(high):.0%}" if high else f"{drop:.2g}"
-        if not len(above):
-            notes.append(
-                "the loss curve is flat: it neither fell nor rose by more "
-                f"than its noise between {lrs[0]:.1e} and {lrs[-1]:.1e}. "
-                f"Widen the range (start_lr={self.start_lr:g}, "
-                f"end_lr={self.end_lr:g}) or raise num_steps")
-            return None, notes
-        rise = low_i + int(above[0])
-        lr = float(lrs[max(rise - 1, 0)] / 10.0)
-        if lr < head_lr:
-            notes.append(
-                f"the loss rises from near the start of the sweep (from "
-                f"{lrs[rise]:.1e}) without a clear descent before it, so a "
-                "tenth of that rate lies in the first tenth of the sweep. "
-                f"Lower `start_lr` (received start_lr={self.start_lr:g})")
-            return None, notes
-        notes.append(
-            f"no clear descent: the loss fell by {fell} at most before it "
-            f"rose from {lrs[rise]:.1e}, as for a model that is already "
-            f"trained. Suggesting {lr:.1e}, a tenth of the last rate before "
-            "the rise; for a fresh model, check the data and the loss")
-        return lr, notes
-
 
 def find_lr(model, x, y=None, *, batch_size=32, **options):
     """Runs the learning-rate range test on a compiled model.
@@ -498,71 +387,3 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
 
 _OPTIONS = {"start_lr", "end_lr", "num_steps", "beta", "diverge", "method",
             "verbose"}
-
-
-def _swap_out_schedule(optimizer):
-    """Puts a float learning rate in place of the optimizer's schedule.
-
-    Returns the `LearningRateSchedule`, now replaced by a variable holding
-    its current value; or `None`, changing nothing, when the rate is not a
-    schedule. `optimizer.learning_rate = schedule` puts it back.
-
-    Checked on Keras 3.15 (`keras/src/optimizers/base_optimizer.py`): the
-    rate lives in `optimizer._learning_rate`, either the schedule object
-    itself or a `Variable`, which setting the attribute tracks as one of
-    `optimizer.variables`. The public `learning_rate` setter refuses a float
-    once a schedule is set, hence the private attribute; given a schedule,
-    it stores it and untracks the variable it replaces.
-    """
-    schedule = getattr(optimizer, "_learning_rate", None)
-    if not isinstance(schedule,
-                      keras.optimizers.schedules.LearningRateSchedule):
-        return None
-    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-    optimizer._learning_rate = keras.Variable(
-        rate, name="learning_rate", dtype=keras.config.floatx(),
-        trainable=False, aggregation="only_first_replica")
-    return schedule
-
-
-def _model_vars(model):
-    return list(model.trainable_variables) + list(model.non_trainable_variables)
-
-
-def _is_built(model):
-    return bool(model.built) and all(layer.built for layer in model.layers)
-
-
-def _first_inputs(x, batch_size, is_dataset):
-    """The inputs of the first batch, or `None` if they cannot be peeked."""
-    if is_dataset:
-        for batch in x.take(1):
-            inputs = keras.utils.unpack_x_y_sample_weight(batch)[0]
-            return keras.tree.map_structure(keras.ops.convert_to_numpy, inputs)
-        return None
-    leaves = keras.tree.flatten(x)
-    if not leaves or not all(hasattr(a, "shape") for a in leaves):
-        return None  # A generator or a PyDataset: fit builds the model.
-    return keras.tree.map_structure(lambda a: a[:batch_size], x)
-
-
-def _snapshot(model, lr):
-    return (
-        model,
-        [_to_numpy(v) for v in _model_vars(model)],
-        [_to_numpy(v) for v in model.optimizer.variables],
-        lr,
-    )
-
-
-def _trend(losses):
-    """Centred running median, then running mean, over `2 * (n // 20) + 1`."""
-    n = len(losses)
-    half = max(1, n // 20)
-    windows = [slice(max(0, i - half), i + half + 1) for i in range(n)]
-    median = np.array([np.median(losses[w]) for w in windows])
-    return np.array([median[w].mean() for w in windows])
-
-
-def _to_numpy(variable):
-    return np.array(keras.ops.convert_to_numpy(variable.value), copy=True)
