@@ -206,12 +206,12 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
 
 def _check_validation_split(validation_split, n_rows):
     """A fraction in [0, 1), or "auto" (`auto_validation_split`)."""
-    if isinstance(validation_split, str):
-        if validation_split != "auto":
-            raise KerasnnValueError(
-                "`validation_split` must be a number in [0, 1) or 'auto'. "
-                f"Received: validation_split={validation_split!r}.")
+    if isinstance(validation_split, str) and validation_split == "auto":
         validation_split = auto_validation_split(n_rows)
+    elif isinstance(validation_split, str):
+        raise KerasnnValueError(
+            "`validation_split` must be a number in [0, 1) or 'auto'. "
+            f"Received: validation_split={validation_split!r}.")
     return check_float("validation_split", validation_split, low=0.0,
                        high=1.0)
 
