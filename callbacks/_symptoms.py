@@ -89,8 +89,11 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
             if (oscillating is None and signal is None
                     and not _fell(epoch_losses, th) and (slow or timed)):
                 found.append(_flat(history, th))
-            elif (slow and timed and history.steps[-1] >= th.min_signal_steps
-                  and _at_chance(history, th, epoch_losses, facts)):
+            elif (timed and history.steps[-1] >= th.min_signal_steps
+                  and _median_update(history) < 1e2 * th.min_update_ratio
+                  and _at_chance(history, th, epoch_losses, facts)
+                  and history.eval_loss[-1]
+                  >= (1 - th.chance_margin) * facts.baseline):
                 found.append(_too_slow(history, facts))
             if signal is None and timed and facts.collapse:
                 found.append(_collapsed(history, facts.collapse))

@@ -323,3 +323,18 @@ def test_a_batchnorm_lag_that_costs_at_the_last_probe_is_named():
     h._rows["eval_loss"][-1] = 0.36
     assert diagnose(h, TH, final=True, epoch_losses=[1.2, 0.6, 0.35],
                     facts=facts, target_spread=0.5) == []
+
+
+def test_a_loss_at_chance_under_tiny_updates_is_a_rate_far_too_low():
+    facts = RunFacts(baseline=2.3, baseline_what="the entropy")
+    losses, epochs = [2.47, 2.45, 2.42, 2.39], [2.46, 2.43, 2.39]
+    h = _history(losses, STEPS, update=1e-5)
+    found = diagnose(h, TH, final=True, epoch_losses=epochs, facts=facts,
+                     target_spread=1.0)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "far too low" in found[0]["message"]
+    # Updates of a healthy size: the loss is slow to fall, not stuck.
+    h = _history(losses, STEPS, update=8e-4)
+    assert "loss_not_decreasing" not in _kinds(diagnose(
+        h, TH, final=True, epoch_losses=epochs, facts=facts,
+        target_spread=1.0))
