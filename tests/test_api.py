@@ -33,6 +33,7 @@ def test_public_api_is_pinned():
         "infer_problem",
         "initialize_data_parallel",
         "label_scores",
+        "plot_history",
         "predict_labels",
         "process_info",
         "reconstruction_error",

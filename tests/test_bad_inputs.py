@@ -195,12 +195,15 @@ def test_bad_command_line_exits_2_with_a_message(recipe, make_argv, message,
     assert not (tmp_path / "o" / "metrics.json").exists()
 
 
-def test_lr_finder_refuses_schedule_without_touching_model():
+def test_lr_finder_callback_refuses_schedule_without_touching_model():
+    # `find_lr` swaps a schedule out for its sweep; the bare callback in a
+    # user's own `fit` cannot, so it refuses and points to `find_lr`.
     model = _model()
     schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.9)
     model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
     weights = copy.deepcopy(model.get_weights())
     with pytest.raises(TypeError, match="float `learning_rate`"):
-        callbacks.find_lr(model, X, Y.astype("float32"), batch_size=2)
+        model.fit(X, Y.astype("float32"), batch_size=2, epochs=1, verbose=0,
+                  callbacks=[callbacks.LRFinder()])
     for a, b in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(a, b)

@@ -15,7 +15,7 @@ from kerasnn.callbacks import CallbackTypeError
 from kerasnn.callbacks import CallbackWarning
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import LRFinder
-from kerasnn.plotting import plot_history
+from kerasnn import plot_history
 
 PNG = b"\x89PNG"
 
