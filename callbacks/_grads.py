@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from ._base import CallbackValueError
+from ._keras_compat import call_takes_training
 
 _KINDS = ("relu", "sigmoid", "tanh")
 
@@ -323,8 +324,7 @@ def _host_norms(tensors):
 
 
 def _training_kwargs(model):
-    return ({"training": True}
-            if getattr(model, "_call_has_training_arg", True) else {})
+    return {"training": True} if call_takes_training(model) else {}
 
 
 def _bad_unit_share(out, kind, share=0.95):

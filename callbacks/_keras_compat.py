@@ -12,6 +12,8 @@ when the installed Keras no longer has it. Checked against Keras
 
 import inspect
 
+import keras
+
 #: The Keras minor version these names were last checked against.
 KERAS_CHECKED = "3.15"
 
@@ -62,6 +64,36 @@ def learning_rate_variable(optimizer):
     `keras.Variable` for a float rate, the `LearningRateSchedule` for a
     schedule; `None` where missing."""
     return getattr(optimizer, "_learning_rate", None)
+
+
+def swap_out_schedule(optimizer):
+    """Puts a float learning rate in place of the optimizer's schedule.
+
+    Returns the `LearningRateSchedule`, now replaced by a variable holding
+    its current value; or `None`, changing nothing, when the rate is not a
+    schedule. `optimizer.learning_rate = schedule` puts it back.
+
+    The rate lives in `optimizer._learning_rate`, either the schedule object
+    itself or a `Variable`, which setting the attribute tracks as one of
+    `optimizer.variables`. The public `learning_rate` setter refuses a float
+    once a schedule is set, hence the private attribute; given a schedule,
+    it stores it and untracks the variable it replaces.
+    """
+    schedule = learning_rate_variable(optimizer)
+    if not isinstance(schedule,
+                      keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    optimizer._learning_rate = keras.Variable(
+        rate, name="learning_rate", dtype=keras.config.floatx(),
+        trainable=False, aggregation="only_first_replica")
+    return schedule
+
+
+def call_takes_training(model):
+    """Whether the model's `call` takes a `training` argument (its
+    `_call_has_training_arg`; `True` where that is missing)."""
+    return bool(getattr(model, "_call_has_training_arg", True))
 
 
 def fit_locals(model):

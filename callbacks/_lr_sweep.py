@@ -3,37 +3,12 @@
 `_snapshot` copies the weights, the optimizer's variables and the learning
 rate that `LRFinder.restore` puts back (`_model_vars`, `_to_numpy`);
 `_is_built` and `_first_inputs` let `find_lr` build a model that is not
-built yet on one batch; `_swap_out_schedule` puts a float learning rate in
-place of a `LearningRateSchedule` for the sweep.
+built yet on one batch (the swap of a `LearningRateSchedule` for the
+sweep's float rate is `_keras_compat.swap_out_schedule`).
 """
 
 import keras
 import numpy as np
-
-
-def _swap_out_schedule(optimizer):
-    """Puts a float learning rate in place of the optimizer's schedule.
-
-    Returns the `LearningRateSchedule`, now replaced by a variable holding
-    its current value; or `None`, changing nothing, when the rate is not a
-    schedule. `optimizer.learning_rate = schedule` puts it back.
-
-    Checked on Keras 3.15 (`keras/src/optimizers/base_optimizer.py`): the
-    rate lives in `optimizer._learning_rate`, either the schedule object
-    itself or a `Variable`, which setting the attribute tracks as one of
-    `optimizer.variables`. The public `learning_rate` setter refuses a float
-    once a schedule is set, hence the private attribute; given a schedule,
-    it stores it and untracks the variable it replaces.
-    """
-    schedule = getattr(optimizer, "_learning_rate", None)
-    if not isinstance(schedule,
-                      keras.optimizers.schedules.LearningRateSchedule):
-        return None
-    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
-    optimizer._learning_rate = keras.Variable(
-        rate, name="learning_rate", dtype=keras.config.floatx(),
-        trainable=False, aggregation="only_first_replica")
-    return schedule
 
 
 def _model_vars(model):

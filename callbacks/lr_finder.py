@@ -13,13 +13,13 @@ from .validation import check_choice
 from .validation import check_float
 from .validation import check_int
 from ._base import _print
+from ._keras_compat import swap_out_schedule
 from ._lr_suggest import _draw_trend
 from ._lr_suggest import suggest_rate
 from ._lr_sweep import _first_inputs
 from ._lr_sweep import _is_built
 from ._lr_sweep import _model_vars
 from ._lr_sweep import _snapshot
-from ._lr_sweep import _swap_out_schedule
 from ._plot import finish
 from ._plot import start
 from ._plot import check_target
@@ -358,7 +358,7 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     batch_size = check_int("find_lr", "batch_size", batch_size)
     finder = LRFinder(**options)
     optimizer = getattr(model, "optimizer", None)
-    schedule = None if optimizer is None else _swap_out_schedule(optimizer)
+    schedule = None if optimizer is None else swap_out_schedule(optimizer)
     train_function = model.train_function
     if schedule is not None:
         # A train step already traced with the schedule would keep reading

@@ -92,3 +92,30 @@ def test_fit_locals_hold_the_data_and_the_split(rng, split):
     else:
         assert len(seen["y"]) == 64
     assert compat.fit_locals(model) is None  # no fit running
+
+
+def test_swap_out_schedule_puts_a_float_rate_in_its_place():
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.5, 10, 0.5)
+    optimizer = keras.optimizers.SGD(schedule)
+    assert compat.swap_out_schedule(optimizer) is schedule, (
+        f"`_learning_rate`: {CHANGED}")
+    rate = compat.learning_rate_variable(optimizer)
+    assert isinstance(rate, keras.Variable), f"`_learning_rate`: {CHANGED}"
+    assert float(keras.ops.convert_to_numpy(rate)) == 0.5
+    optimizer.learning_rate = schedule  # the public setter puts it back
+    assert compat.learning_rate_variable(optimizer) is schedule
+    # A float rate is left as it is.
+    assert compat.swap_out_schedule(keras.optimizers.SGD(0.1)) is None
+
+
+def test_call_takes_training_reads_the_models_call_signature():
+    sequential = keras.Sequential([keras.Input((4,)), L.Dropout(0.5)])
+    assert compat.call_takes_training(sequential), (
+        f"`_call_has_training_arg`: {CHANGED}")
+
+    class NoTraining(keras.Model):
+        def call(self, inputs):
+            return inputs
+
+    assert not compat.call_takes_training(NoTraining()), (
+        f"`_call_has_training_arg`: {CHANGED}")
