@@ -18,12 +18,18 @@ RECIPES = {
     "transfer": "digits 0-4 teach digits 5-9: head swap and fine-tuning",
 }
 
-USAGE = "usage: kerasnn {mnist,tabular,transfer} [options]   (kerasnn RECIPE --help)"
+USAGE = ("usage: kerasnn {mnist,tabular,transfer} [options]   "
+         "(kerasnn RECIPE --help; kerasnn --version)")
 
 
 def main(argv=None):
     """Runs `kerasnn RECIPE [options]`; returns the recipe's exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--version"]:
+        from importlib.metadata import version
+
+        print(f"kerasnn {version('kerasnn')}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE + "\n\nrecipes:\n" + "\n".join(
             f"  {name:10s}{what}" for name, what in RECIPES.items()),

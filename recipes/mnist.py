@@ -47,11 +47,17 @@ def parse_args(argv, prog=None):
                              "embedded 5k subset)")
     parser.add_argument("--eval-npz", default=None,
                         help="one more .npz (x_test, y_test) to score on")
-    parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn")
-    parser.add_argument("--epochs", type=_common.positive_int, default=12)
-    parser.add_argument("--batch-size", type=_common.positive_int, default=32)
+    parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn",
+                        help="a small CNN or a dense network (default: "
+                             "%(default)s)")
+    parser.add_argument("--epochs", type=_common.positive_int, default=12,
+                        help="training epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=_common.positive_int, default=32,
+                        help="rows per training step (default: %(default)s)")
     parser.add_argument("--learning-rate", type=_common.positive_float,
-                        default=2e-3)
+                        default=2e-3,
+                        help="Adam's learning rate, the peak of the StepLR "
+                             "schedule (default: %(default)s)")
     parser.add_argument("--find-lr", action="store_true",
                         help="run the learning-rate range test first and train "
                              "at its suggestion")

@@ -243,22 +243,40 @@ def _parse(argv, prog=None):
                         f"{DEFAULT_TARGET}); several 0/1 columns make a "
                         "multi-label task")
     parser.add_argument("--problem", choices=("binary", "multiclass",
-                                              "regression", "multilabel"))
+                                              "regression", "multilabel"),
+                        help="the problem type (default: inferred from the "
+                        "target)")
     parser.add_argument("--test-csv", help="held-out table (default: split "
                         "--test-size of --csv)")
-    parser.add_argument("--test-size", type=float, default=0.2)
-    parser.add_argument("--epochs", type=positive_int, default=100)
+    parser.add_argument("--test-size", type=float, default=0.2,
+                        help="share of --csv held out for the test score when "
+                        "there is no --test-csv (default: %(default)s)")
+    parser.add_argument("--epochs", type=positive_int, default=100,
+                        help="most training epochs; early stopping ends "
+                        "sooner (default: %(default)s)")
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="epochs without a better validation loss before "
                         "stopping (default: train_tabular's choice for "
                         "the backbone)")
-    parser.add_argument("--batch-size", type=positive_int, default=None)
-    parser.add_argument("--restarts", type=positive_int, default=1)
-    parser.add_argument("--class-weight", choices=("balanced",), default=None)
-    parser.add_argument("--oversample", choices=("smote",), default=None)
+    parser.add_argument("--batch-size", type=positive_int, default=None,
+                        help="rows per training step (default: "
+                        "train_tabular's choice for the table's size)")
+    parser.add_argument("--restarts", type=positive_int, default=1,
+                        help="models trained from different seeds, the best "
+                        "on validation kept (default: %(default)s)")
+    parser.add_argument("--class-weight", choices=("balanced",), default=None,
+                        help="weight the classes by their inverse frequency "
+                        "(default: none)")
+    parser.add_argument("--oversample", choices=("sample", "smote"),
+                        default=None,
+                        help="add synthetic minority rows: 'sample' "
+                        "(kerasnn's sampler) or 'smote' (needs "
+                        "imbalanced-learn) (default: none)")
     parser.add_argument("--search", choices=SEARCHES, default=None,
                         help="search the options first with keras-tuner")
-    parser.add_argument("--trials", type=positive_int, default=10)
+    parser.add_argument("--trials", type=positive_int, default=10,
+                        help="settings tried by --search (default: "
+                        "%(default)s)")
     parser.add_argument("--distribute", type=distribute_choice,
                         default="none",
                         help="mirrored: tf.distribute on this machine's "
