@@ -126,14 +126,28 @@ def _stalled(h, th, epoch_losses):
     return (loss[0] - loss[1:].min()) / abs(loss[0]) < th.stall
 
 
+def _known_baseline(facts):
+    """The no-information loss where it is known and positive, else
+    `None`."""
+    base = facts.baseline
+    return base if base is not None and np.isfinite(base) and base > 0 else (
+        None)
+
+
+def _final_train_loss(h, epoch_losses, facts):
+    """The last training loss `fit` logged (the probe's where there is
+    none), less the weight penalties."""
+    last = epoch_losses[-1] if len(epoch_losses) else h.loss[-1]
+    return last - (facts.regularization or 0.0)
+
+
 def _at_chance(h, th, epoch_losses, facts):
     """The training loss ended at the level of a model that ignores its
     inputs (a stall that a first epoch's spike hides from `_stalled`)."""
-    base = facts.baseline
-    if base is None or not np.isfinite(base) or base <= 0 or not len(h):
+    base = _known_baseline(facts)
+    if base is None or not len(h):
         return False
-    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - (
-        facts.regularization or 0.0)
+    train = _final_train_loss(h, epoch_losses, facts)
     return bool(np.isfinite(train) and train >= (1 - th.chance_margin) * base)
 
 
@@ -150,14 +164,13 @@ def _long_enough(h, th, epoch_losses):
 
 def _no_signal(h, th, epoch_losses, facts):
     """The loss stayed at the level of a model that ignores its inputs."""
-    base = facts.baseline
-    if (base is None or not np.isfinite(base) or base <= 0 or not len(h)
-            or h.steps[-1] < th.min_signal_steps):
+    base = _known_baseline(facts)
+    if base is None or not len(h) or h.steps[-1] < th.min_signal_steps:
         return None
-    reg = facts.regularization or 0.0
     level = (1 - th.chance_margin) * base
-    train = (epoch_losses[-1] if len(epoch_losses) else h.loss[-1]) - reg
-    val = np.asarray(facts.val_losses, dtype="float64") - reg
+    train = _final_train_loss(h, epoch_losses, facts)
+    val = (np.asarray(facts.val_losses, dtype="float64")
+           - (facts.regularization or 0.0))
     steps = int(h.steps[-1])
     if (facts.regression and np.isfinite(train)
             and train >= th.unreachable * base):

@@ -73,14 +73,14 @@ class _FindingsMixin:
     def _read_facts(self):
         """What the rules weigh the probes against, read before training."""
         args, model = self._fit_args, self.model
-        weighted = args.get("sample_weight") is not None
-        base, what = (None, "") if weighted else _run_facts.baseline(
+        base, what, scale = _run_facts.target_facts(
             model, args.get("y"), args.get("class_weight"))
+        if args.get("sample_weight") is not None:
+            base, what = None, ""  # the weights change the baseline
         return RunFacts(baseline=base, baseline_what=what,
                         regression=_run_facts.is_regression(model),
                         batchnorm=_run_facts.batchnorm_layers(model),
-                        target_scale=_run_facts.target_scale(
-                            model, args.get("y")))
+                        target_scale=scale)
 
     def _final_facts(self):
         """Adds what is known only at the end of `fit` to the facts."""

@@ -27,21 +27,23 @@ def baseline(model, y, class_weight=None):
         not of a kind this knows (several outputs, custom losses, sample
         weights are left to the caller).
     """
+    return target_facts(model, y, class_weight)[:2]
+
+
+def target_facts(model, y, class_weight=None):
+    """`baseline`'s `(value, words)` and the target's scale (the larger of
+    a regression target's mean, in absolute value, and spread, over its
+    columns; `None` for another loss), reading `y` once."""
     spec, y = _one_target(model, y)
     if spec is None:
-        return None, ""
-    return _best_constant_loss(spec, y, class_weight)
-
-
-def target_scale(model, y):
-    """The larger of a regression target's mean (in absolute value) and
-    spread, over its columns; `None` for another loss or unknown targets."""
-    spec, y = _one_target(model, y)
-    if spec is None or spec["family"] != "regression":
-        return None
-    values = y.reshape(len(y), -1)
-    return float(np.max(np.maximum(np.abs(values.mean(axis=0)),
-                                   values.std(axis=0))))
+        return None, "", None
+    value, words = _best_constant_loss(spec, y, class_weight)
+    scale = None
+    if spec["family"] == "regression":
+        values = y.reshape(len(y), -1)
+        scale = float(np.max(np.maximum(np.abs(values.mean(axis=0)),
+                                        values.std(axis=0))))
+    return value, words, scale
 
 
 def is_regression(model):

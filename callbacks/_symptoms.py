@@ -17,6 +17,7 @@ from ._loss_trend import _collapsed
 from ._loss_trend import _constant
 from ._loss_trend import _fell
 from ._loss_trend import _flat
+from ._loss_trend import _known_baseline
 from ._loss_trend import _long_enough
 from ._loss_trend import _median_update
 from ._loss_trend import _no_signal
@@ -114,9 +115,8 @@ def fitted_well(history, th, facts):
     """Words saying that the model fits its training rows almost perfectly
     (the last probe's loss under `fit_well` of the no-information loss),
     or `None`."""
-    base = facts.baseline
-    if (not len(history) or base is None or not np.isfinite(base)
-            or base <= 0):
+    base = _known_baseline(facts)
+    if not len(history) or base is None:
         return None
     loss = history.eval_loss[-1] - (facts.regularization or 0.0)
     if not (np.isfinite(loss) and loss <= th.fit_well * base):
