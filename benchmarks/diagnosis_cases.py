@@ -18,7 +18,8 @@ The real programs live in the `diagnosis_real_*.py` modules beside this
 one, all "tune": half of them were first kept aside and reported once
 (docs/diagnostics.md gives that figure), then used for tuning as well. The
 `diagnosis_fresh_*.py` modules hold real programs written after the rules
-were set, all "holdout". `load_cases()` returns the whole catalogue.
+were set, reported once held out and then tuned on ("tune"); the
+`diagnosis_holdout_*.py` modules hold the programs kept aside since. `load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
 of it, or small synthetic sets where a toy problem is the point.
