@@ -22,7 +22,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The README has its own test, which also checks what its blocks print.
 DOCS = ["docs/tabular.md", "docs/images.md", "docs/scale-out.md",
-        "docs/callbacks.md", "docs/practice.md"]
+        "docs/callbacks.md", "docs/lr_finder.md", "docs/practice.md"]
 
 # The README's tabular example, like much of docs/tabular.md, takes raw
 # strings (TensorFlow); the blocks train several models; and the text is the
@@ -125,3 +125,6 @@ def test_readme_blocks_run_and_print_what_the_text_says(reader_folder,
             assert printed[0].startswith(
                 "loss_activation_mismatch - use `keras.losses."
                 "SparseCategoricalCrossentropy(from_logits=True)`")
+    # The three figures the README shows are saved where it says.
+    for figure in ("history.png", "gradient_norms.png", "lr_finder.png"):
+        assert (reader_folder / figure).stat().st_size > 0, figure
