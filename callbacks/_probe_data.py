@@ -80,13 +80,14 @@ def _check_fit_setup(model, args, predictions):
     from .setup_checks import run_checks
     from .setup_checks import split_checks
 
+    split, val_x, val_y = (args.get("validation_split"), args.get("val_x"),
+                           args.get("val_y"))
+    cut = bool(split and val_y is not None and args["y"] is not None)
     found = run_checks(model, args["x"], args["y"],
                        class_weight=args.get("class_weight"),
                        sample_weight=args.get("sample_weight"),
-                       predictions=predictions)
-    split, val_x, val_y = (args.get("validation_split"), args.get("val_x"),
-                           args.get("val_y"))
-    if split and val_y is not None and args["y"] is not None:
+                       predictions=predictions, coverage=not cut)
+    if cut:
         n = len(keras.tree.flatten(args["y"])[0]) + len(
             keras.tree.flatten(val_y)[0])
         stride = max(1, n // _SPLIT_ROWS)

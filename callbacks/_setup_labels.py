@@ -30,6 +30,7 @@ _EVEN_CLASSES = 5.0  # and the most the largest of them may outnumber the least
 _SOFTMAX = ("softmax", "sparsemax")
 _SIGMOID = ("sigmoid", "hard_sigmoid")
 _RELU = ("relu", "relu6")
+_SAMPLED_ROWS = 2000  # a sample this large misses no class of 0.5% or more
 
 
 def loss_activation_mismatch(out, data=None):
@@ -131,8 +132,9 @@ def _activation_vs_loss(out, act, spec, data, span):
                          layer=out.layer_name)]
 
 
-def label_mismatch(out, data):
-    """Targets that do not fit the output `out` or its loss."""
+def label_mismatch(out, data, coverage=True):
+    """Targets that do not fit the output `out` or its loss; with
+    `coverage`, also classes of the output that the targets never hold."""
     spec, y, pred = out.loss, floats(data.scanned(out.y)), out.pred
     if spec is None or y is None or y.size == 0:
         return []
@@ -147,9 +149,25 @@ def label_mismatch(out, data):
              "regression": _regression_labels}.get(family)
     if check is None:
         return []
-    return check(out, _Targets(spec=spec, y=y, finite=finite, whole=whole,
-                               rank=rank, per_row=per_row,
-                               loss=loss_text(spec)))
+    found = check(out, _Targets(spec=spec, y=y, finite=finite, whole=whole,
+                                rank=rank, per_row=per_row,
+                                loss=loss_text(spec)))
+    return found or (missing_top_classes(out, data) if coverage else [])
+
+
+def missing_top_classes(out, data):
+    """`label_mismatch` when the highest classes that the output `out` has
+    units for never occur in its targets (see `_missing_top_classes`)."""
+    spec, y = out.loss, floats(data.scanned(out.y))
+    if (spec is None or spec["family"] not in ("sparse", "categorical")
+            or y is None or data.kind != "arrays"):
+        return []
+    # All of y is read for arrays, or a random sample of thousands of rows;
+    # a dataset shows only its first batches, which may hold few classes.
+    if data.scan_rows(np.asarray(out.y)) is not None and len(y) < _SAMPLED_ROWS:
+        return []
+    finite = y[np.isfinite(y).reshape(len(y), -1).all(axis=1)]
+    return _missing_top_classes(out, finite, spec["family"])
 
 
 @dataclasses.dataclass
@@ -307,6 +325,42 @@ def _regression_labels(out, t):
                "crossentropy\"` (or one-hot the labels with "
                f"`keras.utils.to_categorical(y, {units})`); for one "
                "regression target, use `Dense(1)`.")
+    return _label_finding(out, message, fix)
+
+
+def _missing_top_classes(out, finite, family):
+    """`label_mismatch` when the highest classes that the output has units
+    for never occur in the targets: the labels lost classes (non-integer
+    labels truncated by `to_categorical`, e.g. a label column scaled with
+    the features) or the output is wider than the task. Labels counted
+    from 1, which leave class 0 empty, are a known harmless habit and are
+    not named."""
+    units = out.units
+    if units < 3 or finite.size == 0:
+        return []
+    if family == "categorical":
+        if finite.ndim != 2 or finite.shape[1] != units:
+            return []
+        used = np.flatnonzero(finite.max(axis=0) > 0)
+    else:
+        used = np.unique(finite.ravel()).astype("int64")
+        used = used[(used >= 0) & (used < units)]
+    if len(used) < 2 or used[0] != 0 or used[-1] >= units - 1:
+        return []
+    top = int(used[-1])
+    if len(used) != top + 1:
+        return []  # gaps below the top: sparse class ids, left alone
+    unused = (f"class {units - 1} never occurs" if top + 2 == units else
+              f"classes {top + 1}..{units - 1} never occur")
+    message = (f"{out.label} holds only classes 0..{top}, but {out.where} "
+               f"has {units} units under {loss_text(out.loss)}: {unused} "
+               "in the training targets, so the model learns to never "
+               "predict them.")
+    fix = ("if the labels were scaled or made floats before "
+           "`keras.utils.to_categorical`, it truncated them and merged "
+           "classes: keep the label column out of the scaling and pass "
+           "integer class ids; if the task has only "
+           f"{top + 1} classes, give {out.where} {top + 1} units.")
     return _label_finding(out, message, fix)
 
 

@@ -23,6 +23,7 @@ from ._setup_graph import loss_specs
 from ._setup_graph import model_graph
 from ._setup_graph import producer
 from ._setup_labels import label_mismatch
+from ._setup_labels import missing_top_classes
 from ._setup_labels import loss_activation_mismatch
 from ._setup_rules import class_imbalance
 from ._setup_rules import nonfinite_data
@@ -196,11 +197,13 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
 
 def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
                sample_weight=None, sample_size=256, max_input_scale=100.0,
-               imbalance_ratio=9.0, predictions=None):
+               imbalance_ratio=9.0, predictions=None, coverage=True):
     """`check_setup` on checked arguments; `predictions`, if given, are the
     model's outputs (inference mode) on some rows of `x`, already computed by
     the caller (`GradientMonitor`'s compiled probe), which spares the eager
-    forward pass."""
+    forward pass. `coverage=False` leaves out the classes that the targets
+    never hold (`fit` has cut a validation split off `y`, whose tail may
+    hold them: `split_checks` judges that)."""
     data = Data(x, y, sample_weight, sample_size, _SCAN_ELEMENTS)
     batch = fixed_batch_size(model)
     if batch and data.kind != "none" and data.n >= batch:
@@ -212,7 +215,8 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
     for out in outs:
         findings += loss_activation_mismatch(out, data)
     for out in outs:
-        findings += (label_mismatch(out, data) or output_range(out, data)
+        findings += (label_mismatch(out, data, coverage)
+                     or output_range(out, data)
                      or unscaled_targets(out, data))
     findings += unscaled_inputs(model, data, max_input_scale)
     findings += constant_inputs(data, outs) + target_leak(data, outs)
@@ -226,14 +230,18 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
 
 
 def split_checks(model, x, y, validation_split, predictions):
-    """Only the `sorted_validation_split` check, on rows `x`, `y` that end
-    with the tail `validation_split` takes; `predictions` as in
-    `run_checks`."""
+    """The `sorted_validation_split` check, on rows `x`, `y` that end with
+    the tail `validation_split` takes; where the split is fine, the classes
+    of the output that these targets never hold (`label_mismatch`).
+    `predictions` as in `run_checks`."""
     data = Data(x, y, None, 256, _SCAN_ELEMENTS)
     if data.kind != "arrays":
         return []
-    return [f for out in _outputs(model, data, predictions)
-            for f in sorted_validation_split(out, validation_split, data)]
+    outs = _outputs(model, data, predictions)
+    found = [f for out in outs
+             for f in sorted_validation_split(out, validation_split, data)]
+    return found or [f for out in outs
+                     for f in missing_top_classes(out, data)]
 
 
 class _Out:

@@ -219,3 +219,39 @@ def test_inputs_that_barely_vary_around_a_large_offset(rng):
     # Counts or ages spread about their mean are left alone.
     x[:, 0] = rng.integers(18, 80, 200)
     assert check_setup(_model(1, None, "mse"), x, rng.normal(size=200)) == []
+
+
+def test_top_classes_the_targets_never_hold(rng):
+    # Labels 0, 1, 2 min-max scaled to 0, 0.5, 1 and truncated by
+    # to_categorical: class 2 of the three softmax units never occurs.
+    x = rng.normal(size=(300, 4))
+    codes = rng.integers(0, 3, 300)
+    y = keras.utils.to_categorical(codes / 2.0, 3)
+    found = check_setup(_model(3, "softmax", "categorical_crossentropy"), x, y)
+    assert _kinds(found) == ["label_mismatch"]
+    assert "class 2 never occurs" in found[0]["message"]
+    assert "to_categorical" in found[0]["fix"]
+    # The integer codes cover every unit; labels counted from 1 (unit 0
+    # unused, a harmless habit) and ids with gaps are left alone.
+    good = keras.utils.to_categorical(codes, 3)
+    assert check_setup(_model(3, "softmax", "categorical_crossentropy"),
+                       x, good) == []
+    sparse = "sparse_categorical_crossentropy"
+    assert check_setup(_model(4, "softmax", sparse), x, codes + 1) == []
+    assert check_setup(_model(5, "softmax", sparse), x, codes * 2) == []
+    found = check_setup(_model(5, "softmax", sparse), x, codes)
+    assert "classes 3..4 never occur" in found[0]["message"]
+
+
+def test_classes_cut_off_by_a_sorted_split_are_named_as_the_split(rng):
+    x = rng.normal(size=(400, 4)).astype("float32")
+    y = np.repeat(np.arange(4), 100)
+    model = _model(4, "softmax", "sparse_categorical_crossentropy")
+    monitor = GradientMonitor(every=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x, y, validation_split=0.25, epochs=1, batch_size=50,
+                  verbose=0, callbacks=[monitor])
+    kinds = _kinds(monitor.report()["findings"])
+    assert "sorted_validation_split" in kinds
+    assert "label_mismatch" not in kinds
