@@ -6,10 +6,12 @@ powers of 2, dropout and weight decay, BatchNorm before the activation,
 initialisation matched to the activation).
 
 The public names below load on first use (PEP 562), so `import kerasnn`
-imports no builder, and `import kerasnn.callbacks` loads the plugin alone.
+imports neither a builder nor Keras, and `import kerasnn.callbacks` loads the
+plugin alone.
 """
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -140,13 +142,58 @@ class _SavedClass:
         return f"<kerasnn class {self.module}.{self.name}, not yet imported>"
 
 
-def _register_saved_classes():
+def _register_saved_classes(keras):
     """Keeps `keras.saving.load_model` working after a bare `import kerasnn`."""
-    import keras
-
     registry = keras.saving.get_custom_objects()
     for name, module in _SAVED_CLASSES.items():
         registry.setdefault(f"kerasnn>{name}", _SavedClass(name, module))
 
 
-_register_saved_classes()
+class _AfterKerasImport:
+    """Registers the saved classes as soon as `keras` finishes importing.
+
+    Importing Keras takes seconds (it loads its backend), so `import kerasnn`
+    leaves it to the first import of `keras`, which every `load_model` call
+    needs anyway. This finder, first on `sys.meta_path`, asks the finders
+    after it for `keras` and wraps the loader they return: Keras runs as
+    it would, the saved classes are registered at the end, and the finder
+    leaves `sys.meta_path`. Keras's module keeps its own loader.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        chain = sys.meta_path
+        later = chain[chain.index(self) + 1:] if self in chain else chain
+        for finder in later:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find else None
+            if spec is not None:
+                if hasattr(spec.loader, "exec_module"):
+                    spec.loader = _RegisteringLoader(spec.loader, self)
+                return spec
+        return None
+
+
+class _RegisteringLoader:
+    """Runs Keras's own loader, then registers the saved classes."""
+
+    def __init__(self, loader, finder):
+        self.loader, self.finder = loader, finder
+
+    def create_module(self, spec):
+        create = getattr(self.loader, "create_module", None)
+        return create(spec) if create else None
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        _register_saved_classes(module)
+        if self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)
+
+
+if "keras" in sys.modules:
+    _register_saved_classes(sys.modules["keras"])
+else:
+    sys.meta_path.insert(0, _AfterKerasImport())

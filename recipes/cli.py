@@ -11,6 +11,8 @@ runs the same code.
 import importlib
 import sys
 
+from . import _cli_parsers
+
 #: Subcommand -> one line on what it does.
 RECIPES = {
     "mnist": "train and score a small CNN on MNIST (embedded 5k subset)",
@@ -40,7 +42,9 @@ def main(argv=None):
         print(f"{USAGE}\nerror: the recipe must be one of "
               f"{', '.join(RECIPES)}. Received: {name!r}.", file=sys.stderr)
         return 2
-    # Imported only now: --help and a bad name answer without loading Keras.
+    # --help and a bad option answer here, from the parser alone: the recipe
+    # and Keras load only once the options parse.
+    _cli_parsers.PARSERS[name](f"kerasnn {name}").parse_args(rest)
     from ._common import run_main
 
     module = importlib.import_module(f"{__package__}.{name}")

@@ -20,7 +20,6 @@ success, 1 when training failed (NaN/exploding; the best finite weights are
 still saved), 2 for a bad input.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -33,45 +32,12 @@ from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import StepLR
 from kerasnn.callbacks import find_lr
 
+from . import _cli_parsers
 from . import _common
 
 
 def parse_args(argv, prog=None):
-    parser = argparse.ArgumentParser(
-        prog=prog or "python -m kerasnn.recipes.mnist",
-        description="Train a digit classifier on MNIST (an embedded 5k subset "
-                    "by default) and write metrics, model, history and plots.")
-    _common.add_run_options(parser)
-    parser.add_argument("--data", default=_common.MNIST,
-                        help="a .npz in Keras's mnist.npz layout (default: the "
-                             "embedded 5k subset)")
-    parser.add_argument("--eval-npz", default=None,
-                        help="one more .npz (x_test, y_test) to score on")
-    parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn",
-                        help="a small CNN or a dense network (default: "
-                             "%(default)s)")
-    parser.add_argument("--epochs", type=_common.positive_int, default=12,
-                        help="training epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=32,
-                        help="rows per training step (default: %(default)s)")
-    parser.add_argument("--learning-rate", type=_common.positive_float,
-                        default=2e-3,
-                        help="Adam's learning rate, the peak of the StepLR "
-                             "schedule (default: %(default)s)")
-    parser.add_argument("--find-lr", action="store_true",
-                        help="run the learning-rate range test first and train "
-                             "at its suggestion")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_bfloat16 (for GPUs)")
-    parser.add_argument("--distribute", type=_common.distribute_choice,
-                        default="none",
-                        help="mirrored: tf.distribute on this machine's "
-                             "devices (TensorFlow); multiprocess: one "
-                             "process per host on JAX, read from "
-                             "KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES "
-                             "and _PROCESS_ID (--batch-size is the global "
-                             "batch); see docs/scale-out.md")
-    return parser.parse_args(argv)
+    return _cli_parsers.mnist_parser(prog).parse_args(argv)
 
 
 def main(argv=None, *, prog=None, extra_callbacks=()):

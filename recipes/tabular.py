@@ -25,7 +25,6 @@ training failed (NaN loss): then `metrics.json` has `status: "failed"` and
 no model is saved.
 """
 
-import argparse
 import math
 import os
 import shutil
@@ -35,24 +34,19 @@ import time
 import numpy as np
 import pandas as pd
 
+from ._cli_parsers import DEFAULT_CSV
+from ._cli_parsers import DEFAULT_TARGET
+from ._cli_parsers import tabular_parser
 from ._common import RecipeError
-from ._common import add_run_options
-from ._common import distribute_choice
 from ._common import distribution_strategy
 from ._common import finite_or_none
 from ._common import output_dir
 from ._common import plot_history
-from ._common import positive_int
 from ._common import run_main
 from ._common import save_model
 from ._common import set_seed
 from ._common import write_history
 from ._common import write_json
-
-DEFAULT_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
-                           "penguins.csv")
-DEFAULT_TARGET = "species"
-SEARCHES = ("random", "grid", "bayesian", "hyperband")
 
 
 def main(argv=None, *, prog=None, extra_callbacks=()):
@@ -232,56 +226,7 @@ def test_metrics(problem, y_true, predictions, classes):
 
 
 def _parse(argv, prog=None):
-    parser = argparse.ArgumentParser(
-        prog=prog or "python -m kerasnn.recipes.tabular",
-        description="Train kerasnn's tabular model on a CSV and evaluate it.")
-    add_run_options(parser)
-    parser.add_argument("--csv", help="training table (default: the embedded "
-                        "penguins data)")
-    parser.add_argument("--target", nargs="+", metavar="COLUMN",
-                        help="target column (default with the embedded data: "
-                        f"{DEFAULT_TARGET}); several 0/1 columns make a "
-                        "multi-label task")
-    parser.add_argument("--problem", choices=("binary", "multiclass",
-                                              "regression", "multilabel"),
-                        help="the problem type (default: inferred from the "
-                        "target)")
-    parser.add_argument("--test-csv", help="held-out table (default: split "
-                        "--test-size of --csv)")
-    parser.add_argument("--test-size", type=float, default=0.2,
-                        help="share of --csv held out for the test score when "
-                        "there is no --test-csv (default: %(default)s)")
-    parser.add_argument("--epochs", type=positive_int, default=100,
-                        help="most training epochs; early stopping ends "
-                        "sooner (default: %(default)s)")
-    parser.add_argument("--patience", type=positive_int, default=None,
-                        help="epochs without a better validation loss before "
-                        "stopping (default: train_tabular's choice for "
-                        "the backbone)")
-    parser.add_argument("--batch-size", type=positive_int, default=None,
-                        help="rows per training step (default: "
-                        "train_tabular's choice for the table's size)")
-    parser.add_argument("--restarts", type=positive_int, default=1,
-                        help="models trained from different seeds, the best "
-                        "on validation kept (default: %(default)s)")
-    parser.add_argument("--class-weight", choices=("balanced",), default=None,
-                        help="weight the classes by their inverse frequency "
-                        "(default: none)")
-    parser.add_argument("--oversample", choices=("sample", "smote"),
-                        default=None,
-                        help="add synthetic minority rows: 'sample' "
-                        "(kerasnn's sampler) or 'smote' (needs "
-                        "imbalanced-learn) (default: none)")
-    parser.add_argument("--search", choices=SEARCHES, default=None,
-                        help="search the options first with keras-tuner")
-    parser.add_argument("--trials", type=positive_int, default=10,
-                        help="settings tried by --search (default: "
-                        "%(default)s)")
-    parser.add_argument("--distribute", type=distribute_choice,
-                        default="none",
-                        help="mirrored: tf.distribute on this machine's "
-                             "devices (TensorFlow)")
-    args = parser.parse_args(argv)
+    args = tabular_parser(prog).parse_args(argv)
     if args.distribute == "multiprocess":
         raise RecipeError(
             "--distribute multiprocess runs on JAX, and the tabular model "

@@ -26,7 +26,6 @@ succeeds); the few-shot phases are short and simply rerun. Exit status: 0 on
 success, 1 when the 0-4 training failed (NaN/exploding), 2 for a bad input.
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -41,101 +40,17 @@ from kerasnn.transfer.fine_tuning import fine_tune
 from kerasnn.transfer.heads import imprint
 from kerasnn.transfer.heads import swap_head
 
+from . import _cli_parsers
 from . import _common
+from ._cli_parsers import FINE_STEPS
+from ._cli_parsers import HEAD_STEPS
 from ._common import RecipeError
 
 SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
-#: Few-shot training budgets in optimizer steps, not epochs: 25 images make
-#: one batch an epoch, so 40 epochs would be 40 steps, too few for the head.
-#: Chosen on the digits 5-9 -> 0-4, never on the test split 0-4 -> 5-9
-#: (benchmarks/bench_transfer.py, docs/images.md).
-HEAD_STEPS, FINE_STEPS = 160, 80
-#: Discriminative rates of fine-tuning: body, head (Adam), and the body's
-#: BatchNorm layers: "train" (each batch normalised with its own statistics,
-#: the moving ones following the new digits) or "frozen" (the 0-4 ones);
-#: chosen likewise (the body's rate was 1e-4 with BatchNorm frozen).
-FINE_RATE, HEAD_RATE = 3e-4, 1e-3
-FINE_BATCHNORM = "train"
-#: The swapped head: a cosine classifier imprinted with the few images'
-#: mean features (Qi et al., 2018), and its scale; chosen likewise.
-HEAD, SCALE = "cosine", 20.0
-#: The 0-4 model's own head: a cosine classifier on its conv features
-#: (Baseline++, Chen et al., 2019), so that they are learnt for the kind of
-#: head they will feed; chosen likewise.
-BASE_HEAD = "cosine"
-#: The 0-4 model's learning rate (Adam), halved every 3 epochs: the MNIST
-#: recipe's, chosen against 1e-3 on the evens -> odds and 5-9 -> 0-4 splits
-#: and against 3e-3 on evens -> odds (docs/images.md).
-BASE_RATE = 2e-3
 
 
 def parse_args(argv, prog=None):
-    parser = argparse.ArgumentParser(
-        prog=prog or "python -m kerasnn.recipes.transfer",
-        description="Train on digits 0-4, swap the head for 5-9 with a few "
-                    "images per class, and compare with training from scratch.")
-    _common.add_run_options(parser, backup_what="training of the 0-4 model")
-    parser.add_argument("--data", default=_common.MNIST,
-                        help="a .npz in Keras's mnist.npz layout (default: the "
-                             "embedded 5k subset)")
-    parser.add_argument("--shots", type=_common.positive_int, default=20,
-                        help="labelled images per new class (default 20)")
-    parser.add_argument("--epochs", type=_common.positive_int, default=8,
-                        help="epochs on the digits 0-4 (default 8)")
-    parser.add_argument("--learning-rate", type=_common.positive_float,
-                        default=BASE_RATE,
-                        help=f"learning rate of the 0-4 model (Adam, halved "
-                             f"every 3 epochs; default {BASE_RATE:g})")
-    parser.add_argument("--head-epochs", type=_common.positive_int,
-                        default=None,
-                        help=f"epochs of the head; default: {HEAD_STEPS} "
-                             f"steps' worth (40 epochs of 20 shots, 160 of 5). "
-                             f"The scratch model trains for the head's and "
-                             f"fine-tuning's epochs together")
-    parser.add_argument("--fine-epochs", type=_common.positive_int,
-                        default=None,
-                        help=f"epochs of fine-tuning after the head; default: "
-                             f"{FINE_STEPS} steps' worth")
-    parser.add_argument("--fine-learning-rate", type=_common.positive_float,
-                        default=FINE_RATE,
-                        help="learning rate of the body while fine-tuning "
-                             f"(default {FINE_RATE:g})")
-    parser.add_argument("--head-learning-rate", type=_common.positive_float,
-                        default=HEAD_RATE,
-                        help="learning rate of the head while fine-tuning "
-                             f"(default {HEAD_RATE:g})")
-    parser.add_argument("--fine-batchnorm", choices=("train", "frozen"),
-                        default=FINE_BATCHNORM,
-                        help="the body's BatchNorm layers while fine-tuning: "
-                             "'train' (normalise with the few images' "
-                             "statistics and learn) or 'frozen' (keep the 0-4 "
-                             f"statistics; default {FINE_BATCHNORM})")
-    parser.add_argument("--cut", default="flatten",
-                        help="last layer of the reused body (default: flatten, "
-                             "the conv features; 'penultimate' keeps the 0-4 "
-                             "model's dense layer too)")
-    parser.add_argument("--head", choices=("cosine", "dense"), default=HEAD,
-                        help=f"output layer of the swapped model: 'cosine', "
-                             f"imprinted with the mean features of the few "
-                             f"images before training, or 'dense' "
-                             f"(default {HEAD})")
-    parser.add_argument("--base-head", choices=("cosine", "dense"),
-                        default=BASE_HEAD,
-                        help=f"output layer of the 0-4 model: 'cosine', on "
-                             f"its flattened conv features (Baseline++), or "
-                             f"'dense', the CNN's own head of a Dense layer "
-                             f"and a dense output (default {BASE_HEAD})")
-    parser.add_argument("--scale", type=_common.positive_float, default=SCALE,
-                        help=f"factor of the cosine heads' cosines (default "
-                             f"{SCALE:g})")
-    parser.add_argument("--batch-size", type=_common.positive_int, default=32,
-                        help="batch size of the 0-4 model, and the largest "
-                             "batch of the few-shot phases, which split the "
-                             "few images into batches as even as one size "
-                             "allows (default 32: 100 images in batches of 25)")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="mixed_bfloat16 (for GPUs)")
-    return parser.parse_args(argv)
+    return _cli_parsers.transfer_parser(prog).parse_args(argv)
 
 
 def main(argv=None, *, prog=None, extra_callbacks=()):

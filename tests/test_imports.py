@@ -1,6 +1,7 @@
 """What an import loads: `import kerasnn.callbacks` the plugin and Keras
-alone; `import kerasnn` neither CTGAN, keras-tuner nor scikit-learn; a saved
-tabular model loads in a fresh Python after a bare `import kerasnn`.
+alone; `import kerasnn` neither Keras, CTGAN, keras-tuner nor scikit-learn;
+a saved tabular model loads in a fresh Python after a bare `import kerasnn`,
+whether Keras is imported before it or after.
 
 The import checks start a child Python, whose `sys.modules` starts empty.
 """
@@ -91,8 +92,9 @@ def test_saved_tabular_model_loads_after_a_bare_import(penguins_table,
     X.head(20).to_csv(tmp_path / "rows.csv", index=False)
     np.save(tmp_path / "expected.npy", model.predict(dict(X.head(20)), verbose=0))
     out = _child(f"""
-        import keras, numpy as np, pandas as pd, sys
+        import sys
         import kerasnn
+        import keras, numpy as np, pandas as pd
         assert "kerasnn.tabular.model" not in sys.modules
         model = keras.saving.load_model({path!r})  # safe mode
         X = pd.read_csv({str(tmp_path / "rows.csv")!r})
@@ -102,6 +104,32 @@ def test_saved_tabular_model_loads_after_a_bare_import(penguins_table,
         print(type(model).__name__)
     """)
     assert out.split()[-1] == "TabularModel"
+
+
+@pytest.mark.slow
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("first", ["kerasnn", "keras"])
+def test_saved_classes_are_registered_whichever_import_comes_first(first):
+    out = _child(f"""
+        import sys
+        import {first}
+        if {first!r} == "kerasnn":
+            assert "keras" not in sys.modules, "import kerasnn imported Keras"
+        import keras
+        import kerasnn
+        stand_in = keras.saving.get_custom_objects()["kerasnn>TabularModel"]
+        assert isinstance(stand_in, kerasnn._SavedClass), stand_in
+        # Keras keeps its own loader; the finder that waited for it is gone.
+        assert keras.__loader__ is keras.__spec__.loader
+        assert type(keras.__loader__).__name__ == "SourceFileLoader"
+        assert not [f for f in sys.meta_path
+                    if isinstance(f, kerasnn._AfterKerasImport)]
+        print(len([n for n in keras.saving.get_custom_objects()
+                   if n.startswith("kerasnn>")]))
+    """)
+    import kerasnn
+
+    assert int(out.split()[-1]) == len(kerasnn._SAVED_CLASSES)
 
 
 @pytest.mark.backend_neutral

@@ -1,7 +1,12 @@
 """The command line: every recipe option says what it does and its default,
-and `kerasnn --version` answers."""
+`kerasnn --version` answers, and the help comes without importing Keras."""
 
+import json
 import re
+import subprocess
+import sys
+import textwrap
+import time
 
 import pytest
 
@@ -28,3 +33,46 @@ def test_every_recipe_option_has_help(recipe, capsys):
 def test_version(capsys):
     assert cli.main(["--version"]) == 0
     assert re.fullmatch(r"kerasnn \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+@pytest.mark.slow
+@pytest.mark.backend_neutral
+def test_help_answers_in_a_fraction_of_the_time_keras_takes_to_import():
+    # Importing Keras takes seconds; the help must not wait for it.
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "kerasnn.recipes", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    seconds = time.perf_counter() - start
+    assert result.returncode == 0, result.stderr
+    assert "mnist" in result.stdout
+    assert seconds < 1.5, f"kerasnn --help took {seconds:.2f} s"
+
+
+@pytest.mark.slow
+@pytest.mark.backend_neutral
+def test_help_version_and_a_bad_option_leave_keras_unimported():
+    code = textwrap.dedent("""
+        import contextlib, io, json, sys
+        from kerasnn.recipes import cli
+
+        codes = []
+        with contextlib.redirect_stdout(io.StringIO()), \\
+                contextlib.redirect_stderr(io.StringIO()):
+            codes.append(cli.main(["--help"]))
+            codes.append(cli.main(["--version"]))
+            for argv in ([[name, "--help"] for name in cli.RECIPES]
+                         + [["mnist", "--out", "o", "--epochs", "0"]]):
+                try:
+                    cli.main(argv)
+                except SystemExit as stop:
+                    codes.append(stop.code)
+        heavy = sorted({m.split(".")[0] for m in sys.modules}
+                       & {"keras", "tensorflow", "jax", "numpy", "pandas"})
+        print(json.dumps([codes, heavy]))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    codes, heavy = json.loads(result.stdout.splitlines()[-1])
+    assert codes == [0, 0, 0, 0, 0, 2]
+    assert heavy == []
