@@ -79,7 +79,8 @@ CASES = []
 REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_real_data", "diagnosis_real_more",
                 "diagnosis_real_seq", "diagnosis_fresh_posts",
-                "diagnosis_fresh_threads")
+                "diagnosis_fresh_threads", "diagnosis_holdout_posts",
+                "diagnosis_holdout_threads")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
