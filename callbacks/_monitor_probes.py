@@ -4,8 +4,15 @@
 first step, copy the weights at a due step, run the probe there or hand it
 to the background `ProbeWorker`, and add the finished figures (gradient
 norms grouped per layer, the next step's update ratios) to the
-`ProbeHistory`, and to TensorBoard when `log_dir` is set. They read and
-write the state that `GradientMonitor._reset` sets.
+`ProbeHistory`. When `log_dir` is set they also write TensorBoard
+summaries with the monitor's `SummaryWriter`, from the thread that runs
+`fit` (finished probes are read there): per layer, at each probe, the
+gradient norm and update ratio as scalars and the distributions of the
+gradients and of the activations as histograms (the probe then also hands
+back its gradients and activations: `_SummaryProber`); each finding as
+text when it is raised, and the report and `diagnose_fit`'s verdict at
+the end of `fit`. They read and write the state that
+`GradientMonitor._reset` sets.
 """
 
 import functools
@@ -19,6 +26,7 @@ from ._grads import Prober
 from ._grads import layer_groups
 from ._probe_history import ProbeHistory
 from ._probe_worker import ProbeWorker
+from .fit_diagnosis import diagnose_fit
 from . import _run_facts
 
 
@@ -30,7 +38,8 @@ class _ProbingMixin:
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)
-        self._prober = Prober(model, units)
+        prober = Prober if self._writer is None else _SummaryProber
+        self._prober = prober(model, units)
         self._units_checked = units.model is not None
         if units.reason is not None:
             self._notes.append(f"Unit checks skipped: {units.reason}.")
@@ -77,6 +86,8 @@ class _ProbingMixin:
     def _add(self, job, figures):
         step, lr, _ = job
         predictions = figures.pop("predictions")
+        values = {key: figures.pop(key, None)
+                  for key in ("gradients", "activations")}
         self._last_predictions = predictions
         if not self._setup_done:
             self._run_setup_checks(predictions)
@@ -85,7 +96,7 @@ class _ProbingMixin:
         self._history.add(step, lr, figures)
         if step in self._updates:
             self._set_update_ratios(self._updates.pop(step))
-        self._write_summaries(step)
+        self._write_summaries(step, **values)
         self._update_findings(final=False)
 
     def _record_updates(self, now=None):
@@ -101,25 +112,99 @@ class _ProbingMixin:
             self._updates[step] = updates
 
     def _set_update_ratios(self, updates):
-        weights = self._history.weight_norms[-1]
+        h = self._history
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.where(weights > 0, updates / weights, np.nan)
-        self._history.set_update_ratios(ratios)
+            ratios = np.where(h.weight_norms[-1] > 0,
+                              updates / h.weight_norms[-1], np.nan)
+        h.set_update_ratios(ratios)
+        if self._writer is not None:  # at the step of the probe they follow
+            for name, ratio in zip(h.layers, ratios):
+                if np.isfinite(ratio):
+                    self._writer.scalar(f"update_ratio/{name}", ratio,
+                                        h.steps[-1])
 
-    def _write_summaries(self, step):
+    def _write_summaries(self, step, gradients=None, activations=None):
+        """Writes the latest probe's norms and histograms (see the module
+        docstring)."""
+        writer, h = self._writer, self._history
+        if writer is None:
+            return
+        for name, norm in zip(h.layers, h.grad_norms[-1]):
+            writer.scalar(f"grad_norm/{name}", norm, step)
+        writer.scalar("grad_norm_ratio", self._ratio(), step)
+        for name, ids in zip(h.layers, self._index if gradients else ()):
+            writer.histogram(f"gradients/{name}", np.concatenate(
+                [np.ravel(gradients[i]) for i in ids]), step)
+        for name, values in zip(h.units, activations or ()):
+            writer.histogram(f"activations/{name}", values, step)
+
+    def _write_finding(self, finding):
+        """Writes a finding as text, when it is raised."""
         if self._writer is None:
             return
-        import tensorflow as tf
+        where = f" in `{finding['layer']}`" if finding["layer"] else ""
+        when = ("before training" if finding["step"] is None
+                else f"at step {finding['step']}")
+        self._writer.text(
+            f"findings/{finding['kind']}",
+            f"**{finding['kind']}**{where} {when}\n\n{finding['message']}"
+            f"\n\nFix: {finding['fix']}", self._step)
+        self._writer.flush()  # `policy="raise"` ends `fit` next
 
-        h = self._history
-        with self._writer.as_default(step=step):
-            for name, g in zip(h.layers, h.grad_norms[-1]):
-                tf.summary.scalar(f"grad_norm/{name}", g)
-            if len(h) > 1:
-                for name, u in zip(h.layers, h.update_ratios[-2]):
-                    if np.isfinite(u):
-                        tf.summary.scalar(f"update_ratio/{name}", u)
-            tf.summary.scalar("grad_norm_ratio", self._ratio())
+    def _write_report(self):
+        """Writes the report and `diagnose_fit`'s verdict on the epoch
+        losses as text, at the end of `fit`."""
+        if self._writer is None:
+            return
+        report = self.report()
+        ratio = report["first_last_ratio"]
+        lines = [f"Status: **{report['status']}** after {report['probes']} "
+                 "probes; first/last gradient norm ratio "
+                 + ("unknown." if ratio is None else f"{ratio:.3g}.")]
+        lines += [f"- **{f['kind']}**: {f['message']} Fix: {f['fix']}"
+                  for f in report["findings"]]
+        lines += [f"- Note: {note}" for note in report["notes"]]
+        self._writer.text("report", "\n".join(lines), self._step)
+        if self._epoch_losses:
+            curves = {"loss": self._epoch_losses}
+            if len(self._val_losses) == len(self._epoch_losses):
+                curves["val_loss"] = self._val_losses
+            verdict = diagnose_fit(curves)
+            self._writer.text(
+                "fit_diagnosis", f"**{verdict['status']}** (best epoch "
+                f"{verdict['best_epoch'] + 1}). " + " ".join(verdict["advice"]),
+                self._step)
+
+
+class _SummaryProber(Prober):
+    """A `Prober` whose figures also hold, for TensorBoard's histograms,
+    the gradients (`"gradients"`, per trainable variable) and the
+    inference-mode outputs of its activation layers (`"activations"`), as
+    NumPy arrays."""
+
+    def __init__(self, model, units):
+        super().__init__(model, units)
+        compiled, self._kept = self._probe, None
+
+        def keeping(*args):
+            out = compiled(*args)
+            # Taken out before `probe` reduces the rest to figures.
+            self._kept = {
+                "gradients": [np.asarray(g) for g in out["grads"]],
+                "activations": [np.asarray(a)
+                                for a in out.pop("activations")]}
+            return out
+
+        self._probe = keeping
+
+    def probe(self, weights, x, y, sample_weight):
+        figures = super().probe(weights, x, y, sample_weight)
+        kept, self._kept = self._kept, None
+        return {**figures, **kept}
+
+    def _figures(self, loss, train_pred, eval_loss, y_pred, acts):
+        figures = super()._figures(loss, train_pred, eval_loss, y_pred, acts)
+        return {**figures, "activations": list(acts)}
 
 
 def _run_probe(prober, batch, job):

@@ -1,6 +1,5 @@
 """`GradientMonitor`: says why a network is not learning, while it trains."""
 
-import importlib.util
 import math
 
 import keras
@@ -20,6 +19,8 @@ from ._probe_data import sample_batch
 from ._probe_history import ProbeHistory
 from ._probe_history import RunFacts
 from ._probe_history import Thresholds
+from ._summary import check_log_dir
+from ._summary import open_writer
 
 LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 
@@ -109,6 +110,21 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
     `"grad_norm_last"` and `"grad_norm_ratio"`, so place the monitor before
     `CSVLogger` or `EarlyStopping` in the callback list.
 
+    With `log_dir`, the monitor also writes what it sees for TensorBoard,
+    on the TensorFlow and JAX backends alike (with the `tensorboard`
+    package's own writer: TensorFlow is not needed): at each probe, per
+    layer, the gradient norm (`grad_norm/<layer>`), the update ratio
+    (`update_ratio/<layer>`) and the first/last ratio as scalars, and
+    histograms of the gradients (`gradients/<layer>`) and of the
+    activation layers' outputs (`activations/<layer>`); each finding as
+    text when it is raised (`findings/<kind>`); and at the end of `fit`
+    the report (`report`) and `diagnose_fit`'s verdict on the epoch
+    losses (`fit_diagnosis`). With `log_dir="auto"` these go to a
+    `gradients` run beside the `train` and `validation` runs of the
+    `keras.callbacks.TensorBoard` in the same `fit`, so one `tensorboard
+    --logdir` shows them all. Nothing is written, and the probes keep no
+    gradients, without `log_dir`.
+
     The probe batch is taken from the data passed to `fit` (a seeded random
     sample of NumPy/tensor inputs, or the first batch of a `tf.data.Dataset`)
     unless `probe` is given; it must be given for generators and
@@ -152,9 +168,10 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             convergence the probe loss wobbles by more than `rise` of
             itself, but by little of where it started.
         constant: Float. Defaults to `1e-3`.
-        log_dir: String or `None`. If given, per-layer gradient norms and
-            update ratios are written there as TensorBoard scalars.
-            Defaults to `None`.
+        log_dir: String, path-like, `"auto"` or `None`. Where to write
+            TensorBoard summaries (see above); `"auto"` writes under
+            `gradients/` in the `log_dir` of the `keras.callbacks.TensorBoard`
+            passed to the same `fit`. Defaults to `None` (nothing written).
         asynchronous: Boolean. Whether probes run on a background thread
             while training goes on (see above). `False` runs each one inside
             the hook: findings and `policy` act at the probe's own step, and
@@ -164,8 +181,11 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             and the findings at the end. Defaults to `0`.
 
     Raises:
-        CallbackValueError: if an argument is out of range, or (at the start
-            of `fit`) no probe batch can be taken from the data.
+        CallbackValueError: if an argument is out of range, `log_dir` is
+            set without `tensorboard` installed, or (at the start of `fit`)
+            no probe batch can be taken from the data, or `log_dir="auto"`
+            finds no `keras.callbacks.TensorBoard` in the `fit`.
+        CallbackTypeError: if `log_dir` is not a path, `"auto"` or `None`.
         GradientHealthError: during `fit`, with `policy="raise"`.
 
     Example:
@@ -229,14 +249,7 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
                     probe, (tuple, list)) else "")
             )
         self.probe = None if probe is None else tuple(probe)
-        if log_dir is not None and importlib.util.find_spec(
-                "tensorflow") is None:
-            raise CallbackValueError(
-                "GradientMonitor: `log_dir` writes TensorBoard summaries and "
-                f"needs TensorFlow installed. Received: log_dir={log_dir!r}; "
-                "install tensorflow or pass log_dir=None."
-            )
-        self.log_dir = log_dir
+        self.log_dir = check_log_dir(name, log_dir)
         self._reset()
 
     @property
@@ -270,10 +283,8 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             "sample_weight": self._batch[2]}
         self._target_spread = _target_spread(self._batch[1])
         self._facts = self._read_facts()
-        if self.log_dir is not None:
-            import tensorflow as tf
-
-            self._writer = tf.summary.create_file_writer(str(self.log_dir))
+        self._writer = open_writer("GradientMonitor", self.log_dir,
+                                   self.model, "gradients")
 
     def on_train_batch_begin(self, batch, logs=None):
         step = self._step
@@ -336,13 +347,23 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
     def on_train_end(self, logs=None):
         try:
             self._finish()
+            self._write_report()
         finally:
             if self._worker is not None:
                 self._worker.close()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+
+    def _act(self, finding):
+        self._write_finding(finding)
+        super()._act(finding)
 
     def _reset(self):
         if getattr(self, "_worker", None) is not None:
             self._worker.close()  # a `fit` that raised left it behind
+        if getattr(self, "_writer", None) is not None:
+            self._writer.close()
         self._worker, self._in_flight, self._probe_failed = None, 0, False
         self._last_weights, self._updates = None, {}
         self._step, self._nonfinite_step = 0, None

@@ -5,24 +5,30 @@ import warnings
 
 import keras
 
-from ._base import CallbackTypeError
 from ._base import CallbackValueError
 from ._base import CallbackWarning
 from ._base import _LearningRateCallback
 from .validation import check_choice
 from .validation import check_float
 from .validation import check_int
-from ._base import _print
 from ._keras_compat import swap_out_schedule
 from ._lr_suggest import _draw_trend
 from ._lr_suggest import suggest_rate
-from ._lr_sweep import _first_inputs
+from ._lr_sweep import _build_for_sweep
+from ._lr_sweep import _build_then_train
+from ._lr_sweep import _check_options
+from ._lr_sweep import _check_verbose
 from ._lr_sweep import _is_built
 from ._lr_sweep import _model_vars
+from ._lr_sweep import _say
 from ._lr_sweep import _snapshot
+from ._lr_sweep import _SweepProgress
+from ._lr_sweep import _write_sweep
 from ._plot import finish
 from ._plot import start
 from ._plot import check_target
+from ._summary import check_log_dir
+from ._summary import resolve_log_dir
 
 METHODS = ("valley", "steepest", "minimum")
 
@@ -45,7 +51,7 @@ class LRFinder(_LearningRateCallback):
     over the epoch, so the finder resets the model's metrics at the start of
     every batch; `logs["loss"]` at its end is then that batch's loss (so the
     progress bar of a `fit` you run with `verbose=1` shows per-batch values
-    during the sweep; `find_lr` runs `fit` silently).
+    during the sweep; `find_lr` shows its own bar over the sweep).
 
     The suggestion rule. The moving average lags behind the rate, so the
     suggestion is computed on a centred trend of the batch losses instead:
@@ -92,13 +98,24 @@ class LRFinder(_LearningRateCallback):
             its best. Defaults to `4.0`.
         method: String. Suggestion method: `"valley"`, `"steepest"` or
             `"minimum"`. Defaults to `"valley"`.
+        log_dir: String, path-like, `"auto"` or `None`. Where to write the
+            sweep for TensorBoard when `fit` ends (on any backend): the
+            scalars `lr_finder/loss`, `lr_finder/smoothed_loss` and
+            `lr_finder/learning_rate` per step of the sweep, and the text
+            `lr_finder/suggestion`. `"auto"` writes under `lr_finder/` in
+            the `log_dir` of the `keras.callbacks.TensorBoard` of the same
+            `fit`. Defaults to `None` (nothing written).
         verbose: Integer. `1` prints the suggestion at the end of `fit`; the
-            finder shows no progress of its own. Defaults to `0`.
+            finder shows no progress of its own (`find_lr` does). Defaults
+            to `0`.
 
     Raises:
-        CallbackValueError: if an argument is out of range.
-        CallbackTypeError: at the start of `fit`, if the optimizer's learning
-            rate is a `LearningRateSchedule` (`find_lr` takes one).
+        CallbackValueError: if an argument is out of range, `log_dir` is
+            set without `tensorboard` installed, or (at the start of `fit`)
+            `log_dir="auto"` finds no `keras.callbacks.TensorBoard`.
+        CallbackTypeError: if `log_dir` is not a path, `"auto"` or `None`;
+            at the start of `fit`, if the optimizer's learning rate is a
+            `LearningRateSchedule` (`find_lr` takes one).
 
     Example:
 
@@ -115,7 +132,8 @@ class LRFinder(_LearningRateCallback):
                      "float `learning_rate`.")
 
     def __init__(self, start_lr=1e-7, end_lr=10.0, num_steps=100, *,
-                 beta=0.98, diverge=4.0, method="valley", verbose=0):
+                 beta=0.98, diverge=4.0, method="valley", log_dir=None,
+                 verbose=0):
         super().__init__()
         name = "LRFinder"
         self.start_lr = check_float(name, "start_lr", start_lr)
@@ -130,12 +148,12 @@ class LRFinder(_LearningRateCallback):
                                  closed="left")
         self.diverge = check_float(name, "diverge", diverge, low=1.0)
         self.method = check_choice(name, "method", method, METHODS)
+        self.log_dir = check_log_dir(name, log_dir)
         self.verbose = check_int(name, "verbose", verbose, minimum=0)
         self.lrs, self.losses, self.smoothed_losses = [], [], []
         self.suggestion = None
         self.suggestion_note = None
-        self._saved = None
-        self._watched = None
+        self._saved, self._watched, self._run_dir = None, None, None
 
     def suggest(self, method=None):
         """Returns the suggested learning rate of the finished sweep.
@@ -230,6 +248,8 @@ class LRFinder(_LearningRateCallback):
         model = self.model
         self._check_settable_lr(model)
         self._unwatch()
+        self._run_dir = resolve_log_dir("LRFinder", self.log_dir, model,
+                                        "lr_finder")
         self.lrs, self.losses, self.smoothed_losses = [], [], []
         self.suggestion, self.suggestion_note = None, None
         self._avg, self._best, self._done = 0.0, math.inf, False
@@ -244,19 +264,8 @@ class LRFinder(_LearningRateCallback):
                 optimizer.build(model.trainable_variables)
             self._saved = _snapshot(model, self._get_lr(model))
             return
-        lr = self._get_lr(model)
-        train_function = model.train_function
-
-        def build_then_train(iterator):
-            self._unwatch()
-            data = next(iterator)
-            model(keras.utils.unpack_x_y_sample_weight(data)[0])
-            optimizer.build(model.trainable_variables)
-            self._saved = _snapshot(model, lr)
-            return train_function([data])
-
-        model.train_function = build_then_train
-        self._watched = (model, train_function)
+        self._watched = (model, model.train_function)
+        model.train_function = _build_then_train(self, model)
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._done:
@@ -292,9 +301,11 @@ class LRFinder(_LearningRateCallback):
     def on_train_end(self, logs=None):
         self.restore()
         self.suggestion = self.suggest()
+        if self._run_dir is not None:
+            _write_sweep(self, self._run_dir)
         if self.verbose > 0:
             shown = "none" if self.suggestion is None else f"{self.suggestion:.2e}"
-            _print(f"LRFinder: suggested learning rate {shown} ({self.method}).")
+            _say(f"LRFinder: suggested learning rate {shown} ({self.method}).")
 
     def _unwatch(self):
         if self._watched is not None:
@@ -307,7 +318,7 @@ class LRFinder(_LearningRateCallback):
             step / (self.num_steps - 1))
 
 
-def find_lr(model, x, y=None, *, batch_size=32, **options):
+def find_lr(model, x, y=None, *, batch_size=32, verbose="auto", **options):
     """Runs the learning-rate range test on a compiled model.
 
     A model that is not built yet is first called on one batch of `x`, so
@@ -317,8 +328,10 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     optimizer state and learning rate are restored afterwards, even if the
     sweep fails.
 
-    The sweep runs `fit` silently (`verbose=0`): there is no progress bar;
-    `verbose=1` prints the suggestion at the end.
+    The sweep shows a `keras.utils.Progbar` of `num_steps` steps with each
+    batch's loss and rate (`fit`'s own bar is off), ending early where the
+    loss diverged, then prints the suggestion; `verbose=0` shows nothing,
+    and so does `keras.config.disable_interactive_logging()`.
 
     Args:
         model: A compiled Keras model whose learning rate is a float or a
@@ -328,8 +341,14 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
         y: Target data for array inputs, or `None`.
         batch_size: Integer. Batch size for array inputs (ignored for
             datasets). Defaults to `32`.
+        verbose: `"auto"`, `0`, `1` or `2`, as in `fit`: `1` (and `"auto"`)
+            shows the progress bar and prints the suggestion, `2` one line
+            at the end of the sweep and the suggestion, `0` nothing.
+            Defaults to `"auto"`.
         **options: Passed to `LRFinder` (`start_lr`, `end_lr`, `num_steps`,
-            `beta`, `diverge`, `method`, `verbose`).
+            `beta`, `diverge`, `method`, `log_dir`). `log_dir` must be a
+            directory: `find_lr` runs its own `fit`, without a
+            `keras.callbacks.TensorBoard` for `"auto"` to find.
 
     Returns:
         The finished `LRFinder`: `lrs`, `losses`, `suggestion`,
@@ -338,8 +357,8 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
     Raises:
         CallbackTypeError: if an option is unknown, or the learning rate is
             a callable other than a `LearningRateSchedule`.
-        CallbackValueError: if an option or `batch_size` is out of range, or
-            the model is not compiled.
+        CallbackValueError: if an option, `batch_size` or `verbose` is out
+            of range, `log_dir` is `"auto"`, or the model is not compiled.
 
     Example:
 
@@ -349,14 +368,10 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
         model.optimizer.learning_rate = finder.suggestion
     ```
     """
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        raise CallbackTypeError(
-            f"find_lr got unknown option(s) {unknown}. Allowed: "
-            f"{sorted(_OPTIONS)}. Received: {sorted(options)}"
-        )
+    _check_options(options)
     batch_size = check_int("find_lr", "batch_size", batch_size)
-    finder = LRFinder(**options)
+    verbose = _check_verbose(verbose)
+    finder = LRFinder(verbose=verbose, **options)
     optimizer = getattr(model, "optimizer", None)
     schedule = None if optimizer is None else swap_out_schedule(optimizer)
     train_function = model.train_function
@@ -366,16 +381,11 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
         model.train_function = None
     try:
         finder._check_settable_lr(model)
-        is_dataset = hasattr(x, "take") and hasattr(x, "element_spec")
-        fit_kwargs = ({"shuffle": False} if is_dataset
-                      else {"batch_size": batch_size})
-        if not _is_built(model):
-            inputs = _first_inputs(x, batch_size, is_dataset)
-            if inputs is not None:
-                model(inputs)
+        fit_kwargs = _build_for_sweep(model, x, batch_size)
         # One epoch per step at most: the finder stops fit after num_steps.
         model.fit(x, y, epochs=finder.num_steps, verbose=0,
-                  callbacks=[finder], **fit_kwargs)
+                  callbacks=[_SweepProgress(finder, verbose), finder],
+                  **fit_kwargs)
     finally:
         finder.restore()
         if schedule is not None:
@@ -384,6 +394,3 @@ def find_lr(model, x, y=None, *, batch_size=32, **options):
             model.train_function = train_function
     return finder
 
-
-_OPTIONS = {"start_lr", "end_lr", "num_steps", "beta", "diverge", "method",
-            "verbose"}

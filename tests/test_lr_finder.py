@@ -412,3 +412,46 @@ def test_never_silently_in_first_tenth(rng):
             assert bool(warned) == (finder.suggestion_note is not None)
             if not warned:
                 assert lr is not None and lr >= head_lr, (trial, method)
+
+
+@pytest.mark.parametrize("verbose", ["auto", 1, 2])
+def test_find_lr_shows_a_progress_bar(rng, capsys, verbose):
+    x, y = _data(rng, 64)
+    model = _model(bn=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        find_lr(model, x, y, batch_size=8, num_steps=8, verbose=verbose)
+    out = capsys.readouterr().out
+    assert "8/8" in out and "loss:" in out and "learning_rate:" in out
+    assert "LRFinder: suggested learning rate" in out
+
+
+def test_find_lr_is_silent_with_verbose_0_or_interactive_logging_off(
+        rng, capsys):
+    x, y = _data(rng, 64)
+    model = _model(bn=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        find_lr(model, x, y, batch_size=8, num_steps=8, verbose=0)
+        assert capsys.readouterr() == ("", "")
+        keras.config.disable_interactive_logging()
+        try:
+            find_lr(model, x, y, batch_size=8, num_steps=8)
+        finally:
+            keras.config.enable_interactive_logging()
+    captured = capsys.readouterr()
+    assert "8/8" not in captured.out + captured.err
+    assert "LRFinder" not in captured.out + captured.err
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("verbose, error, message", [
+    ("yes", CallbackValueError, "Received: verbose='yes'."),
+    (3, CallbackValueError, "Received: verbose=3."),
+    (True, CallbackTypeError, "Received: verbose=True (of type bool)."),
+])
+def test_find_lr_verbose_is_checked(verbose, error, message):
+    with pytest.raises(error) as caught:
+        find_lr(None, None, verbose=verbose)
+    assert str(caught.value) == (
+        f"find_lr: `verbose` must be 'auto', 0, 1 or 2. {message}")
