@@ -22,6 +22,7 @@ failed.
 """
 
 import argparse
+import ast
 import base64
 import contextlib
 import io
@@ -85,7 +86,9 @@ def run_blocks(blocks, out):
         status = "ok"
         with contextlib.redirect_stdout(printed):
             try:
-                exec(compile(code, f"README.md:{line}", "exec"), namespace)
+                value = _run_cell(code, f"README.md:{line}", namespace)
+                if value is not None:  # a notebook shows the last value
+                    print(repr(value))
             except Exception:  # noqa: BLE001 - recorded, and the run goes on
                 status = "error"
                 printed.write(traceback.format_exc())
@@ -100,6 +103,16 @@ def run_blocks(blocks, out):
         if status == "error":
             print(printed.getvalue()[-3000:], file=sys.stderr)
     return records
+
+
+def _run_cell(code, name, namespace):
+    """Runs `code` as a notebook cell; returns its last expression's value."""
+    tree = ast.parse(code, name)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, name, "exec"), namespace)
+    return eval(compile(last, name, "eval"), namespace) if last else None
 
 
 def notebook(records, out):
