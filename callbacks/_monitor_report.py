@@ -13,6 +13,7 @@ import numpy as np
 from ._base import CallbackValueError
 from ._plot import line_plot
 from ._plot import check_target
+from ._report_view import Report
 
 
 class _ReportMixin:
@@ -49,7 +50,7 @@ class _ReportMixin:
         shares = h.unit_shares[-1] if len(h) else [None] * len(h.units)
         units = [{"name": n, "activation": k, "bad_share": _num(s)}
                  for n, k, s in zip(h.units, h.unit_kinds, shares)]
-        return {
+        return Report({
             "status": findings[0]["kind"] if findings else "healthy",
             "findings": findings,
             "step": int(h.steps[-1]) if len(h) else None,
@@ -61,7 +62,7 @@ class _ReportMixin:
             "notes": list(self._notes),
             "data": dict(self._sources),
             "advice": [f"{f['message']} {f['fix']}" for f in findings],
-        }
+        })
 
     def plot(self, path=None, *, ax=None):
         """Draws per-layer gradient norms over training (log scale).

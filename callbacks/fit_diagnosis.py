@@ -5,6 +5,7 @@ import numpy as np
 
 from ._base import CallbackTypeError
 from ._base import CallbackValueError
+from ._report_view import Report
 from .validation import check_float
 from .validation import check_int
 from ._base import _print
@@ -182,4 +183,5 @@ class FitDiagnostics(keras.callbacks.Callback):
 
 
 def _result(status, best, advice):
-    return {"status": status, "best_epoch": int(best), "advice": advice}
+    return Report({"status": status, "best_epoch": int(best),
+                   "advice": advice})

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._base import CallbackTypeError
 from ._base import CallbackValueError
+from ._report_view import Findings
 from .validation import check_float
 from .validation import check_int
 from ._setup_data import Data
@@ -188,11 +189,12 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
                                    max_input_scale, low=1.0)
     imbalance_ratio = check_float(_OWNER, "imbalance_ratio",
                                    imbalance_ratio, low=1.0)
-    return run_checks(model, x, y, validation_split=validation_split,
-                      class_weight=class_weight, sample_weight=sample_weight,
-                      sample_size=sample_size,
-                      max_input_scale=max_input_scale,
-                      imbalance_ratio=imbalance_ratio)
+    return Findings(run_checks(model, x, y, validation_split=validation_split,
+                               class_weight=class_weight,
+                               sample_weight=sample_weight,
+                               sample_size=sample_size,
+                               max_input_scale=max_input_scale,
+                               imbalance_ratio=imbalance_ratio))
 
 
 def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
