@@ -42,7 +42,8 @@ def _check_options(options):
             f"find_lr got unknown option(s) {unknown}. Allowed: "
             f"{sorted(_OPTIONS)}. Received: {sorted(options)}"
         )
-    if isinstance(options.get("log_dir"), str) and options["log_dir"] == "auto":
+    log_dir = options.get("log_dir")
+    if isinstance(log_dir, str) and log_dir == "auto":
         raise CallbackValueError(
             "find_lr: `log_dir` must be a directory: find_lr runs its own "
             "`fit`, with no keras.callbacks.TensorBoard beside it. Received: "
@@ -115,7 +116,8 @@ def _check_verbose(verbose):
     message = ("find_lr: `verbose` must be 'auto', 0, 1 or 2. Received: "
                f"verbose={verbose!r}")
     if isinstance(verbose, bool) or not isinstance(verbose, (int, str)):
-        raise CallbackTypeError(f"{message} (of type {type(verbose).__name__}).")
+        raise CallbackTypeError(
+            f"{message} (of type {type(verbose).__name__}).")
     if verbose not in (0, 1, 2):
         raise CallbackValueError(f"{message}.")
     return verbose

@@ -8,8 +8,8 @@ norms grouped per layer, the next step's update ratios) to the
 summaries with the monitor's `SummaryWriter`, from the thread that runs
 `fit` (finished probes are read there): per layer, at each probe, the
 gradient norm and update ratio as scalars and the distributions of the
-gradients and of the activations as histograms (the probe then also hands
-back its gradients and activations: `_SummaryProber`); each finding as
+gradients and of the activations as histograms (the probe then also
+returns those, reduced in its own thread: `_SummaryProber`); each finding as
 text when it is raised, and the report and `diagnose_fit`'s verdict at
 the end of `fit`. They read and write the state that
 `GradientMonitor._reset` sets.
@@ -26,6 +26,7 @@ from ._grads import Prober
 from ._grads import layer_groups
 from ._probe_history import ProbeHistory
 from ._probe_worker import ProbeWorker
+from ._summary import histogram_buckets
 from .fit_diagnosis import diagnose_fit
 from . import _run_facts
 
@@ -38,8 +39,8 @@ class _ProbingMixin:
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)
-        prober = Prober if self._writer is None else _SummaryProber
-        self._prober = prober(model, units)
+        self._prober = (Prober(model, units) if self._writer is None
+                        else _SummaryProber(model, units, self._index))
         self._units_checked = units.model is not None
         if units.reason is not None:
             self._notes.append(f"Unit checks skipped: {units.reason}.")
@@ -132,11 +133,10 @@ class _ProbingMixin:
         for name, norm in zip(h.layers, h.grad_norms[-1]):
             writer.scalar(f"grad_norm/{name}", norm, step)
         writer.scalar("grad_norm_ratio", self._ratio(), step)
-        for name, ids in zip(h.layers, self._index if gradients else ()):
-            writer.histogram(f"gradients/{name}", np.concatenate(
-                [np.ravel(gradients[i]) for i in ids]), step)
-        for name, values in zip(h.units, activations or ()):
-            writer.histogram(f"activations/{name}", values, step)
+        for name, buckets in zip(h.layers, gradients or ()):
+            writer.histogram(f"gradients/{name}", buckets, step)
+        for name, buckets in zip(h.units, activations or ()):
+            writer.histogram(f"activations/{name}", buckets, step)
 
     def _write_finding(self, finding):
         """Writes a finding as text, when it is raised."""
@@ -170,21 +170,22 @@ class _ProbingMixin:
             if len(self._val_losses) == len(self._epoch_losses):
                 curves["val_loss"] = self._val_losses
             verdict = diagnose_fit(curves)
+            advice = " ".join(verdict["advice"])
             self._writer.text(
                 "fit_diagnosis", f"**{verdict['status']}** (best epoch "
-                f"{verdict['best_epoch'] + 1}). " + " ".join(verdict["advice"]),
-                self._step)
+                f"{verdict['best_epoch'] + 1}). {advice}", self._step)
 
 
 class _SummaryProber(Prober):
-    """A `Prober` whose figures also hold, for TensorBoard's histograms,
-    the gradients (`"gradients"`, per trainable variable) and the
-    inference-mode outputs of its activation layers (`"activations"`), as
-    NumPy arrays."""
+    """A `Prober` whose figures also hold TensorBoard's histograms (as
+    `histogram_buckets` gives them) of the gradients of each layer
+    (`"gradients"`; `index` lists the variables of each) and of the
+    inference-mode outputs of each activation layer (`"activations"`).
+    They are reduced where the probe runs, in the worker thread."""
 
-    def __init__(self, model, units):
+    def __init__(self, model, units, index):
         super().__init__(model, units)
-        compiled, self._kept = self._probe, None
+        compiled, self._kept, self._index = self._probe, None, index
 
         def keeping(*args):
             out = compiled(*args)
@@ -200,7 +201,12 @@ class _SummaryProber(Prober):
     def probe(self, weights, x, y, sample_weight):
         figures = super().probe(weights, x, y, sample_weight)
         kept, self._kept = self._kept, None
-        return {**figures, **kept}
+        grads = kept["gradients"]
+        gradients = [histogram_buckets(np.concatenate(
+            [np.ravel(grads[i]) for i in ids])) for ids in self._index]
+        activations = [histogram_buckets(a) for a in kept["activations"]]
+        return {**figures, "gradients": gradients,
+                "activations": activations}
 
     def _figures(self, loss, train_pred, eval_loss, y_pred, acts):
         figures = super()._figures(loss, train_pred, eval_loss, y_pred, acts)

@@ -9,10 +9,12 @@ TensorFlow need not be installed (`tensorboard` then writes plain files;
 with TensorFlow it uses TensorFlow's file systems, so `gs://` paths work).
 `tensorboard` is imported only when a writer is made.
 
-`check_log_dir` checks a callback's `log_dir` argument in `__init__`;
-`resolve_log_dir` finds, in `on_train_begin`, the directory of
-`log_dir="auto"` beside the `keras.callbacks.TensorBoard` of the same
-`fit`, and `open_writer` makes the writer there.
+`histogram_buckets` reduces values to a histogram (in the probe's thread,
+so the writer's is not slowed by large layers). `check_log_dir` checks a
+callback's `log_dir` argument in `__init__`; `resolve_log_dir` finds, in
+`on_train_begin`, the directory of `log_dir="auto"` beside the
+`keras.callbacks.TensorBoard` of the same `fit`, and `open_writer` makes
+the writer there.
 """
 
 import importlib.util
@@ -116,10 +118,10 @@ class SummaryWriter:
         """Writes a float (NaN and Inf included) at integer `step`."""
         self._write("scalars", tag, np.asarray(value, dtype="float32"), step)
 
-    def histogram(self, tag, values, step, buckets=BUCKETS):
-        """Writes the distribution of `values` (any shape; non-finite values
-        are left out) in `buckets` equal buckets, at `step`."""
-        self._write("histograms", tag, _buckets(values, buckets), step)
+    def histogram(self, tag, buckets, step):
+        """Writes a distribution, as `histogram_buckets` gives it, at
+        `step`."""
+        self._write("histograms", tag, np.asarray(buckets, "float64"), step)
 
     def text(self, tag, text, step):
         """Writes a string (Markdown) at `step`."""
@@ -144,10 +146,11 @@ class SummaryWriter:
             summary=summary_pb2.Summary(value=[value])))
 
 
-def _buckets(values, count):
-    """`[count, 3]` float64 rows `(left edge, right edge, count)`, as
-    TensorBoard's histogram plugin reads them; equal values all go into
-    the last bucket, as `tf.summary.histogram` puts them."""
+def histogram_buckets(values, count=BUCKETS):
+    """The distribution of `values` (any shape; NaN and Inf are left out)
+    as `[count, 3]` float64 rows `(left edge, right edge, count)` of equal
+    buckets, as TensorBoard's histogram plugin reads them; equal values all
+    go into the last bucket, as `tf.summary.histogram` puts them."""
     data = np.asarray(values, dtype="float64").ravel()
     data = data[np.isfinite(data)]
     if data.size == 0:

@@ -50,7 +50,8 @@ def _classifier(rng):
     model = keras.Sequential([
         keras.Input((4,)), keras.layers.Dense(8, activation="tanh"),
         keras.layers.Dense(2, activation="softmax")])
-    model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+    model.compile(keras.optimizers.SGD(0.01),
+                  "sparse_categorical_crossentropy")
     return model, x, y
 
 
