@@ -1,0 +1,144 @@
+"""`train_tabular`'s runs: one model per seed and target transform, each
+fitted with early stopping, the best on validation rows kept."""
+
+import collections
+import itertools
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+
+from kerasnn.errors import KerasnnValueError
+from kerasnn.results import TrainingResult
+from kerasnn.tabular._epoch_log import EpochLog
+from kerasnn.tabular._epoch_log import run_callbacks
+from kerasnn.tabular.model import build_tabular_model
+from kerasnn.tabular.model import check_target_transform
+from kerasnn.tabular.oversampling import oversample_sampling
+from kerasnn.tabular.oversampling import oversample_smote
+
+#: What one run gave: its score (lower is better), model and `History`.
+Run = collections.namedtuple("Run", ["score", "model", "history"])
+
+#: The settings every run of one `train_tabular` call shares.
+FitSettings = collections.namedtuple("FitSettings", [
+    "problem", "seed", "strategy", "oversample", "class_weight", "patience",
+    "backup_dir", "epochs", "batch_size", "ensemble", "callbacks", "verbose",
+    "options"])
+
+
+def target_transforms(target_transform, y_train, problem, validate):
+    """The target transforms to train: one, or `[None, "log"]` for `"auto"`
+    on a target >= 0 when validation rows can decide between them."""
+    if (target_transform == "auto" and validate
+            and _loggable(y_train, problem)):
+        return [None, "log"]
+    return [check_target_transform(target_transform, y_train, problem)]
+
+
+def fit_best(X_train, y_train, validation, restarts, transforms, settings):
+    """Trains a run per restart and transform; returns the best as a
+    `TrainingResult`."""
+    runs = list(itertools.product(range(restarts), transforms))
+    best, rmse = None, {}
+    for number, (restart, transform) in enumerate(runs):
+        run = _fit_run(X_train, y_train, validation, settings,
+                       restart=restart, transform=transform,
+                       backup_run=number if len(runs) > 1 else None)
+        if len(transforms) > 1:  # regression with validation rows
+            rmse[str(transform)] = math.sqrt(run.score)
+        if best is None or run.score < best.score:
+            best = run
+    if rmse:
+        # Kept in the model's config, beside the choice it explains.
+        best.model._tabular["target_transform_validation_rmse"] = rmse
+    return TrainingResult(model=best.model, history=best.history)
+
+
+def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
+             backup_run):
+    """Builds, fits and scores one model."""
+    s = settings
+    run_seed = None if s.seed is None else s.seed + restart
+    if run_seed is not None:
+        keras.utils.set_random_seed(run_seed)
+    model = build_tabular_model(X_train, y_train, problem=s.problem,
+                                seed=run_seed, strategy=s.strategy,
+                                target_transform=transform, **s.options)
+    fit_X, fit_y = _oversampled(s.oversample, X_train, y_train,
+                                model.columns, run_seed)
+    weights = class_weights(s.class_weight, fit_y, model.classes)
+    callbacks = run_callbacks(validation is not None, s.patience,
+                              s.backup_dir, backup_run)
+    history = model.fit(
+        fit_X, fit_y, validation_data=validation, epochs=s.epochs,
+        batch_size=_batch_size(s.batch_size, len(fit_y), s.ensemble),
+        class_weight=weights, callbacks=callbacks + list(s.callbacks),
+        shuffle=True, verbose=s.verbose,
+    )
+    for callback in callbacks:
+        if isinstance(callback, EpochLog):
+            callback.complete(history)
+    if s.problem != "regression" or validation is None:
+        score = _best_loss(history, validation is not None)
+    else:
+        # In the target's units, whatever space the loss was in.
+        score = _validation_mse(model, *validation)
+    return Run(score, model, history)
+
+
+def class_weights(class_weight, y, classes):
+    """`class_weight` (`None`, `"balanced"` or `{label: w}`) -> `{index: w}`."""
+    if class_weight is None:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    if class_weight == "balanced":
+        counts = pd.Series(y).value_counts()
+        n, k = len(y), len(classes)
+        return {index[c]: float(n / (k * counts.get(c, n))) for c in classes}
+    unknown = [label for label in class_weight if label not in index]
+    if unknown:
+        raise KerasnnValueError(
+            f"`class_weight` names labels that are not in `y`: {unknown}. "
+            f"Received: class_weight={class_weight!r}; the labels are {classes}."
+        )
+    return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
+
+
+def _oversampled(oversample, X, y, kinds, seed):
+    """The training rows, with synthetic rows of the smaller classes if asked."""
+    if oversample == "smote":
+        return oversample_smote(X, y, kinds, seed=seed)
+    if oversample == "sample":
+        return oversample_sampling(X, y, kinds, seed=seed)
+    return X, y
+
+
+def _loggable(y, problem):
+    if problem != "regression":
+        return False
+    values = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy("float64")
+    values = values[np.isfinite(values)]
+    return values.size > 0 and values.min() >= 0
+
+
+def _validation_mse(model, X_val, y_val):
+    predicted = np.asarray(model.predict(X_val, verbose=0), "float64")
+    truth = pd.to_numeric(pd.Series(y_val)).to_numpy("float64")
+    error = float(np.mean((predicted.reshape(len(truth), -1)
+                           - truth.reshape(len(truth), -1)) ** 2))
+    return error if np.isfinite(error) else math.inf
+
+
+def _batch_size(batch_size, n_rows, ensemble=False):
+    if batch_size != "auto":
+        return batch_size
+    share = n_rows / (25 if ensemble else 100)
+    return int(min(512, max(32, 2 ** round(math.log2(max(share, 1))))))
+
+
+def _best_loss(history, validate):
+    losses = history.history.get("val_loss" if validate else "loss", [])
+    finite = [v for v in losses if np.isfinite(v)]
+    return min(finite) if finite else math.inf
