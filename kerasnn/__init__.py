@@ -66,7 +66,7 @@ _SAVED_CLASSES = {
     "PeriodicEmbedding": "kerasnn.tabular.layers",
     "PiecewiseLinear": "kerasnn.tabular.layers",
     "SignedLog": "kerasnn.tabular.layers",
-    "TabularModel": "kerasnn.tabular.model",
+    "TabularModel": "kerasnn.tabular._tabular_model",
 }
 
 __all__ = [

@@ -276,6 +276,17 @@ def target_scale(y):
             "std": std if std > 0 else 1.0}
 
 
+def plain(value):
+    """Keras-tracked or NumPy containers -> plain JSON-able Python."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _plain_label(value):
     return value.item() if isinstance(value, np.generic) else value
 
