@@ -57,7 +57,7 @@ _EXPORTS = {
 # The classes a saved `.keras` file may name (registered as "kerasnn>Name"),
 # and their modules. See `_register_saved_classes`.
 _SAVED_CLASSES = {
-    "CTGANGenerator": "kerasnn.extras.ctgan",
+    "CTGANGenerator": "kerasnn.extras._ctgan_networks",
     "CosineClassifier": "kerasnn.transfer.cosine_classifier",
     "EnsembleDense": "kerasnn.tabular.ensemble",
     "EnsembleHead": "kerasnn.tabular.ensemble",
