@@ -4,8 +4,9 @@ Each faulty program below reproduces, in Keras 3 and on the shipped data
 (or seeded synthetic data where the post's data are not shipped), a bug
 that someone posted on Stack Overflow, a Stack Exchange site, a course
 forum or a blog: a ReLU output under binary cross-entropy on raw
-thresholds, one-unit softmax outputs in front of LSTMs and MLPs, and too
-few output units for the classes. Its fixed twin applies the fix
+thresholds, one-unit softmax outputs in front of LSTMs and MLPs, class
+labels fitted under mean squared error, and too few output units for the
+classes. Its fixed twin applies the fix
 that the author or an answerer published (where the answer is not in our
 stored copy of the thread, `source` says so and the twin applies the
 standard remedy for the cause the post shows). Two more healthy programs
@@ -68,6 +69,14 @@ _ONE_UNIT_TWO_CLASSES = (
     "softmax over one output can only choose that one class, use two "
     "softmax outputs under categorical_crossentropy (or one sigmoid under "
     "binary_crossentropy)")
+_CLASSES_UNDER_MSE = (
+    "http://pullrequest.ru/14126136/polzovatelskaya-funktsiya-poter-dlya-"
+    "prognozirovaniya-vyhodnyh-dannyh-interget (a translated Stack "
+    "Overflow question) - a model trained with mean squared error to "
+    "output integer class labels 1..N under SGD(0.001); the answer: mse "
+    "is a regression loss and this is a classification problem, use "
+    "Dense(N, activation='softmax') under sparse_categorical_crossentropy "
+    "with the labels shifted to 0..N-1, and argmax + 1 to predict")
 _NOISY_ADAM = (
     "https://m.iwriter.qq.com/read/1036698836/66 (the 'Neural Networks "
     "with Keras Cookbook', impact of the learning rate) - Dense(1000, "
@@ -120,8 +129,8 @@ def _threshold_model(output_activation):
 def ho_post_threshold_relu_output(callbacks):
     """Raw values up to 100,000 into ReLU units and a ReLU output under
     cross-entropy: the output is clipped into [eps, 1 - eps] and the
-    units die or saturate the loss (accuracy 0.50 after 10 epochs, 1.00
-    fixed)."""
+    units die or saturate the loss (accuracy 0.50 and loss 7.97 after 10
+    epochs, 0.94 fixed)."""
     x, y = _threshold_rows()
     model = _threshold_model("relu")
     return model.fit(x, y, epochs=10, batch_size=5, verbose=0,
@@ -182,7 +191,7 @@ def _bits_lstm(output_activation):
 def ho_post_lstm_bits_softmax(callbacks):
     """A softmax over one unit is 1 for every window: the model predicts
     the next bit 1 always (accuracy 0.50 after the post's 100 epochs,
-    0.90 fixed)."""
+    0.87 fixed)."""
     x, y = _bit_windows()
     model = _bits_lstm("softmax")
     return model.fit(x, y, epochs=100, batch_size=256, verbose=0,
@@ -230,8 +239,8 @@ def _feature_lstm(output_activation):
            "bug); 10 epochs of batch 100 make about the post's 200 steps")
 def ho_post_feature_lstm_softmax(callbacks):
     """Labels 1/-1 and a one-unit softmax, which outputs 1 for every row:
-    the model can only say 'class 1' (accuracy 0.69, the share of label 1,
-    after 10 epochs, 0.99 fixed)."""
+    the model can only say 'class 1' (accuracy 0.70, the share of label 1,
+    after 10 epochs, 0.91 fixed)."""
     x, y = _binary_feature_rows()
     model = _feature_lstm("softmax")
     return model.fit(x, y, epochs=10, batch_size=100, verbose=0,
@@ -268,7 +277,7 @@ def _income_rows():
 def ho_post_one_unit_softmax(callbacks):
     """Dense(1, softmax) under categorical cross-entropy: the output is 1
     for every row and the loss is 0, so nothing is learnt (accuracy 0.24,
-    the share of the class the model always names, 0.82 fixed)."""
+    the share of the class the model always names, 0.80 fixed)."""
     x, y = _income_rows()
     model = keras.Sequential([
         keras.Input(shape=(len(ADULT_NUMERIC),)),
@@ -300,10 +309,70 @@ def ho_post_two_unit_softmax(callbacks):
 
 
 # ---------------------------------------------------------------------------
+# Class labels under a regression loss.
+
+
+def _rounded_accuracy(y_true, y_pred):
+    """The share of rows whose output, rounded, is the class label."""
+    return keras.ops.mean(keras.ops.cast(
+        keras.ops.equal(keras.ops.round(y_pred), y_true), "float32"))
+
+
+def _flat_digits_from_one():
+    """2,048 flattened, scaled MNIST digits labelled 1..10 (the digit
+    plus one), as a float column."""
+    x, y = mnist(2048)
+    x = x.reshape(len(x), -1).astype("float32") / 255.0
+    return x, (y + 1).astype("float32")[:, None]
+
+
+@case("Sequential MLP", "label_mismatch", split="holdout",
+      also=("loss_not_decreasing", "constant_predictions"),
+      fixed_by="ho_post_classes_softmax_sparse", metric="accuracy",
+      origin="real", source=_CLASSES_UNDER_MSE,
+      note="the stored copy has only the answer: MNIST digits labelled "
+           "1..10 stand in for the question's N classes; a 64-unit MLP; "
+           "20 epochs")
+def ho_post_classes_under_mse(callbacks):
+    """Class labels 1..10 fitted as numbers under mse: the model learns
+    their average, and rounding its output names the right class for few
+    rows (accuracy 0.26 after 20 epochs, 0.68 fixed)."""
+    x, y = _flat_digits_from_one()
+    model = keras.Sequential([
+        keras.Input(shape=(784,)),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(1),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.001), loss="mse",
+                  metrics=[keras.metrics.MeanMetricWrapper(
+                      _rounded_accuracy, name="accuracy")])
+    return model.fit(x, y, epochs=20, batch_size=32, verbose=0,
+                     callbacks=callbacks)
+
+
+@case("Sequential MLP", None, split="holdout", metric="accuracy",
+      origin="real", source=_CLASSES_UNDER_MSE)
+def ho_post_classes_softmax_sparse(callbacks):
+    """The answer's fix: a 10-unit softmax under sparse cross-entropy, the
+    labels shifted to 0..9."""
+    x, y = _flat_digits_from_one()
+    model = keras.Sequential([
+        keras.Input(shape=(784,)),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.001),
+                  loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model.fit(x, y[:, 0] - 1.0, epochs=20, batch_size=32, verbose=0,
+                     callbacks=callbacks)
+
+
+# ---------------------------------------------------------------------------
 # Fewer output units than classes.
 
 
-def _image_digits(n=2048):
+def _image_digits(n=1024):
     """`n` MNIST images scaled to [0, 1], with a channel axis, and their
     digit labels."""
     x, y = mnist(n)
@@ -315,12 +384,12 @@ def _digit_cnn(units):
     cross-entropy and Adam(0.001)."""
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(16, 3, activation="relu"),
+        layers.MaxPooling2D(),
         layers.Conv2D(32, 3, activation="relu"),
         layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.MaxPooling2D(),
         layers.Flatten(),
-        layers.Dense(256, activation="relu"),
+        layers.Dense(64, activation="relu"),
         layers.Dense(units, activation="softmax"),
     ])
     model.compile(optimizer=keras.optimizers.Adam(0.001),
@@ -333,14 +402,14 @@ def _digit_cnn(units):
       also=("nan", "loss_not_decreasing", "constant_predictions"),
       fixed_by="ho_post_ten_output_units", metric="accuracy",
       origin="real", source=_TOO_FEW_UNITS,
-      note="MNIST's 10 digits stand in for the 26 letters; 3 epochs. On "
-           "TensorFlow (CPU) sparse cross-entropy raises "
+      note="1,024 MNIST digits (10 classes) stand in for the 26 letters; "
+           "3 epochs. On TensorFlow (CPU) sparse cross-entropy raises "
            "InvalidArgumentError on labels 3-9, so the bug is not silent "
            "there; the post ran on a GPU, where it is")
 def ho_post_three_output_units(callbacks):
     """Labels 0-9 under a 3-unit softmax: rows labelled 3-9 have no
     output to raise, so only digits 0-2 can ever be named (accuracy
-    0.29 after 3 epochs on JAX, 0.95 fixed)."""
+    0.28 after 3 epochs on JAX, 0.88 fixed)."""
     x, y = _image_digits()
     model = _digit_cnn(3)
     return model.fit(x, y, epochs=3, batch_size=32, verbose=0,
@@ -373,9 +442,8 @@ def _flat_scaled_digits(n=1024):
       note="1,024 digits; 15 epochs of 2 batches instead of the book's "
            "500 epochs of 59 batches")
 def ho_post_adam_high_rate_uneven_loss(callbacks):
-    """Adam at 0.01 on large batches: the loss falls in uneven steps, with
-    a bump after the first epochs, yet the net generalises (val_accuracy
-    about 0.9)."""
+    """Adam at 0.01 on large batches: the loss falls in uneven steps, yet
+    the net generalises (val_accuracy 0.90 after 15 epochs)."""
     x, y = _flat_scaled_digits()
     model = keras.Sequential([
         keras.Input(shape=(784,)),
@@ -395,7 +463,7 @@ def ho_post_adam_high_rate_uneven_loss(callbacks):
 def ho_post_dropout_mlp_slow_sgd(callbacks):
     """Plain SGD from 0.01 with dropout 0.3: the loss falls slowly and
     noisily, and the net is still improving when it stops (val_accuracy
-    about 0.85)."""
+    0.79 after 15 epochs)."""
     x, y = _flat_scaled_digits()
     model = keras.Sequential([keras.Input(shape=(784,))])
     for _ in range(2):

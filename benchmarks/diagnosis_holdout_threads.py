@@ -27,7 +27,6 @@ from keras import ops
 
 from diagnosis_cases import ADULT_NUMERIC
 from diagnosis_cases import HOUSING_COLUMNS
-from diagnosis_cases import adult
 from diagnosis_cases import adult_rare_positives
 from diagnosis_cases import case
 from diagnosis_cases import housing
@@ -57,14 +56,6 @@ _NAN_FEATURES = (
     "on the Citeseer data gave a nan loss; the reporter found NaN entries "
     "in the loaded feature matrix and fixed it with X[np.isnan(X)] = 0 "
     "after load_data(), which the maintainer adopted")
-_BN_FIT_EVALUATE = (
-    "https://github.com/keras-team/keras/issues/6014 - 32 chairs and 32 "
-    "lamps, two strided Conv2D layers with LeakyReLU and a "
-    "BatchNormalization, a sigmoid output, batch 8 for 5 epochs: fit() "
-    "reports accuracy near 1.0 but evaluate() on the same training data "
-    "about 0.5. The stored thread has no answer; the twin applies the "
-    "usual remedy, a BatchNormalization momentum low enough for the "
-    "moving statistics to catch up in 40 updates")
 _RARE_CLASS_SUBSAMPLE = (
     "https://github.com/keras-team/keras/issues/14141 - 230,000 rows of "
     "which about 4% are class 1: trained on the whole set the classifier "
@@ -107,13 +98,14 @@ _BINARY_LOSS_MULTICLASS = (
     "batch after batch; blucena: binary_crossentropy does not fit a "
     "multiclass softmax (and a 1-unit Dense layer is a bottleneck), use a "
     "wider layer, e.g. Dense(20), and categorical_crossentropy")
-_LINEAR_OUTPUT_BCE = (
-    "https://github.com/keras-team/keras/issues/4784 - a 5-layer MLP on "
-    "0/1 labels (27.5% ones) under binary_crossentropy: loss 4.4380 and "
-    "acc 0.7247 unchanged for 100 epochs; bstriner: the model does not "
-    "match the loss, for 0/1 targets use a sigmoid output layer and "
-    "binary_crossentropy; the author set the output to sigmoid and the "
-    "accuracy improved")
+_LOGITS_DEFAULT_LOSS = (
+    "https://github.com/tensorflow/docs/pull/2102 - the exercise of the "
+    "TensorFlow text-classification tutorial (4 Stack Overflow tags): "
+    "Embedding, GlobalAveragePooling1D and Dense(4) with no activation, "
+    "under SparseCategoricalCrossentropy() with its default "
+    "from_logits=False: accuracy about 0.3, near the 0.25 of guessing; "
+    "the maintainer's fix: SparseCategoricalCrossentropy(from_logits="
+    "True)")
 _WEIGHTED_RARE_CLASS = (
     "https://github.com/rstudio/keras3/pull/1410 - adds the Keras example "
     "'imbalanced classification: credit card fraud detection': a rare "
@@ -162,7 +154,7 @@ def _next_digit_model(output_activation):
 def ho_thread_next_digit_one_softmax(callbacks):
     """Dense(1, softmax) predicts 1 for every window, and no gradient
     reaches the weights (mae 0.50 on targets in [0, 1] after 10 epochs,
-    0.06 fixed)."""
+    0.17 fixed)."""
     x, y = _next_digit_rows()
     model = _next_digit_model("softmax")
     return model.fit(x, y, epochs=10, batch_size=32, verbose=0,
@@ -212,14 +204,16 @@ def _pima_mlp():
       fixed_by="ho_thread_first_rows_standardised", metric="accuracy",
       origin="real", source=_RAW_PIMA_COLUMNS,
       note="the Pima data are not shipped: UCI Adult's six numeric columns "
-           "(raw, fnlwgt up to ~10^6) stand in for Pima's eight")
+           "(raw, fnlwgt up to ~10^6) stand in for Pima's eight; 50 "
+           "epochs of the thread's 150, to keep the run short")
 def ho_thread_first_rows_raw(callbacks):
     """Columns from single digits to hundreds of thousands into ReLU units:
-    fnlwgt swamps every other column and the net cannot get past the
-    majority rate (accuracy 0.74 after 150 epochs, 0.81 fixed)."""
+    fnlwgt swamps every other column, the loss starts in the tens of
+    thousands and the net does not even reach the majority rate (training
+    accuracy 0.53 and loss 106 after 50 epochs; 0.89 and 0.32 fixed)."""
     (x, y), (x_val, y_val) = _first_hundred_rows()
     model = _pima_mlp()
-    return model.fit(x, y, validation_data=(x_val, y_val), epochs=150,
+    return model.fit(x, y, validation_data=(x_val, y_val), epochs=50,
                      batch_size=10, verbose=0, callbacks=callbacks)
 
 
@@ -233,7 +227,7 @@ def ho_thread_first_rows_standardised(callbacks):
     model = _pima_mlp()
     return model.fit((x - mean) / std, y,
                      validation_data=((x_val - mean) / std, y_val),
-                     epochs=150, batch_size=10, verbose=0,
+                     epochs=50, batch_size=10, verbose=0,
                      callbacks=callbacks)
 
 
@@ -272,7 +266,7 @@ def _digit_mlp():
 def ho_thread_nan_features(callbacks):
     """A few rows with NaN features: the first batch that holds one makes
     the loss and then every weight NaN (loss nan from the first epoch,
-    accuracy 0.10; 0.92 fixed)."""
+    accuracy 0.10; 0.93 fixed)."""
     x, y = _digits_with_missing_features()
     model = _digit_mlp()
     return model.fit(x, y, epochs=5, batch_size=32, verbose=0,
@@ -305,53 +299,6 @@ def _two_digit_images(first, second, per_class):
     return images, (y[rows] == second).astype("float32")
 
 
-def _strided_bn_cnn(momentum):
-    """The thread's two strided convolutions with LeakyReLU, one
-    BatchNormalization and a sigmoid output."""
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(5, 4, strides=2, padding="same"),
-        layers.LeakyReLU(0.2),
-        layers.Conv2D(10, 4, strides=2, padding="same"),
-        layers.BatchNormalization(momentum=momentum),
-        layers.LeakyReLU(0.2),
-        layers.Flatten(),
-        layers.Dense(1, activation="sigmoid"),
-    ])
-    model.compile(optimizer="adam", loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-@case("Sequential CNN", "batchnorm_statistics", split="holdout",
-      also=("constant_predictions",),
-      fixed_by="ho_thread_bn_fit_evaluate_low_momentum",
-      metric="val_accuracy", origin="real", source=_BN_FIT_EVALUATE,
-      note="32 images each of the digits 4 and 9 stand in for the chairs "
-           "and lamps; the training images are passed as validation data, "
-           "which is how the thread's evaluate() sees them")
-def ho_thread_bn_fit_evaluate(callbacks):
-    """40 updates at the default momentum 0.99 move the moving mean and
-    variance only a third of the way from (0, 1): in inference mode the
-    same images are classified far worse than in training (val_accuracy
-    0.50 after 5 epochs, 0.95 fixed)."""
-    x, y = _two_digit_images(4, 9, 32)
-    model = _strided_bn_cnn(0.99)
-    return model.fit(x, y, epochs=5, batch_size=8, shuffle=True,
-                     validation_data=(x, y), verbose=0, callbacks=callbacks)
-
-
-@case("Sequential CNN", None, split="holdout", metric="val_accuracy",
-      origin="real", source=_BN_FIT_EVALUATE)
-def ho_thread_bn_fit_evaluate_low_momentum(callbacks):
-    """The usual remedy: BatchNormalization(momentum=0.9), whose moving
-    statistics follow the batches within 40 updates."""
-    x, y = _two_digit_images(4, 9, 32)
-    model = _strided_bn_cnn(0.9)
-    return model.fit(x, y, epochs=5, batch_size=8, shuffle=True,
-                     validation_data=(x, y), verbose=0, callbacks=callbacks)
-
-
 def _bn_block_cnn(batchnorm):
     """Conv2D-(BatchNormalization)-LeakyReLU blocks with pooling, a dense
     layer and a sigmoid output."""
@@ -371,18 +318,21 @@ def _bn_block_cnn(batchnorm):
 
 
 @case("Sequential CNN", "batchnorm_statistics", split="holdout",
-      also=("constant_predictions",),
+      also=("constant_predictions",), backends=("tensorflow",),
       fixed_by="ho_thread_bn_blocks_removed", metric="val_accuracy",
       origin="real", source=_BN_BATCH_ONE,
       note="256 images of the digits 0 and 6 stand in for the author's "
            "120 x 120 images; 3 epochs of batch 32 (24 updates); the "
            "training images are the validation data, read in batches of "
-           "1 as in the thread")
+           "1 as in the thread. TensorFlow only: on JAX the same seed "
+           "draws other weights, the bug costs nothing there "
+           "(val_accuracy 0.91) and the twin without BatchNormalization "
+           "learns slower (0.56)")
 def ho_thread_bn_blocks_batch_one(callbacks):
     """Three BatchNormalization layers after 24 updates: their moving
     statistics are still near (0, 1), so in inference mode the net sees
     activations on another scale than in training (val_accuracy 0.50
-    after 3 epochs, 0.98 fixed)."""
+    after 3 epochs, 0.89 fixed)."""
     x, y = _two_digit_images(0, 6, 128)
     model = _bn_block_cnn(batchnorm=True)
     return model.fit(x, y, epochs=3, batch_size=32,
@@ -391,7 +341,8 @@ def ho_thread_bn_blocks_batch_one(callbacks):
 
 
 @case("Sequential CNN", None, split="holdout", metric="val_accuracy",
-      origin="real", source=_BN_BATCH_ONE)
+      backends=("tensorflow",), origin="real", source=_BN_BATCH_ONE,
+      note="TensorFlow only, as its faulty twin")
 def ho_thread_bn_blocks_removed(callbacks):
     """The author's fix: no BatchNormalization layers."""
     x, y = _two_digit_images(0, 6, 128)
@@ -435,7 +386,7 @@ def _rare_class_mlp():
            "author's 230,000 rows; 20 epochs of batch 32")
 def ho_thread_rare_class_whole_set(callbacks):
     """4% positives and no weighting: the net learns to say 'class 0'
-    for nearly every row (val_recall 0.00 after 20 epochs, 0.80 fixed)."""
+    for nearly every row (val_recall 0.19 after 20 epochs, 0.77 fixed)."""
     (x, y), validation = _rare_rows()
     model = _rare_class_mlp()
     return model.fit(x, y, validation_data=validation, epochs=20,
@@ -493,7 +444,7 @@ def _tanh_regressor(output_activation):
 def ho_thread_tanh_output_large_targets(callbacks):
     """Targets of 15 to 500 under a tanh output that stops at 1: the
     output saturates at 1 and the loss freezes (mae 205 thousand dollars
-    after 10 epochs, 49 thousand fixed)."""
+    after 10 epochs, 52 thousand fixed)."""
     x, y = _housing_thousands()
     model = _tanh_regressor("tanh")
     return model.fit(x, y, epochs=10, batch_size=32, verbose=0,
@@ -530,7 +481,7 @@ def _ordered_digits():
 def ho_thread_validation_split_ordered(callbacks):
     """validation_split=0.2 on digits sorted by label: the validation rows
     are all 8s and 9s, which training never shows (val_accuracy 0.00
-    after 5 epochs, 0.90 fixed) while the training accuracy is high."""
+    after 5 epochs, 0.88 fixed) while the training accuracy is high."""
     x, y = _ordered_digits()
     model = _digit_mlp()
     return model.fit(x, y, epochs=5, batch_size=32, shuffle=True,
@@ -598,7 +549,7 @@ def _actor(loss):
 def ho_thread_policy_loss_arguments_swapped(callbacks):
     """log() of the targets, which are 0 but for the action taken: the
     loss is inf or NaN from the first step and the weights turn NaN
-    (loss nan, 0.44 fixed)."""
+    (loss nan, 0.62 fixed)."""
     x, baseline = _policy_rows()
     model = _actor(_swapped_policy_loss)
     return model.fit(x, baseline, epochs=1, batch_size=1, verbose=0,
@@ -612,60 +563,6 @@ def ho_thread_policy_loss_arguments_in_order(callbacks):
     x, baseline = _policy_rows()
     model = _actor(_policy_loss)
     return model.fit(x, baseline, epochs=1, batch_size=1, verbose=0,
-                     callbacks=callbacks)
-
-
-# ---------------------------------------------------------------------------
-# An output that is not a probability under binary cross-entropy.
-
-
-def _income_rows():
-    """4,000 Adult rows (24% earn >50K): standardised numeric columns and
-    the label."""
-    df = adult()
-    x = standardise(df[ADULT_NUMERIC].to_numpy())
-    return x, df["y"].to_numpy().astype("float32")
-
-
-def _five_layer_mlp(output_activation):
-    """Four ReLU layers and one output unit under binary cross-entropy."""
-    model = keras.Sequential([keras.Input(shape=(len(ADULT_NUMERIC),))])
-    for units in (64, 32, 16, 8):
-        model.add(layers.Dense(units, activation="relu"))
-    model.add(layers.Dense(1, activation=output_activation))
-    model.compile(optimizer="adam", loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-@case("Sequential MLP", "loss_activation_mismatch", split="holdout",
-      also=("constant_predictions", "dead_units", "loss_not_decreasing",
-            "unchanged_weights", "no_signal", "class_imbalance"),
-      fixed_by="ho_thread_sigmoid_output_bce", metric="accuracy",
-      origin="real", source=_LINEAR_OUTPUT_BCE,
-      note="the stored thread does not show the output layer: the loss "
-           "4.438 = 0.2753 x 16.1 says every prediction was clipped to 0, "
-           "which a unit without activation does once it goes negative; "
-           "UCI Adult (24% positives) stands in for the author's 10 "
-           "million rows; 10 epochs")
-def ho_thread_linear_output_bce(callbacks):
-    """A linear output unit under binary cross-entropy: Keras clips it into
-    [eps, 1 - eps], so once it is negative for a row no gradient comes
-    back and the prediction stays 'class 0' (accuracy 0.76 after 10
-    epochs, 0.82 fixed)."""
-    x, y = _income_rows()
-    model = _five_layer_mlp(None)
-    return model.fit(x, y, epochs=10, batch_size=64, verbose=0,
-                     callbacks=callbacks)
-
-
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
-      origin="real", source=_LINEAR_OUTPUT_BCE)
-def ho_thread_sigmoid_output_bce(callbacks):
-    """The author's fix: a sigmoid output layer."""
-    x, y = _income_rows()
-    model = _five_layer_mlp("sigmoid")
-    return model.fit(x, y, epochs=10, batch_size=64, verbose=0,
                      callbacks=callbacks)
 
 
@@ -687,13 +584,13 @@ def _digit_rows_as_sequences(n=1024):
       metric="categorical_accuracy",
       origin="real", source=_BINARY_LOSS_MULTICLASS,
       note="MNIST digits read row by row (10 classes) stand in for the "
-           "20 Newsgroups texts; LSTM(32); 3 epochs")
+           "20 Newsgroups texts; LSTM(32); 5 epochs")
 def ho_thread_lstm_binary_loss_softmax(callbacks):
     """Binary cross-entropy over a 10-way softmax fed by a single sigmoid
     unit: the 'accuracy' Keras picks for it is the per-column binary
     accuracy, which sits at 0.90 whatever the model does, while the
-    class is hardly learnt (categorical_accuracy 0.20 after 3 epochs,
-    0.80 fixed)."""
+    class is not learnt at all (categorical_accuracy 0.10 after 5 epochs,
+    0.58 fixed)."""
     x, y = _digit_rows_as_sequences()
     model = keras.Sequential([
         keras.Input(shape=(28, 28)),
@@ -705,7 +602,7 @@ def ho_thread_lstm_binary_loss_softmax(callbacks):
     model.compile(optimizer="adam", loss="binary_crossentropy",
                   metrics=["accuracy", keras.metrics.CategoricalAccuracy(
                       name="categorical_accuracy")])
-    return model.fit(x, y, epochs=3, batch_size=32, verbose=0,
+    return model.fit(x, y, epochs=5, batch_size=32, verbose=0,
                      callbacks=callbacks)
 
 
@@ -725,7 +622,66 @@ def ho_thread_lstm_categorical_loss(callbacks):
     model.compile(optimizer="adam", loss="categorical_crossentropy",
                   metrics=["accuracy", keras.metrics.CategoricalAccuracy(
                       name="categorical_accuracy")])
-    return model.fit(x, y, epochs=3, batch_size=32, verbose=0,
+    return model.fit(x, y, epochs=5, batch_size=32, verbose=0,
+                     callbacks=callbacks)
+
+
+# ---------------------------------------------------------------------------
+# Logits under a loss that expects probabilities.
+
+
+def _tagged_questions(n=2000, length=20):
+    """`n` toy 'questions' of `length` word ids: filler words 11-999 and
+    two words typical of one of 4 tags (ids 1-8, two per tag); the tag."""
+    rng = np.random.default_rng(0)
+    tags = rng.integers(0, 4, n)
+    words = rng.integers(11, 1000, (n, length))
+    for row, tag in enumerate(tags):
+        at = rng.choice(length, 2, replace=False)
+        words[row, at] = 1 + 2 * tag + rng.integers(0, 2, 2)
+    return words, tags
+
+
+def _tag_classifier(loss):
+    """The tutorial's embedding, average pooling and Dense(4) logits."""
+    model = keras.Sequential([
+        keras.Input(shape=(20,)),
+        layers.Embedding(1000, 16),
+        layers.Dropout(0.2),
+        layers.GlobalAveragePooling1D(),
+        layers.Dropout(0.2),
+        layers.Dense(4),
+    ])
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+@case("Sequential text", "loss_activation_mismatch", split="holdout",
+      also=("loss_not_decreasing", "unchanged_weights",
+            "constant_predictions", "nan"),
+      fixed_by="ho_thread_tag_logits_from_logits", metric="accuracy",
+      origin="real", source=_LOGITS_DEFAULT_LOSS,
+      note="seeded toy word-id sequences with 4 tags stand in for the "
+           "Stack Overflow questions and their TextVectorization; 10 "
+           "epochs")
+def ho_thread_tag_logits_default_loss(callbacks):
+    """Raw logits read as probabilities: the loss renormalises them by
+    their sum, which is meaningless for values of either sign, and the
+    tags are learnt badly (accuracy 0.52 after 10 epochs, 1.00 fixed)."""
+    x, y = _tagged_questions()
+    model = _tag_classifier(keras.losses.SparseCategoricalCrossentropy())
+    return model.fit(x, y, epochs=10, batch_size=32, verbose=0,
+                     callbacks=callbacks)
+
+
+@case("Sequential text", None, split="holdout", metric="accuracy",
+      origin="real", source=_LOGITS_DEFAULT_LOSS)
+def ho_thread_tag_logits_from_logits(callbacks):
+    """The maintainer's fix: from_logits=True."""
+    x, y = _tagged_questions()
+    model = _tag_classifier(
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model.fit(x, y, epochs=10, batch_size=32, verbose=0,
                      callbacks=callbacks)
 
 
@@ -739,8 +695,9 @@ def ho_thread_lstm_categorical_loss(callbacks):
            "transactions; 20 epochs of batch 512 instead of 30 of 2,048")
 def ho_thread_weighted_rare_class(callbacks):
     """A 2% positive class, weighted by 1/count as in the example: the
-    loss is small and the accuracy lower than the majority rate, yet most
-    positives are found (val_recall about 0.8)."""
+    loss is tiny and the accuracy lower than the majority rate, yet most
+    positives are found (val_recall 0.83 after the first epoch, 0.59 at
+    the end)."""
     df = adult_rare_positives(6000, share=0.02)
     x = standardise(df[ADULT_NUMERIC].to_numpy())
     y = df["y"].to_numpy().astype("float32")
@@ -769,7 +726,7 @@ def ho_thread_weighted_rare_class(callbacks):
 def ho_thread_deep_narrow_relu(callbacks):
     """Eight narrow ReLU layers: a few units never fire from the start,
     but the rest carry the signal and the net separates the moons
-    (accuracy about 0.99)."""
+    (accuracy 1.00)."""
     x, y = moons(1024)
     model = keras.Sequential([keras.Input(shape=(2,))])
     for _ in range(8):
