@@ -191,7 +191,7 @@ def _bits_lstm(output_activation):
 def ho_post_lstm_bits_softmax(callbacks):
     """A softmax over one unit is 1 for every window: the model predicts
     the next bit 1 always (accuracy 0.50 after the post's 100 epochs,
-    0.87 fixed)."""
+    0.85 fixed)."""
     x, y = _bit_windows()
     model = _bits_lstm("softmax")
     return model.fit(x, y, epochs=100, batch_size=256, verbose=0,
