@@ -16,6 +16,8 @@ import numpy as np
 from ._findings import make_finding
 from ._probe_history import _fmt
 
+_ABOVE_CHANCE = 1.1  # a first epoch this far above chance is a slow start
+
 
 def _constant(h, th, target_spread):
     n = min(len(h), th.patience)
@@ -162,10 +164,37 @@ def _long_enough(h, th, epoch_losses):
             and loss[-1] >= loss[-3] * (1 - th.flat_loss))
 
 
-def _no_signal(h, th, epoch_losses, facts):
-    """The loss stayed at the level of a model that ignores its inputs."""
+def descending_to_chance(th, epoch_losses, facts):
+    """A note when a classifier's training loss started well above the
+    no-information level, came down to about it and was still falling when
+    `fit` ended (a slow start: too early to tell whether the model finds
+    signal), else `None`. Regression is left out: a target far from unit
+    scale comes down to its variance the same way and then stalls there
+    (`unscaled_targets`)."""
     base = _known_baseline(facts)
-    if base is None or not len(h) or h.steps[-1] < th.min_signal_steps:
+    loss = np.asarray(epoch_losses, dtype="float64") - (
+        facts.regularization or 0.0)
+    if (base is None or facts.regression or len(loss) < 3
+            or not np.all(np.isfinite(loss))
+            or loss[0] < _ABOVE_CHANCE * base
+            or not (1 - th.chance_margin) * base <= loss[-1]
+            <= _ABOVE_CHANCE * base
+            or loss[-1] > loss.min() or loss[-1] >= loss[-3]):
+        return None
+    return (f"Too early to tell whether the model finds signal in x: the "
+            f"training loss came down from {_fmt(loss[0])} to "
+            f"{_fmt(loss[-1])}, about the level of a model that ignores its "
+            f"inputs ({_fmt(base)}, {facts.baseline_what}), and was still "
+            "falling when training ended. Train longer, or with a higher "
+            "learning rate, before judging it.")
+
+
+def _no_signal(h, th, epoch_losses, facts):
+    """The loss stayed at the level of a model that ignores its inputs
+    (and did not just come down to it from a slow start)."""
+    base = _known_baseline(facts)
+    if (base is None or not len(h) or h.steps[-1] < th.min_signal_steps
+            or descending_to_chance(th, epoch_losses, facts) is not None):
         return None
     level = (1 - th.chance_margin) * base
     train = _final_train_loss(h, epoch_losses, facts)

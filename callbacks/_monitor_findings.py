@@ -15,6 +15,7 @@ from ._base import GradientHealthError
 from ._base import _print
 from ._findings import KINDS
 from ._findings import SETUP_KINDS
+from ._loss_trend import descending_to_chance
 from ._probe_data import _check_fit_setup
 from ._probe_history import RunFacts
 from . import _run_facts
@@ -59,8 +60,10 @@ class _FindingsMixin:
                     kinds = ", ".join(f["kind"] for f in self._held)
                     self._held = []
                     self._notes.append(f"Not named: {kinds}. {fitted}")
-            note = None if self._probe_failed else too_early(
-                self._history, self.thresholds, self._epoch_losses)
+            note = None if self._probe_failed else (
+                too_early(self._history, self.thresholds, self._epoch_losses)
+                or descending_to_chance(self.thresholds, self._epoch_losses,
+                                        self._facts))
             if note is not None:
                 self._notes.append(note)
         if self._writer is not None:

@@ -13,6 +13,7 @@ from kerasnn.callbacks import _run_facts
 from kerasnn.callbacks._probe_history import ProbeHistory
 from kerasnn.callbacks._probe_history import RunFacts
 from kerasnn.callbacks._probe_history import Thresholds
+from kerasnn.callbacks._loss_trend import descending_to_chance
 from kerasnn.callbacks._symptoms import diagnose
 
 L = keras.layers
@@ -65,6 +66,32 @@ def test_a_loss_at_the_no_information_level_is_no_signal():
     found = diagnose(h, TH, final=True, epoch_losses=[2.8, 2.5, 2.45],
                      facts=facts, target_spread=1.0)
     assert "no_signal" not in _kinds(found)
+
+
+def test_a_loss_still_coming_down_to_chance_is_too_early_to_tell():
+    # A classifier that starts far above the no-information level (0.68)
+    # and is still falling when fit ends has not shown that x holds no
+    # signal: a note, no finding.
+    facts = RunFacts(baseline=0.683, baseline_what="the entropy")
+    h = _history([0.9, 0.75, 0.69, 0.68], STEPS)
+    slow = [0.89, 0.73, 0.70, 0.685, 0.679, 0.675]
+    found = diagnose(h, TH, final=True, epoch_losses=slow, facts=facts,
+                     target_spread=1.0)
+    assert "no_signal" not in _kinds(found)
+    note = descending_to_chance(TH, slow, facts)
+    assert "Too early to tell" in note and "0.89" in note
+    # Still falling but already below the level: the model learns.
+    assert descending_to_chance(TH, [0.9, 0.7, 0.6, 0.5], facts) is None
+    # Flat at the level since the start, or no longer falling: no_signal.
+    for losses in ([0.69, 0.685, 0.684, 0.684], [0.89, 0.70, 0.68, 0.681]):
+        assert descending_to_chance(TH, losses, facts) is None
+        found = diagnose(h, TH, final=True, epoch_losses=losses,
+                         facts=facts, target_spread=1.0)
+        assert "no_signal" in _kinds(found)
+    # A regression loss coming down to the targets' variance is left to
+    # the target-scale rules.
+    facts.regression = True
+    assert descending_to_chance(TH, slow, facts) is None
 
 
 def test_a_validation_loss_that_never_beats_chance_is_no_signal():
