@@ -1,5 +1,8 @@
 """Shared base class, argument checks and error classes of `callbacks/`."""
 
+import logging
+import sys
+
 import keras
 
 from ._keras_compat import learning_rate_variable
@@ -70,6 +73,18 @@ class _LearningRateCallback(keras.callbacks.Callback):
         model.optimizer.learning_rate = float(value)
 
 
+def print_msg(message):
+    """Writes a line as Keras's own `io_utils.print_msg` does (Keras does
+    not export it): to stdout, or, once
+    `keras.config.disable_interactive_logging()` ran, to the log Keras writes
+    to then (the `absl` logger, level INFO), so that switch silences it."""
+    if keras.config.is_interactive_logging_enabled():
+        sys.stdout.write(f"{message}\n")
+        sys.stdout.flush()
+    else:
+        logging.getLogger("absl").info(message)
+
+
 def _print(message):
     """Prints as Keras callbacks do (a leading newline clears the progbar)."""
-    print(f"\n{message}", flush=True)
+    print_msg(f"\n{message}")

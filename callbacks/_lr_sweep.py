@@ -7,13 +7,11 @@ that is not built yet is built only there. `_check_options` checks
 `find_lr`'s options; `_build_for_sweep` (with `_is_built` and
 `_first_inputs`) builds a model that is not built yet on one batch (the
 swap of a `LearningRateSchedule` for the sweep's float rate is
-`_keras_compat.swap_out_schedule`). `_say` prints a line as Keras does;
-`_check_verbose` reads `find_lr`'s `verbose`, `_SweepProgress` shows the
+`_keras_compat.swap_out_schedule`). `_check_verbose` reads `find_lr`'s `verbose`, `_SweepProgress` shows the
 sweep as a `keras.utils.Progbar`, and `_write_sweep` writes the curve and
 the suggestion for TensorBoard.
 """
 
-import logging
 
 import keras
 import numpy as np
@@ -177,15 +175,3 @@ def _write_sweep(finder, log_dir):
             if finder.suggestion_note else ""), max(len(finder.losses) - 1, 0))
     finally:
         writer.close()
-
-
-def _say(message):
-    """Prints a line as Keras's callbacks do (with `print_msg`, which Keras
-    does not export): to stdout, or, once
-    `keras.config.disable_interactive_logging()` ran, to the log Keras
-    writes to then (the `absl` logger, level INFO). Printed at the end of
-    `fit`, after the progress bars have ended their lines."""
-    if keras.config.is_interactive_logging_enabled():
-        print(message, flush=True)
-    else:
-        logging.getLogger("absl").info(message)

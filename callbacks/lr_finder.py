@@ -8,6 +8,7 @@ import keras
 from ._base import CallbackValueError
 from ._base import CallbackWarning
 from ._base import _LearningRateCallback
+from ._base import print_msg
 from .validation import check_choice
 from .validation import check_float
 from .validation import check_int
@@ -20,7 +21,6 @@ from ._lr_sweep import _check_options
 from ._lr_sweep import _check_verbose
 from ._lr_sweep import _is_built
 from ._lr_sweep import _model_vars
-from ._lr_sweep import _say
 from ._lr_sweep import _snapshot
 from ._lr_sweep import _SweepProgress
 from ._lr_sweep import _write_sweep
@@ -305,7 +305,7 @@ class LRFinder(_LearningRateCallback):
             _write_sweep(self, self._run_dir)
         if self.verbose > 0:
             shown = "none" if self.suggestion is None else f"{self.suggestion:.2e}"
-            _say(f"LRFinder: suggested learning rate {shown} ({self.method}).")
+            print_msg(f"LRFinder: suggested learning rate {shown} ({self.method}).")
 
     def _unwatch(self):
         if self._watched is not None:

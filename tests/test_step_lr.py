@@ -85,6 +85,13 @@ def test_verbose_prints_in_keras_form(capsys):
     quiet.on_train_begin()
     quiet.on_epoch_begin(0)
     assert capsys.readouterr().out == ""
+    # Keras's switch for its own lines silences the callbacks' too.
+    keras.config.disable_interactive_logging()
+    try:
+        callback.on_epoch_begin(4)
+    finally:
+        keras.config.enable_interactive_logging()
+    assert capsys.readouterr().out == ""
 
 
 def test_fit_schedules_resumes_and_changes_training(rng):
