@@ -27,6 +27,7 @@ from keras import ops
 
 from diagnosis_cases import ADULT_NUMERIC
 from diagnosis_cases import HOUSING_COLUMNS
+from diagnosis_cases import adult
 from diagnosis_cases import adult_rare_positives
 from diagnosis_cases import case
 from diagnosis_cases import housing
