@@ -25,6 +25,7 @@ training failed (NaN loss): then `metrics.json` has `status: "failed"` and
 no model is saved.
 """
 
+import collections
 import math
 import os
 import shutil
@@ -49,13 +50,30 @@ from ._common import write_history
 from ._common import write_json
 
 
+#: The rows a run trains and tests on, and what they hold.
+Table = collections.namedtuple("Table", [
+    "csv", "target", "problem", "X_train", "y_train", "X_test", "y_test",
+    "dropped", "dropped_test"])
+#: What training gave: the model, its `History`, the options `--search`
+#: chose (or `None`) and the seconds it took.
+Trained = collections.namedtuple("Trained", ["model", "history", "tuned",
+                                             "seconds"])
+
+
 def main(argv=None, *, prog=None, extra_callbacks=()):
     """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
     args = _parse(argv, prog)
     set_seed(args.seed)
-    from kerasnn.errors import KerasnnError
+    table = _read_table(args)
+    output_dir(args.out)
+    backup = args.backup_dir or os.path.join(args.out, "backup")
+    trained = _train(args, table, backup, extra_callbacks)
+    return _report(args, table, trained, backup)
+
+
+def _read_table(args):
+    """The training and test rows, checked; `--test-csv`, or a split."""
     from kerasnn.errors import did_you_mean
-    from kerasnn.problems import infer_problem
 
     csv = args.csv or DEFAULT_CSV
     targets = args.target or [DEFAULT_TARGET]
@@ -68,17 +86,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         raise RecipeError(f"{csv} has no feature columns besides the target "
                           f"{target!r}.")
     y = df[target]
-    if isinstance(target, list):
-        problem = _multilabel_problem(y, args.problem, csv)
-    else:
-        if y.nunique() < 2:
-            raise RecipeError(
-                f"target {target!r} in {csv} has a single value {y.iloc[0]!r}: "
-                "there is nothing to learn. Check --target.")
-        try:
-            problem = args.problem or infer_problem(y)
-        except KerasnnError as error:
-            raise RecipeError(f"target {target!r}: {error}") from None
+    problem = _problem(y, target, args.problem, csv)
     X = df.drop(columns=targets)
     dropped_test = 0
     if args.test_csv:
@@ -95,11 +103,33 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         X_test, y_test = test[X.columns], test[target]
     else:
         X_train, X_test, y_train, y_test = _split(X, y, args, problem)
+    return Table(csv, target, problem, X_train, y_train, X_test, y_test,
+                 dropped, dropped_test)
 
-    output_dir(args.out)
-    backup = args.backup_dir or os.path.join(args.out, "backup")
-    options = {"problem": problem, "epochs": args.epochs, "seed": args.seed,
-               "patience": args.patience or "auto",
+
+def _problem(y, target, problem, csv):
+    """The problem type: `--problem`, or inferred from the target."""
+    from kerasnn.errors import KerasnnError
+    from kerasnn.problems import infer_problem
+
+    if isinstance(target, list):
+        return _multilabel_problem(y, problem, csv)
+    if y.nunique() < 2:
+        raise RecipeError(
+            f"target {target!r} in {csv} has a single value {y.iloc[0]!r}: "
+            "there is nothing to learn. Check --target.")
+    try:
+        return problem or infer_problem(y)
+    except KerasnnError as error:
+        raise RecipeError(f"target {target!r}: {error}") from None
+
+
+def _train(args, table, backup, extra_callbacks):
+    """`--search` if asked, then `train_tabular` on the training rows."""
+    from kerasnn.errors import KerasnnError
+
+    options = {"problem": table.problem, "epochs": args.epochs,
+               "seed": args.seed, "patience": args.patience or "auto",
                "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
                "verbose": 0 if args.quiet else 2,
@@ -115,8 +145,9 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         if args.search:
             from kerasnn.extras.tuning import tune
 
-            search = tune(X_train, y_train, problem=problem, search=args.search,
-                          max_trials=args.trials, epochs=args.epochs,
+            search = tune(table.X_train, table.y_train, problem=table.problem,
+                          search=args.search, max_trials=args.trials,
+                          epochs=args.epochs,
                           directory=os.path.join(args.out, "search"),
                           project_name=args.search, seed=args.seed,
                           verbose=0 if args.quiet else 1)
@@ -124,22 +155,30 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
             search.trials.to_csv(os.path.join(args.out, "trials.csv"),
                                  index=False)
             options.update(tuned)
-        result = train_tabular(X_train, y_train, backup_dir=backup, **options)
-        model, history = result.model, result.history
+        result = train_tabular(table.X_train, table.y_train,
+                               backup_dir=backup, **options)
     except KerasnnError as error:
         raise RecipeError(str(error)) from None
-    seconds = time.perf_counter() - start
+    return Trained(result.model, result.history, tuned,
+                   time.perf_counter() - start)
 
-    metrics = {"problem": problem, "target": target, "csv": csv,
-               "test_csv": args.test_csv, "n_train": int(len(y_train)),
-               "n_test": int(len(y_test)), "n_dropped_missing_target": dropped,
-               "n_dropped_missing_target_test": dropped_test,
-               "train_seconds": round(seconds, 3), "epochs_run": len(history.epoch),
-               "seed": args.seed, "best_options": tuned,
+
+def _report(args, table, trained, backup):
+    """Scores the test rows and writes the outputs; the exit status."""
+    model, history, t = trained.model, trained.history, table
+    metrics = {"problem": t.problem, "target": t.target, "csv": t.csv,
+               "test_csv": args.test_csv, "n_train": int(len(t.y_train)),
+               "n_test": int(len(t.y_test)),
+               "n_dropped_missing_target": t.dropped,
+               "n_dropped_missing_target_test": t.dropped_test,
+               "train_seconds": round(trained.seconds, 3),
+               "epochs_run": len(history.epoch),
+               "seed": args.seed, "best_options": trained.tuned,
                "columns": model.columns, "classes": model.classes}
     write_history(history, os.path.join(args.out, "history.csv"))
     losses = history.history.get("loss", [])
-    predictions = np.asarray(model.predict(X_test, verbose=0), dtype="float64")
+    predictions = np.asarray(model.predict(t.X_test, verbose=0),
+                             dtype="float64")
     if not losses or not all(math.isfinite(v) for v in losses) or not np.all(
         np.isfinite(predictions)
     ):
@@ -149,21 +188,22 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         print(f"error: training failed (NaN loss); see {args.out}/metrics.json",
               file=sys.stderr)
         return 1
-    metrics.update(status="ok", **test_metrics(problem, y_test, predictions,
-                                                model.classes))
+    metrics.update(status="ok", **test_metrics(t.problem, t.y_test,
+                                                predictions, model.classes))
     save_model(model, os.path.join(args.out, "model.keras"))
     plot_history(history, os.path.join(args.out, "history.png"),
-                 title=f"{os.path.basename(csv)}: {target} ({problem})")
+                 title=f"{os.path.basename(t.csv)}: {t.target} ({t.problem})")
     write_json(os.path.join(args.out, "metrics.json"), metrics)
     if os.path.isdir(backup):
         shutil.rmtree(backup)
     shown = {k: metrics[k] for k in ("accuracy", "auc", "rmse", "mae", "r2")
              if k in metrics}
-    print(f"{problem} on {target!r}: trained on {metrics['n_train']} rows in "
-          f"{seconds:.1f} s, test ({metrics['n_test']} rows): "
+    print(f"{t.problem} on {t.target!r}: trained on {metrics['n_train']} rows "
+          f"in {trained.seconds:.1f} s, test ({metrics['n_test']} rows): "
           + ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a"
                       for k, v in shown.items())
-          + (f"; dropped {dropped} row(s) with a missing target" if dropped else "")
+          + (f"; dropped {t.dropped} row(s) with a missing target"
+             if t.dropped else "")
           + f". Wrote {args.out}/")
     return 0
 
