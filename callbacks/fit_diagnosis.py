@@ -165,6 +165,46 @@ class FitDiagnostics(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.result, self._curves = None, {}
 
+    def plot(self, path=None, *, ax=None):
+        """Draws the training and validation loss per epoch (from 1, as
+        `fit` counts) with the best epoch marked; the title gives the
+        verdict, `result["status"]`.
+
+        Args:
+            path: String, path-like or binary file, or `None`. Where to write
+                the image (its format from the name's extension, e.g.
+                `.png`). Defaults to `None` (nothing is written).
+            ax: Matplotlib `Axes` or `None`. Axes to draw into; `None`
+                draws into a new figure. Defaults to `None`.
+
+        Returns:
+            The matplotlib `Figure` (`ax.figure` when `ax` is given); a
+            notebook shows it inline.
+
+        Raises:
+            CallbackValueError: if `fit` has not ended yet (no verdict).
+            CallbackTypeError: if `path` or `ax` has the wrong type.
+        """
+        if self.result is None:
+            raise CallbackValueError(
+                "FitDiagnostics.plot: there is no verdict to draw yet. Call "
+                "it after a `fit` that ran with this callback.")
+        from . import _plot
+
+        _plot.check_target("FitDiagnostics.plot", path, ax)
+        fig, ax = _plot.start(ax, title=f"FitDiagnostics: "
+                              f"{self.result['status']}", xlabel="epoch",
+                              ylabel="loss")
+        for key, label in (("loss", "training"), ("val_loss", "validation")):
+            if key in self._curves:
+                values = self._curves[key]
+                ax.plot(range(1, len(values) + 1), values, label=label,
+                        marker="o", markersize=3)
+        best = self.result["best_epoch"] + 1
+        ax.axvline(best, color="grey", linestyle="--",
+                   label=f"best epoch ({best})")
+        return _plot.finish(fig, [ax], path)
+
     def on_epoch_end(self, epoch, logs=None):
         for key in ("loss", "val_loss"):
             if logs and key in logs:

@@ -1,6 +1,6 @@
-"""The figures: `LRFinder.plot`, `GradientMonitor.plot` and `plot_history`
-return a matplotlib `Figure`, draw into a given `ax` and write a file only
-when given a `path`."""
+"""The figures: `LRFinder.plot`, `GradientMonitor.plot`,
+`FitDiagnostics.plot` and `plot_history` return a matplotlib `Figure`, draw
+into a given `ax` and write a file only when given a `path`."""
 
 import warnings
 
@@ -12,7 +12,9 @@ from matplotlib.figure import Figure
 from kerasnn import KerasnnTypeError
 from kerasnn import KerasnnValueError
 from kerasnn.callbacks import CallbackTypeError
+from kerasnn.callbacks import CallbackValueError
 from kerasnn.callbacks import CallbackWarning
+from kerasnn.callbacks import FitDiagnostics
 from kerasnn.callbacks import GradientMonitor
 from kerasnn.callbacks import LRFinder
 from kerasnn import plot_history
@@ -221,3 +223,25 @@ def test_plot_history_errors_name_the_argument():
         plot_history({"loss": [1.0]}, metrics=["acc"])
     with pytest.raises(KerasnnTypeError, match="Received: ax of type str"):
         plot_history({"loss": [1.0]}, ax=["left"])
+
+
+def test_fit_diagnostics_plot_marks_the_best_epoch(rng, tmp_path):
+    x = rng.normal(size=(200, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    model = keras.Sequential([keras.Input((4,)),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    diag = FitDiagnostics(verbose=0)
+    with pytest.raises(CallbackValueError, match="no verdict"):
+        diag.plot()
+    model.fit(x, y, validation_split=0.25, epochs=4, batch_size=50,
+              verbose=0, callbacks=[diag])
+    fig = diag.plot(tmp_path / "fit.png")
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    assert diag.result["status"] in ax.get_title()
+    assert _labels(ax)[:2] == ["training", "validation"]
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3, 4]
+    best = diag.result["best_epoch"] + 1
+    assert _vertical_lines_at(ax, best)
+    assert (tmp_path / "fit.png").read_bytes().startswith(PNG)
