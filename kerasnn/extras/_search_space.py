@@ -5,9 +5,11 @@ import inspect
 import math
 import numbers
 
+import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._progress import say
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 
@@ -113,11 +115,19 @@ def options_of(trial, space):
     )
 
 
-def make_hypermodel(keras_tuner, data, train_rows, space, options, seed):
-    """A keras-tuner HyperModel: one choice of options per model."""
+def make_hypermodel(keras_tuner, data, train_rows, space, options, seed, *,
+                    fit_verbose):
+    """A keras-tuner HyperModel: one choice of options per model, fitted
+    with `verbose=fit_verbose`."""
+
+    # keras-tuner clears Keras's session before each build, which turns
+    # interactive logging back on: keep the caller's setting.
+    interactive = keras.config.is_interactive_logging_enabled()
 
     class HyperModel(keras_tuner.HyperModel):
         def build(self, hp):
+            if not interactive:
+                keras.config.disable_interactive_logging()
             values = {name: hp.Choice(name, values)
                       for name, values in space.items()}
             return data.build(train_rows, {**options, **builder_options(values)},
@@ -126,9 +136,41 @@ def make_hypermodel(keras_tuner, data, train_rows, space, options, seed):
         def fit(self, hp, model, *args, **kwargs):
             if "batch_size" in space:
                 kwargs["batch_size"] = hp.get("batch_size")
+            kwargs["verbose"] = fit_verbose
             return model.fit(*args, **kwargs)
 
     return HyperModel(name="kerasnn")
+
+
+def with_progress(tuner_class, verbose, total):
+    """`tuner_class`, printing a line as each trial ends (with `verbose`):
+    its number of `total` (`None`: not known before, as for Hyperband),
+    its score and the best so far."""
+
+    class Tuner(tuner_class):
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            self._trials_ended = getattr(self, "_trials_ended", 0) + 1
+            if verbose:
+                # A resumed search counts the trials done before it; a
+                # worker of a distributed search, its own.
+                known = getattr(self.oracle, "trials", None)
+                done = len(known) if known else self._trials_ended
+                say(verbose, _trial_line(self.oracle, trial, done, total))
+
+    return Tuner
+
+
+def _trial_line(oracle, trial, done, total):
+    trial = oracle.get_trial(trial.trial_id)
+    number = f"{done}/{total}" if total else f"{done}"
+    score = ("failed" if trial.score is None
+             else f"val_loss {trial.score:.4g}")
+    best = oracle.get_best_trials(num_trials=1)
+    best_score = best[0].score if best else None
+    return (f"Trial {number}: {score}"
+            + ("" if best_score is None
+               else f"; best so far {best_score:.4g}") + ".")
 
 
 def check_strategy(strategy):

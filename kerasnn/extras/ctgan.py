@@ -32,6 +32,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._progress import check_verbose
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
@@ -67,7 +68,11 @@ class CTGAN:
             `kerasnn.build_tabular_model`; inferred from the dtypes otherwise.
         seed: Integer or `None`. Seeds the mixtures, the sampling of training
             rows and the networks' weights.
-        verbose: Integer. Passed to `fit`. Defaults to `0`.
+        verbose: `"auto"`, 0, 1 or 2: `fit`'s progress, as in
+            `Model.fit` (0 silent, 1 a `keras.utils.Progbar` per epoch with
+            the generator's and the critic's losses, 2 one line per epoch;
+            `"auto"` is 1). `keras.config.disable_interactive_logging()`
+            sends it to the log instead of stdout. Defaults to `"auto"`.
 
     Example:
 
@@ -79,7 +84,7 @@ class CTGAN:
 
     def __init__(self, *, epochs=100, batch_size=500, pac=10, noise_dim=128,
                  width=256, max_modes=10, learning_rate=2e-4,
-                 categorical=None, numeric=None, seed=None, verbose=0):
+                 categorical=None, numeric=None, seed=None, verbose="auto"):
         self.epochs = check_int("epochs", epochs, minimum=1)
         self.pac = check_int("pac", pac, minimum=1)
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
@@ -95,11 +100,11 @@ class CTGAN:
                                          low=0.0, low_inclusive=False)
         self.categorical, self.numeric = categorical, numeric
         self.seed = check_int("seed", seed, minimum=0, allow_none=True)
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose)
         self.history = None
         self._columns = None
 
-    def fit(self, X, *, callbacks=None):
+    def fit(self, X, *, callbacks=None, verbose=None):
         """Fits the encoders and trains the networks on the rows of `X`.
 
         Args:
@@ -107,12 +112,16 @@ class CTGAN:
             callbacks: List of Keras callbacks, passed to the training's
                 `fit`. `sample` works inside them (e.g. to score rows as
                 training goes on).
+            verbose: `None`, `"auto"`, 0, 1 or 2: the progress shown, as
+                the constructor's `verbose` (which `None` uses; it defaults
+                to `"auto"`, a progress bar per epoch).
 
         Returns:
             `self`; `.history` holds the `History` of the training.
         """
         X = check_frame(X)
         callbacks = check_callbacks(callbacks)
+        verbose = self.verbose if verbose is None else check_verbose(verbose)
         kinds = column_kinds(X, categorical=self.categorical,
                              numeric=self.numeric)
         rng = np.random.default_rng(self.seed)
@@ -165,7 +174,7 @@ class CTGAN:
         self._rng = np.random.default_rng(None if self.seed is None
                                           else self.seed + 1)
         self.history = self._model.fit(batches, epochs=self.epochs,
-                                       verbose=self.verbose,
+                                       verbose=verbose,
                                        callbacks=callbacks)
         return self
 

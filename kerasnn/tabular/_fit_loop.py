@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from kerasnn._progress import say
 from kerasnn.errors import KerasnnValueError
 from kerasnn.results import TrainingResult
 from kerasnn.tabular._epoch_log import EpochLog
@@ -41,15 +42,31 @@ def fit_best(X_train, y_train, validation, restarts, transforms, settings):
     """Trains a run per restart and transform; returns the best as a
     `TrainingResult`."""
     runs = list(itertools.product(range(restarts), transforms))
-    best, rmse = None, {}
+    n_val = 0 if validation is None else len(validation[1])
+    say(settings.verbose,
+        f"train_tabular: {len(y_train)} training rows, {n_val} validation "
+        f"rows; {len(runs)} run{'s' if len(runs) > 1 else ''}.")
+    best, rmse, kept = None, {}, 0
     for number, (restart, transform) in enumerate(runs):
+        name = _run_name(number, len(runs), settings.seed, restart,
+                         transform if len(transforms) > 1 else "")
+        say(settings.verbose, f"{name}: building and training.")
         run = _fit_run(X_train, y_train, validation, settings,
                        restart=restart, transform=transform,
                        backup_run=number if len(runs) > 1 else None)
         if len(transforms) > 1:  # regression with validation rows
             rmse[str(transform)] = math.sqrt(run.score)
-        if best is None or run.score < best.score:
-            best = run
+        better = best is None or run.score < best.score
+        if better:
+            best, kept = run, number + 1
+        say(settings.verbose,
+            f"{name}: {len(run.history.epoch)} epochs, best "
+            f"{_score_name(settings.problem, validation)} {run.score:.4g}"
+            + ("; best so far." if better and len(runs) > 1 else "."))
+    if len(runs) > 1:
+        say(settings.verbose,
+            f"Kept run {kept}/{len(runs)}: "
+            f"{_score_name(settings.problem, validation)} {best.score:.4g}.")
     if rmse:
         # Kept in the model's config, beside the choice it explains.
         best.model._tabular["target_transform_validation_rmse"] = rmse
@@ -104,6 +121,23 @@ def class_weights(class_weight, y, classes):
             f"Received: class_weight={class_weight!r}; the labels are {classes}."
         )
     return {i: float(class_weight.get(c, 1.0)) for c, i in index.items()}
+
+
+def _run_name(number, n_runs, seed, restart, transform):
+    """`Run 2/4 (seed 1, target_transform=log)`, as the progress lines
+    name a run (`transform=""`: one transform, not named)."""
+    details = [] if seed is None else [f"seed {seed + restart}"]
+    if transform != "":
+        details.append(f"target_transform={transform}")
+    return (f"Run {number + 1}/{n_runs}"
+            + (f" ({', '.join(details)})" if details else ""))
+
+
+def _score_name(problem, validation):
+    """What a run's score is, as `_fit_run` computes it."""
+    if validation is None:
+        return "loss"
+    return "val_loss" if problem != "regression" else "val_mse"
 
 
 def _oversampled(oversample, X, y, kinds, seed):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from kerasnn._progress import check_verbose
 from kerasnn._random import seeded
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_int
@@ -31,7 +32,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
                   validation_data=None, epochs=200,
                   batch_size="auto", patience="auto", class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
-                  strategy=None, backup_dir=None, verbose=0, **options):
+                  strategy=None, backup_dir=None, verbose="auto", **options):
     """Builds a tabular model and trains it with the working defaults.
 
     The rows are split into training and validation parts: shuffled, and
@@ -94,7 +95,14 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             `keras.callbacks.BackupAndRestore`: a killed run started again
             with the same arguments resumes after its last finished epoch,
             and its history holds the epochs before the kill too.
-        verbose: Integer. Passed to `fit`. Defaults to `0`.
+        verbose: `"auto"`, 0, 1 or 2. 0 is silent; 1 prints a line for the
+            split, one as each run starts and ends (its epochs and best
+            validation score, and whether it is the best so far) and which
+            run is kept, and `fit` shows its progress bar; 2 prints the same
+            lines and `fit` one line per epoch. `"auto"` is 1, as in
+            `Model.fit`. Lines go through Keras's logging:
+            `keras.config.disable_interactive_logging()` sends them to the
+            log instead of stdout. Defaults to `"auto"`.
         **options: Passed to `kerasnn.build_tabular_model` (`backbone`,
             `k`, `hidden`, `dropout`, `learning_rate`, `categorical`, ...).
             There, `target_transform="auto"` (the default) on a regression
@@ -133,6 +141,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
     if batch_size != "auto":
         batch_size = check_int("batch_size", batch_size)
     oversample = check_oversample(oversample, problem)
+    verbose = check_verbose(verbose)
     check_class_weight(class_weight, classification, problem == "multilabel")
     callbacks = check_callbacks(callbacks)
     if validation_data is not None:

@@ -74,6 +74,7 @@ def test_fit_and_sample_keep_columns_dtypes_and_conditions(penguins_table):
     ({"batch_size": 45, "pac": 10}, "multiple of `pac`"),
     ({"epochs": 0}, "epochs"),
     ({"learning_rate": 0.0}, "learning_rate"),
+    ({"verbose": "loud"}, "Received: verbose='loud'"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(kerasnn.KerasnnValueError, match=message):
@@ -128,3 +129,29 @@ def test_save_and_load_errors(penguins_table, tmp_path):
     other.save(tmp_path / "other.keras")
     with pytest.raises(kerasnn.KerasnnValueError, match="saved by CTGAN.save"):
         kerasnn.CTGAN.load(tmp_path / "other.keras")
+
+
+def test_fit_shows_keras_progress_unless_silenced(rng, capsys):
+    import keras
+
+    X = pd.DataFrame({"c": rng.choice(["a", "b"], 40),
+                      "x": rng.normal(size=40)})
+
+    def fit(**kwargs):
+        kerasnn.CTGAN(epochs=2, batch_size=20, pac=2, width=8, noise_dim=4,
+                      max_modes=2, seed=0, **kwargs).fit(X)
+        return capsys.readouterr().out
+
+    out = fit()  # verbose="auto": Keras's progress bar, epoch by epoch
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out
+    assert "generator_loss" in out
+    assert "Epoch" not in fit(verbose=0)
+    quiet = kerasnn.CTGAN(epochs=2, batch_size=20, pac=2, width=8,
+                          noise_dim=4, max_modes=2, seed=0)
+    quiet.fit(X, verbose=0)  # fit's own verbose wins over the constructor's
+    assert "Epoch" not in capsys.readouterr().out
+    keras.config.disable_interactive_logging()
+    try:
+        assert "Epoch" not in fit()
+    finally:
+        keras.config.enable_interactive_logging()

@@ -142,3 +142,39 @@ def test_non_numeric_features_for_array_builder():
     with pytest.raises(KerasnnTypeError, match="build_tabular_model for tables"):
         cross_validate(np.array([["a", "b"]] * 10), np.arange(10) % 2,
                        builder=build_model)
+
+
+@pytest.mark.slow  # trains several models; CI runs it once
+def test_tune_prints_a_line_per_trial(blobs, tmp_path, capsys):
+    X, y = blobs
+    options = dict(builder=build_model, search="grid", max_trials=2, epochs=1,
+                   seed=0, search_space={"units": [4, 8]})
+    tune(X, y, directory=str(tmp_path / "a"), verbose=1, **options)
+    out = capsys.readouterr().out
+    assert "Trial 1/2: val_loss " in out and "Trial 2/2: val_loss " in out
+    assert "best so far" in out
+    tune(X, y, directory=str(tmp_path / "b"), verbose=0, **options)
+    assert "Trial" not in capsys.readouterr().out
+    keras.config.disable_interactive_logging()
+    try:
+        tune(X, y, directory=str(tmp_path / "c"), **options)
+    finally:
+        keras.config.enable_interactive_logging()
+    assert "Trial" not in capsys.readouterr().out
+
+
+def test_cross_validate_prints_a_line_per_fold(blobs, capsys):
+    X, y = blobs
+    options = dict(builder=build_model, n_splits=2, epochs=1, hidden=[4],
+                   seed=0)
+    cross_validate(X, y, verbose=1, **options)
+    out = capsys.readouterr().out
+    assert "Fold 1/2: loss " in out and "Fold 2/2: loss " in out
+    cross_validate(X, y, verbose=0, **options)
+    assert "Fold" not in capsys.readouterr().out
+    keras.config.disable_interactive_logging()
+    try:
+        cross_validate(X, y, **options)
+    finally:
+        keras.config.enable_interactive_logging()
+    assert "Fold" not in capsys.readouterr().out
