@@ -12,6 +12,8 @@ import sys
 import keras
 
 import kerasnn
+from kerasnn._progress import check_verbose
+from kerasnn._progress import print_msg  # noqa: F401 (the recipes' lines)
 # The parsers' helpers, defined once there and importable from here too.
 from ._cli_parsers import DISTRIBUTE
 from ._cli_parsers import MNIST  # noqa: F401
@@ -58,6 +60,14 @@ def run_main(main, argv=None, **kwargs):
         return 2
 
 
+def recipe_verbose(verbose, quiet):
+    """The verbosity of a recipe's training: 0 with `--quiet`; `"auto"` is
+    2, one line per epoch (what Keras advises when the output goes to a
+    file, as a command line's often does); 0, 1 or 2 as given otherwise."""
+    level = check_verbose(verbose)
+    if quiet:
+        return 0
+    return 2 if verbose == "auto" else level
 
 
 def set_seed(seed, *, deterministic=True):
@@ -75,8 +85,6 @@ def set_mixed_precision(enabled):
     """`mixed_bfloat16` when asked; the output layers stay float32."""
     if enabled:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-
-
 
 
 def start_processes(name):
@@ -119,8 +127,5 @@ def distribution_strategy(name):
     raise RecipeError(
         f"--distribute must be one of {', '.join(map(repr, DISTRIBUTE))}. "
         f"Received: {name!r}.")
-
-
-
 
 

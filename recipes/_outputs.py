@@ -12,6 +12,7 @@ import tempfile
 import numpy as np
 
 from kerasnn import plotting
+from kerasnn._progress import print_msg
 
 
 def output_dir(path):
@@ -116,7 +117,7 @@ def print_summary(title, metrics):
     for advice in (metrics["monitor"]["advice"]
                    + metrics["fit_diagnosis"]["advice"])[:3]:
         lines.append(f"  - {advice}")
-    print("\n".join(lines))
+    print_msg("\n".join(lines))
 
 
 def plot_to(source, path):

@@ -40,9 +40,14 @@ def parse_args(argv, prog=None):
     return _cli_parsers.mnist_parser(prog).parse_args(argv)
 
 
-def main(argv=None, *, prog=None, extra_callbacks=()):
-    """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
+def main(argv=None, *, prog=None, extra_callbacks=(), verbose="auto"):
+    """Runs the recipe; returns the exit status (0 ok, 1 failed training).
+
+    `argv`, `prog`, `extra_callbacks` and `verbose` (`"auto"`: one line
+    per epoch; 0 with `--quiet`) are as in `kerasnn.recipes.tabular.main`.
+    """
     args = parse_args(argv, prog)
+    verbose = _common.recipe_verbose(verbose, args.quiet)
     if args.distribute == "multiprocess" and args.find_lr:
         raise _common.RecipeError(
             "--find-lr runs on one process. Received: --find-lr with "
@@ -80,7 +85,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         model, x_train, y_train, (x_val, y_val), epochs=args.epochs,
         batch_size=args.batch_size, monitor=monitor,
         callbacks=[StepLR(step_size=3, gamma=0.5), *extra_callbacks],
-        backup_dir=backup_dir, patience=4, verbose=0 if args.quiet else 2,
+        backup_dir=backup_dir, patience=4, verbose=verbose,
         processes=processes)
 
     metrics = {

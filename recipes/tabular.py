@@ -43,6 +43,8 @@ from ._common import distribution_strategy
 from ._common import finite_or_none
 from ._common import output_dir
 from ._common import plot_history
+from ._common import print_msg
+from ._common import recipe_verbose
 from ._common import run_main
 from ._common import save_model
 from ._common import set_seed
@@ -60,9 +62,22 @@ Trained = collections.namedtuple("Trained", ["model", "history", "tuned",
                                              "seconds"])
 
 
-def main(argv=None, *, prog=None, extra_callbacks=()):
-    """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
+def main(argv=None, *, prog=None, extra_callbacks=(), verbose="auto"):
+    """Runs the recipe; returns the exit status (0 ok, 1 failed training).
+
+    Args:
+        argv: The command line's arguments (`None`: `sys.argv[1:]`).
+        prog: The program name shown in `--help`.
+        extra_callbacks: Keras callbacks added to the training's.
+        verbose: `"auto"`, 0, 1 or 2: the training's progress, as in
+            `Model.fit`. `"auto"` is 2, one line per epoch, which Keras
+            advises when the output goes to a file; `--quiet` makes it 0.
+            Every line goes through Keras's logging:
+            `keras.config.disable_interactive_logging()` sends them to the
+            log instead of stdout. Defaults to `"auto"`.
+    """
     args = _parse(argv, prog)
+    args.verbose = recipe_verbose(verbose, args.quiet)
     set_seed(args.seed)
     table = _read_table(args)
     output_dir(args.out)
@@ -132,7 +147,7 @@ def _train(args, table, backup, extra_callbacks):
                "seed": args.seed, "patience": args.patience or "auto",
                "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
-               "verbose": 0 if args.quiet else 2,
+               "verbose": args.verbose,
                "callbacks": list(extra_callbacks),
                "strategy": distribution_strategy(args.distribute)}
     if args.batch_size:
@@ -150,7 +165,7 @@ def _train(args, table, backup, extra_callbacks):
                           epochs=args.epochs,
                           directory=os.path.join(args.out, "search"),
                           project_name=args.search, seed=args.seed,
-                          verbose=0 if args.quiet else 1)
+                          verbose=args.verbose)
             tuned = search.best_options
             search.trials.to_csv(os.path.join(args.out, "trials.csv"),
                                  index=False)
@@ -198,13 +213,13 @@ def _report(args, table, trained, backup):
         shutil.rmtree(backup)
     shown = {k: metrics[k] for k in ("accuracy", "auc", "rmse", "mae", "r2")
              if k in metrics}
-    print(f"{t.problem} on {t.target!r}: trained on {metrics['n_train']} rows "
-          f"in {trained.seconds:.1f} s, test ({metrics['n_test']} rows): "
-          + ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a"
-                      for k, v in shown.items())
-          + (f"; dropped {t.dropped} row(s) with a missing target"
-             if t.dropped else "")
-          + f". Wrote {args.out}/")
+    print_msg(f"{t.problem} on {t.target!r}: trained on {metrics['n_train']} rows "
+              f"in {trained.seconds:.1f} s, test ({metrics['n_test']} rows): "
+              + ", ".join(f"{k}={v:.4g}" if v is not None else f"{k}=n/a"
+                          for k, v in shown.items())
+              + (f"; dropped {t.dropped} row(s) with a missing target"
+                 if t.dropped else "")
+              + f". Wrote {args.out}/")
     return 0
 
 
@@ -316,8 +331,8 @@ def _drop_missing_target(df, targets, path):
                           f"every row ({len(df)}).")
     dropped = int(missing.sum())
     if dropped:
-        print(f"Dropped {dropped} row(s) of {path} whose target {target!r} is "
-              "missing.")
+        print_msg(f"Dropped {dropped} row(s) of {path} whose target "
+                  f"{target!r} is missing.")
     return df.loc[~missing], dropped
 
 

@@ -45,6 +45,7 @@ from . import _common
 from ._cli_parsers import FINE_STEPS
 from ._cli_parsers import HEAD_STEPS
 from ._common import RecipeError
+from ._common import print_msg
 
 SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
 
@@ -53,9 +54,14 @@ def parse_args(argv, prog=None):
     return _cli_parsers.transfer_parser(prog).parse_args(argv)
 
 
-def main(argv=None, *, prog=None, extra_callbacks=()):
-    """Runs the recipe; returns the exit status (0 ok, 1 failed training)."""
+def main(argv=None, *, prog=None, extra_callbacks=(), verbose="auto"):
+    """Runs the recipe; returns the exit status (0 ok, 1 failed training).
+
+    `argv`, `prog`, `extra_callbacks` and `verbose` (`"auto"`: one line
+    per epoch; 0 with `--quiet`) are as in `kerasnn.recipes.tabular.main`.
+    """
     args = parse_args(argv, prog)
+    args.verbose = _common.recipe_verbose(verbose, args.quiet)
     x, y = _common.load_npz(args.data, "--data", ("x_train", "y_train"))
     test = _common.load_npz(args.data, "--data", ("x_test", "y_test"),
                             required=False)
@@ -63,17 +69,7 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
         raise RecipeError(
             f"--data must hold x_test and y_test: the recipe scores the digits "
             f"5-9 on them. Received: {args.data!r} without them.")
-    for digits, what in ((SOURCE, "--data y_train"), (TARGET, "--data y_train"),
-                         (TARGET, "--data y_test")):
-        labels = y if what.endswith("y_train") else test[1]
-        counts = np.bincount(labels, minlength=10)[list(digits)]
-        need = args.shots if digits == TARGET and what.endswith("train") else 1
-        if counts.min() < need:
-            raise RecipeError(
-                f"{what} must hold at least {need} image(s) of each digit "
-                f"{digits[0]}-{digits[-1]}"
-                + (f" (--shots {args.shots})" if need > 1 else "")
-                + f". Received: counts {counts.tolist()}.")
+    _check_digits(y, test[1], args.shots)
     # A bad --cut is refused before any training: the recipe's CNN has its
     # layers, and their names, before it is trained.
     _swap(source_model(len(SOURCE), args), len(TARGET), args)
@@ -134,6 +130,22 @@ def main(argv=None, *, prog=None, extra_callbacks=()):
     shutil.rmtree(backup_dir, ignore_errors=True)
     _print(metrics)
     return 0
+
+
+def _check_digits(y_train, y_test, shots):
+    """Enough images of every digit: `shots` of each new one to train on,
+    one of each to score."""
+    for digits, what in ((SOURCE, "--data y_train"), (TARGET, "--data y_train"),
+                         (TARGET, "--data y_test")):
+        labels = y_train if what.endswith("y_train") else y_test
+        counts = np.bincount(labels, minlength=10)[list(digits)]
+        need = shots if digits == TARGET and what.endswith("train") else 1
+        if counts.min() < need:
+            raise RecipeError(
+                f"{what} must hold at least {need} image(s) of each digit "
+                f"{digits[0]}-{digits[-1]}"
+                + (f" (--shots {shots})" if need > 1 else "")
+                + f". Received: counts {counts.tolist()}.")
 
 
 def source_images(train, test, digits):
@@ -215,7 +227,7 @@ def train_base(args, x, y, validation_data, backup_dir, extra_callbacks):
         batch_size=args.batch_size, monitor=monitor,
         callbacks=[StepLR(step_size=3, gamma=0.5), *extra_callbacks],
         backup_dir=os.path.join(backup_dir, "base"), patience=4,
-        verbose=0 if args.quiet else 2)
+        verbose=args.verbose)
     if result.ok:
         _common.save_model(base, saved)
     return base, result
@@ -261,8 +273,8 @@ def _scored(model, x, y, start):
 
 
 def _print(metrics):
-    print(f"Transfer 0-4 -> 5-9 with {metrics['shots']} images per digit, "
-          f"scored on {metrics['n_test']} test images:")
+    print_msg(f"Transfer 0-4 -> 5-9 with {metrics['shots']} images per digit, "
+              f"scored on {metrics['n_test']} test images:")
     for key, name in (("scratch", "(a) from scratch"),
                       ("imprinted", "    imprinted, 0 steps"),
                       ("head_only", "(b) head only"),
@@ -270,8 +282,8 @@ def _print(metrics):
         m = metrics.get(key)
         if m is None:
             continue
-        print(f"  {name:22s} accuracy {m['accuracy']:.4f}  {m['seconds']:.1f} s")
-    print(f"  fine-tuned minus scratch: {metrics['margin_over_scratch']:+.4f}")
+        print_msg(f"  {name:22s} accuracy {m['accuracy']:.4f}  {m['seconds']:.1f} s")
+    print_msg(f"  fine-tuned minus scratch: {metrics['margin_over_scratch']:+.4f}")
 
 
 if __name__ == "__main__":

@@ -270,3 +270,35 @@ def test_distribute_multiprocess_is_refused_for_raw_strings(tmp_path, capsys):
         "multiprocess. Use --distribute mirrored here, or train "
         "kerasnn.build_model on numeric arrays across processes (see "
         "docs/scale-out.md).")
+
+
+def test_verbose_shows_the_runs_and_the_log_silences_them(tmp_path, capsys):
+    _price_csv(tmp_path / "price.csv", n=60)
+    argv = ["--csv", str(tmp_path / "price.csv"), "--target",
+            "median_house_value", "--epochs", "1"]
+
+    def run(name, **kwargs):
+        status = recipe.main([*argv, "--out", str(tmp_path / name)], **kwargs)
+        assert status == 0
+        return capsys.readouterr().out
+
+    out = run("loud", verbose=1)
+    assert "train_tabular: " in out and "Run 1/" in out
+    assert "regression on 'median_house_value': trained on" in out
+    out = run("silent", verbose=0)
+    assert "Run 1/" not in out and "Epoch 1/1" not in out
+    assert "trained on" in out  # the result line stays
+    keras.config.disable_interactive_logging()
+    try:
+        out = run("logged")  # verbose="auto": one line per epoch
+    finally:
+        keras.config.enable_interactive_logging()
+    assert out == ""
+
+
+def test_bad_verbose_is_refused(tmp_path):
+    from kerasnn.errors import KerasnnValueError
+
+    with pytest.raises(KerasnnValueError, match="Received: verbose='loud'"):
+        recipe.main(["--out", str(tmp_path / "x"), "--epochs", "1"],
+                    verbose="loud")
