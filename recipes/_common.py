@@ -14,7 +14,7 @@ import keras
 import kerasnn
 from kerasnn._progress import check_verbose
 from kerasnn._progress import print_msg  # noqa: F401 (the recipes' lines)
-# The parsers' helpers, defined once there and importable from here too.
+# The parsers' argument types, defined once there, importable from here too.
 from ._cli_parsers import DISTRIBUTE
 from ._cli_parsers import MNIST  # noqa: F401
 from ._cli_parsers import add_run_options  # noqa: F401

@@ -120,8 +120,8 @@ def make_hypermodel(keras_tuner, data, train_rows, space, options, seed, *,
     """A keras-tuner HyperModel: one choice of options per model, fitted
     with `verbose=fit_verbose`."""
 
-    # keras-tuner clears Keras's session before each build, which turns
-    # interactive logging back on: keep the caller's setting.
+    # keras-tuner calls keras.backend.clear_session() before each build,
+    # which turns interactive logging back on: keep the caller's setting.
     interactive = keras.config.is_interactive_logging_enabled()
 
     class HyperModel(keras_tuner.HyperModel):
