@@ -231,12 +231,14 @@ def _no_signal(h, th, epoch_losses, facts):
         seen = (f"after {steps} steps the training loss is {_fmt(train)}, "
                 f"the level of a model that ignores its inputs "
                 f"({_fmt(base)}, {facts.baseline_what})")
-    elif len(val) >= 2 and np.all(np.isfinite(val)) and val.min() >= level:
+    elif (len(val) >= 2 and np.all(np.isfinite(val))
+          and facts.val_baseline is not None
+          and val.min() >= (1 - th.chance_margin) * facts.val_baseline):
         seen = (f"after {steps} steps the training loss fell to "
                 f"{_fmt(train)} but the validation loss never went below "
                 f"{_fmt(val.min())}, the level of a model that ignores its "
-                f"inputs ({_fmt(base)}, {facts.baseline_what}): it memorises"
-                " the training rows")
+                f"inputs ({_fmt(facts.val_baseline)}, "
+                f"{facts.baseline_what}): it memorises the training rows")
     else:
         return None
     return make_finding(

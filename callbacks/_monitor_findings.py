@@ -78,9 +78,15 @@ class _FindingsMixin:
         args, model = self._fit_args, self.model
         base, what, scale = _run_facts.target_facts(
             model, args.get("y"), args.get("class_weight"))
+        # Keras weighs the training loss by `class_weight`, never the
+        # validation loss: its no-information level is read unweighted.
+        val_base = (_run_facts.unweighted_baseline(
+            model, args.get("y"), args.get("class_weight"))
+            if args.get("class_weight") else base)
         if args.get("sample_weight") is not None:
-            base, what = None, ""  # the weights change the baseline
+            base, what, val_base = None, "", None  # the weights change them
         return RunFacts(baseline=base, baseline_what=what,
+                        val_baseline=val_base,
                         regression=_run_facts.is_regression(model),
                         batchnorm=_run_facts.batchnorm_layers(model),
                         target_scale=scale)

@@ -75,6 +75,8 @@ class RunFacts:
             of the class shares, the targets' variance under MSE), or
             `None` where it is not known.
         baseline_what: What `baseline` is, in words.
+        val_baseline: The same level for the validation loss, which
+            `class_weight` does not weigh, or `None` where it is not known.
         regression: Whether the loss is a regression loss (the outputs
             must reach the targets' values, not class probabilities).
         val_losses: The validation loss `fit` logged at each epoch's end.
@@ -93,6 +95,7 @@ class RunFacts:
 
     baseline: object = None
     baseline_what: str = ""
+    val_baseline: object = None
     regression: bool = False
     val_losses: tuple = ()
     batchnorm: tuple = ()

@@ -55,6 +55,32 @@ def is_regression(model):
     return spec is not None and spec["family"] == "regression"
 
 
+def unweighted_baseline(model, y, class_weight):
+    """The validation loss of the model that ignores its inputs and that
+    training under `class_weight` leads to: it predicts the weighted class
+    shares, and Keras scores validation rows without the weights (the
+    cross-entropy of the shares against those predictions). `None` where
+    the loss or the targets are not of a kind this knows."""
+    spec, y = _one_target(model, y)
+    if spec is None or spec["family"] == "regression":
+        return None if spec is None else _best_constant_loss(spec, y, None)[0]
+    if "focal" in spec["name"]:
+        return None
+    if spec["family"] == "binary":
+        if y.min() < 0 or y.max() > 1:
+            return None
+        classes, p = np.array([0, 1]), np.array([1 - y.mean(), y.mean()])
+    else:
+        shares = _class_shares(y, spec["family"], spec)
+        if shares is None:
+            return None
+        classes, p = shares
+    w = np.array([float((class_weight or {}).get(int(c), 1.0))
+                  for c in classes])
+    q = p * w / max(float(np.sum(p * w)), 1e-12)
+    return float(-np.sum(p * _log(q)))
+
+
 def _best_constant_loss(spec, y, class_weight):
     family = spec["family"]
     if family == "regression":

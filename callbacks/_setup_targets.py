@@ -48,13 +48,16 @@ _MIN_LEAK_ROWS = 50
 
 
 def output_range(out, data):
-    """Targets the output activation of `out` cannot produce."""
+    """Targets the output activation of `out` cannot produce, under a
+    built-in loss that compares the outputs with them (a custom loss may
+    read the targets otherwise: as weights, advantages or masks)."""
     act = activation(out.layer)
     y = floats(data.scanned(out.y))
-    if act not in _RANGES or y is None or y.size == 0:
+    if (act not in _RANGES or y is None or y.size == 0
+            or out.loss is None):
         return []
     spec = out.loss
-    family = None if spec is None else spec["family"]
+    family = spec["family"]
     finite = y[np.isfinite(y).reshape(len(y), -1).all(axis=1)]
     if not finite.size:
         return []
@@ -74,7 +77,7 @@ def output_range(out, data):
         return []
     span = f"{_fmt(finite.min())}..{_fmt(finite.max())}"
     bound = f"[{_fmt(lo)}, {'inf' if np.isinf(hi) else _fmt(hi)})"
-    loss = "its loss" if spec is None else loss_text(spec)
+    loss = loss_text(spec)
     message = (f"{share:.0%} of {out.label} lie outside {bound}, the range "
                f"of the {act} on {out.where} (targets span {span}): the "
                f"model cannot output them, so {loss} cannot fall below the "

@@ -61,7 +61,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
     if nonfinite is not None:
         return [nonfinite]
     trusted = ~_bn_lag(history, th, facts)
-    stalled = _stalled(history, th, epoch_losses)
+    # A stall needs time: a short run whose loss still falls is not one.
+    stalled = (_stalled(history, th, epoch_losses)
+               and _long_enough(history, th, epoch_losses))
     exploding = _exploding(history, th, final, facts) or (
         _loss_jump(history, th, epoch_losses) if final else None)
     batchnorm = _batchnorm(history, th, facts, trusted) if final else None

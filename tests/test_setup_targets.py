@@ -255,3 +255,19 @@ def test_classes_cut_off_by_a_sorted_split_are_named_as_the_split(rng):
     kinds = _kinds(monitor.report()["findings"])
     assert "sorted_validation_split" in kinds
     assert "label_mismatch" not in kinds
+
+
+def test_a_custom_loss_may_read_targets_outside_the_output_range(rng):
+    # A policy-gradient loss takes advantages in [0, 1.5] as the targets
+    # of a softmax: they weigh the log-probabilities, they are not what
+    # the output must reach.
+    def policy_loss(y_true, y_pred):
+        return -keras.ops.sum(keras.ops.log(y_pred) * y_true, axis=-1)
+
+    x = rng.normal(size=(200, 4))
+    y = np.zeros((200, 2))
+    y[np.arange(200), rng.integers(0, 2, 200)] = rng.uniform(0.5, 1.5, 200)
+    assert check_setup(_model(2, "softmax", policy_loss), x, y) == []
+    # Under a built-in loss the same targets cannot be reached.
+    found = check_setup(_model(2, "softmax", "mse"), x, y)
+    assert _kinds(found) == ["label_mismatch"]

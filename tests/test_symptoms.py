@@ -96,7 +96,7 @@ def test_a_loss_still_coming_down_to_chance_is_too_early_to_tell():
 
 def test_a_validation_loss_that_never_beats_chance_is_no_signal():
     facts = RunFacts(baseline=0.69, baseline_what="the entropy",
-                     val_losses=(0.70, 0.72, 0.75))
+                     val_baseline=0.69, val_losses=(0.70, 0.72, 0.75))
     h = _history([0.69, 0.6, 0.5, 0.4], STEPS)
     found = diagnose(h, TH, final=True, epoch_losses=[0.6, 0.5, 0.4],
                      facts=facts, target_spread=1.0)
@@ -365,3 +365,35 @@ def test_a_loss_at_chance_under_tiny_updates_is_a_rate_far_too_low():
     assert "loss_not_decreasing" not in _kinds(diagnose(
         h, TH, final=True, epoch_losses=epochs, facts=facts,
         target_spread=1.0))
+
+
+def test_validation_loss_under_class_weight_is_read_unweighted(rng):
+    # Keras weighs the training loss by class_weight but not the
+    # validation loss: a weighted model that found the signal must not be
+    # read as memorising because its validation loss exceeds the weighted
+    # level. Weights 1/count make the no-information model predict 0.5.
+    model = keras.Sequential([keras.Input((2,)),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    y = (rng.uniform(size=1000) < 0.02).astype("float32")
+    weights = {0: 1 / np.sum(y == 0), 1: 1 / np.sum(y == 1)}
+    base = _run_facts.unweighted_baseline(model, y, weights)
+    assert base == pytest.approx(np.log(2), rel=1e-3)
+    assert _run_facts.unweighted_baseline(model, y, None) == pytest.approx(
+        _run_facts.baseline(model, y)[0])
+    facts = RunFacts(baseline=3.5e-4, baseline_what="the entropy",
+                     val_baseline=base, val_losses=(0.45, 0.41, 0.40))
+    h = _history([3.5e-4, 2e-4, 1.9e-4, 1.8e-4], STEPS)
+    found = diagnose(h, TH, final=True, epoch_losses=[2e-4, 1.9e-4, 1.8e-4],
+                     facts=facts, target_spread=0.15)
+    assert "no_signal" not in _kinds(found)
+
+
+def test_a_short_run_whose_loss_still_falls_has_not_stalled():
+    # 24 steps, loss 0.692 -> 0.663 and still falling: half a layer dead
+    # from initialisation costs nothing yet.
+    h = _history([0.693, 0.692, 0.69, 0.652], [0, 1, 2, 24],
+                 units=("dense",), shares=[[0.52], [0.53], [0.53], [0.47]])
+    found = diagnose(h, TH, final=True, epoch_losses=[0.692, 0.68, 0.663],
+                     facts=RunFacts(baseline=0.693), target_spread=0.5)
+    assert "dead_units" not in _kinds(found)
