@@ -1,8 +1,9 @@
-"""Every private Keras name that the plugin reads, in one place.
+"""Every private Keras name that the plugin and kerasnn read, in one place.
 
 Keras hands a callback neither the data of the running `fit` nor a public
 walk over a functional model's graph, so the plugin reads a few private
-names. Each is reached only through a function of this module, which
+names; kerasnn reads two more (an optimizer's variable index, JAX's
+multi-process seeding). Each is reached only through a function of this module, which
 returns `None` (or an empty result) where the name is missing, so a Keras
 release that renames one costs a check, never the user's `fit`;
 `tests/test_keras_compat.py` has a test per name that fails, naming it,
@@ -114,3 +115,25 @@ def fit_locals(model):
         return None
     finally:
         del frame
+
+
+def variable_index(optimizer, variable):
+    """Position of `variable` among the variables `optimizer` was built on
+    (its `_get_variable_index`), or `None` where Keras lacks it."""
+    get = getattr(optimizer, "_get_variable_index", None)
+    return None if get is None else get(variable)
+
+
+def initialize_jax_rng():
+    """Makes every JAX process draw the same initial weights, as
+    `keras.distribution.initialize` does after starting JAX (its
+    `distribution_lib.initialize_rng`). Returns whether it could."""
+    try:
+        from keras.src.backend.jax import distribution_lib
+    except ImportError:
+        return False
+    init = getattr(distribution_lib, "initialize_rng", None)
+    if init is None:
+        return False
+    init()
+    return True

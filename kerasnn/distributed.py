@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import keras
 
+from kerasnn.callbacks import _keras_compat
+from kerasnn.errors import KerasnnError
 from kerasnn.errors import KerasnnValueError
 
 ADDRESSES = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
@@ -156,9 +158,12 @@ def process_info():
 def _agree_on_seed():
     # What `keras.distribution.initialize` does after starting JAX: without
     # a seed set, the processes would draw different initial weights.
-    from keras.src.backend.jax import distribution_lib
-
-    distribution_lib.initialize_rng()
+    if not _keras_compat.initialize_jax_rng():
+        raise KerasnnError(
+            "The JAX processes could not agree on a seed: this Keras has no "
+            "`distribution_lib.initialize_rng`. Call "
+            "`keras.utils.set_random_seed(seed)` with the same seed in every "
+            "process before building the model.")
 
 
 def _int_var(name, text):

@@ -119,3 +119,21 @@ def test_call_takes_training_reads_the_models_call_signature():
 
     assert not compat.call_takes_training(NoTraining()), (
         f"`_call_has_training_arg`: {CHANGED}")
+
+
+def test_variable_index_finds_each_variable_of_a_built_optimizer():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(model.trainable_variables)
+    indices = [compat.variable_index(optimizer, v)
+               for v in model.trainable_variables]
+    assert indices == list(range(len(model.trainable_variables)))
+
+
+def test_jax_rng_initialisation_is_where_keras_keeps_it():
+    pytest.importorskip("jax")
+    import importlib
+
+    module = importlib.import_module("keras.src.backend.jax.distribution_lib")
+    assert callable(getattr(module, "initialize_rng", None)), (
+        "keras.src.backend.jax.distribution_lib.initialize_rng is gone")

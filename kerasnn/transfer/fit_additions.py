@@ -7,6 +7,9 @@ import math
 import keras
 import numpy as np
 
+from kerasnn.callbacks import _keras_compat
+from kerasnn.errors import KerasnnError
+
 
 class AugmentedBatches(keras.utils.PyDataset):
     """Shuffled batches of `(x, y)` with `augment` applied to each `x` batch.
@@ -51,10 +54,17 @@ def with_rate_factors(optimizer, factors):
     class PerVariableRates(kind):
         def build(self, variables):
             super().build(variables)
+            if variables and _keras_compat.variable_index(
+                    self, variables[0]) is None:
+                raise KerasnnError(
+                    "Per-layer learning rates need the optimizer's variable "
+                    "index, which this Keras does not have. Use one rate "
+                    "for the whole model (no per-layer factors).")
             self._rate_factors = [factors.get(id(v), 1.0) for v in variables]
 
         def update_step(self, gradient, variable, learning_rate):
-            factor = self._rate_factors[self._get_variable_index(variable)]
+            factor = self._rate_factors[
+                _keras_compat.variable_index(self, variable)]
             if factor != 1.0:
                 learning_rate = learning_rate * factor
             return super().update_step(gradient, variable, learning_rate)
