@@ -1,17 +1,16 @@
 """Progress lines of long calls, printed where Keras prints its own.
 
-Keras's `print_msg` is not part of its public API; `print_msg` here does
-what it does with public calls: the line goes to stdout, or, once
-`keras.config.disable_interactive_logging()` ran, to the log Keras writes
-to then (the `absl` logger, level INFO), so that call silences it.
+Keras's `print_msg` is not part of its public API; the plugin's `print_msg`
+(one for the whole project) does what it does with public calls: the line
+goes to stdout, or, once `keras.config.disable_interactive_logging()` ran,
+to the log Keras writes to then (the `absl` logger, level INFO), so that
+call silences it.
 """
 
-import logging
-import sys
-
-import keras
-
+from kerasnn.callbacks._base import print_msg
 from kerasnn.errors import KerasnnValueError
+
+__all__ = ["check_verbose", "print_msg", "say"]
 
 
 def check_verbose(verbose):
@@ -30,12 +29,3 @@ def say(verbose, message):
     """Prints `message` when `verbose` is 1 or more."""
     if verbose:
         print_msg(message)
-
-
-def print_msg(message):
-    """Writes a line as Keras's `io_utils.print_msg` does."""
-    if keras.config.is_interactive_logging_enabled():
-        sys.stdout.write(f"{message}\n")
-        sys.stdout.flush()
-    else:
-        logging.getLogger("absl").info(message)

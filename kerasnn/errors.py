@@ -1,22 +1,30 @@
 """Error types raised by kerasnn.
 
-Every error kerasnn raises for a bad argument is a `KerasnnError`, and also a
-`ValueError` or a `TypeError`, so callers can catch either the library's own
-base class or the built-in they already expect.
+One hierarchy serves the whole project: the diagnostics plugin's
+`CallbackError` (it imports nothing from kerasnn) is the root, and kerasnn's
+errors derive from it. Every error kerasnn raises for a bad argument is a
+`KerasnnError`, and also a `CallbackValueError` or `CallbackTypeError`, so a
+`ValueError` or a `TypeError`: callers can catch the library's base class,
+the plugin's (`except kerasnn.callbacks.CallbackError` catches both parts) or
+the built-in they already expect.
 """
 
 import difflib
 
+from kerasnn.callbacks._base import CallbackError
+from kerasnn.callbacks._base import CallbackTypeError
+from kerasnn.callbacks._base import CallbackValueError
 
-class KerasnnError(Exception):
+
+class KerasnnError(CallbackError):
     """Base class of every error kerasnn raises on purpose."""
 
 
-class KerasnnValueError(KerasnnError, ValueError):
+class KerasnnValueError(KerasnnError, CallbackValueError):
     """An argument has the right type but a value that is not allowed."""
 
 
-class KerasnnTypeError(KerasnnError, TypeError):
+class KerasnnTypeError(KerasnnError, CallbackTypeError):
     """An argument has a type that is not allowed."""
 
 

@@ -52,3 +52,15 @@ def test_error_classes_subclass_builtins():
     assert issubclass(kerasnn.KerasnnValueError, ValueError)
     assert issubclass(kerasnn.KerasnnTypeError, TypeError)
     assert issubclass(kerasnn.ProblemInferenceError, kerasnn.KerasnnError)
+
+
+def test_one_error_hierarchy_rooted_in_the_plugin():
+    from kerasnn.callbacks import CallbackError
+    from kerasnn.callbacks import CallbackTypeError
+    from kerasnn.callbacks import CallbackValueError
+
+    assert issubclass(kerasnn.KerasnnError, CallbackError)
+    assert issubclass(kerasnn.KerasnnValueError, CallbackValueError)
+    assert issubclass(kerasnn.KerasnnTypeError, CallbackTypeError)
+    with pytest.raises(CallbackError, match="problem"):
+        kerasnn.build_model("not-a-problem", input_shape=3)
