@@ -63,7 +63,6 @@ _SAVED_CLASSES = {
     "EnsembleHead": "kerasnn.tabular.ensemble",
     "FillMissing": "kerasnn.tabular.layers",
     "MeanPrediction": "kerasnn.tabular.ensemble",
-    "PeriodicEmbedding": "kerasnn.tabular.layers",
     "PiecewiseLinear": "kerasnn.tabular.layers",
     "SignedLog": "kerasnn.tabular.layers",
     "TabularModel": "kerasnn.tabular._tabular_model",

@@ -1,7 +1,7 @@
 """Problem types: what a label says about the output layer, loss and metrics.
 
-One table, `PROBLEMS`, maps each problem type to its output activation, loss
-and default metrics. `infer_problem` reads the type off the label values, and
+One table, `PROBLEMS`, maps each problem type to its output activation and
+loss; `_metrics` makes its default metrics. `infer_problem` reads the type off the label values, and
 `output_spec` turns a type into the concrete head of a model.
 """
 
@@ -17,30 +17,26 @@ from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.errors import ProblemInferenceError
 
-#: problem type -> output activation, loss and default metrics.
+#: problem type -> output activation and loss.
 PROBLEMS = {
     "binary": {
         "activation": "sigmoid",
         "loss": "binary_crossentropy",
-        "metrics": ("accuracy", "auc"),
     },
     "multiclass": {
         "activation": "softmax",
         # Integer labels use the sparse loss; one-hot labels the dense one.
         "loss": "sparse_categorical_crossentropy",
         "one_hot_loss": "categorical_crossentropy",
-        "metrics": ("accuracy",),
     },
     "regression": {
         "activation": "linear",
         "loss": "mean_squared_error",
-        "metrics": ("mae", "rmse"),
     },
     # Several independent yes/no labels per row: one sigmoid unit each.
     "multilabel": {
         "activation": "sigmoid",
         "loss": "binary_crossentropy",
-        "metrics": ("binary_accuracy", "auc"),
     },
 }
 
@@ -239,6 +235,9 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, n_labels=None,
 
 
 def _metrics(problem, one_hot, metrics):
+    """`metrics` checked, or fresh default metrics of the problem type:
+    accuracy and AUC (binary), accuracy (multiclass), MAE and RMSE
+    (regression), binary accuracy and AUC per label (multilabel)."""
     if metrics is not None:
         if isinstance(metrics, (str, keras.metrics.Metric)) or not isinstance(
             metrics, (list, tuple)

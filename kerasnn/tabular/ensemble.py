@@ -16,6 +16,7 @@ They are registered for safe-mode loading (`kerasnn>EnsembleDense`,
 import keras
 from keras import ops
 
+from kerasnn._validation import check_choice
 from kerasnn.builders.blocks import dropout_layer
 from kerasnn.builders.blocks import layer_seed
 from kerasnn.builders.blocks import make_initializer
@@ -35,15 +36,12 @@ class EnsembleDense(keras.layers.Layer):
         units: Integer. Output features per member.
         k: Integer. Number of members.
         scaling: `"both"` (adapters `r` and `s`, TabM), `"input"` (only `r`,
-            TabM-mini's single adapter), `"output"` (only `s` and the
-            members' biases: the shared product `x @ W` is computed once, not
-            `k` times, so a wide input costs what one MLP's does) or `"none"`
-            (a Dense layer shared by every member, bias included).
-        scaling_init: How the first adapter starts (`r`, or `s` when
-            `scaling="output"`): `"ones"`, `"random_signs"` (each entry +1 or
-            -1, which makes the members differ from the first step, as
-            TabM's first layer) or `"normal"`. With `"both"`, `s` starts at
-            1.
+            TabM-mini's single adapter) or `"none"` (a Dense layer shared by
+            every member, bias included). Defaults to `"both"`.
+        scaling_init: How the input adapter `r` starts: `"ones"` or
+            `"random_signs"` (each entry +1 or -1, which makes the members
+            differ from the first step, as TabM's first layer). `s` starts
+            at 1. Defaults to `"ones"`.
         kernel_initializer, kernel_regularizer: As in `keras.layers.Dense`.
         seed: Integer or `None`. Seed of the random adapter initialization.
     """
@@ -54,8 +52,10 @@ class EnsembleDense(keras.layers.Layer):
         super().__init__(**kwargs)
         self.units = int(units)
         self.k = int(k)
-        self.scaling = scaling
-        self.scaling_init = scaling_init
+        self.scaling = check_choice("scaling", scaling,
+                                    ("both", "input", "none"))
+        self.scaling_init = check_choice("scaling_init", scaling_init,
+                                         ("ones", "random_signs"))
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.seed = seed
@@ -68,15 +68,13 @@ class EnsembleDense(keras.layers.Layer):
         self.r = None
         self.s = None
         if self.scaling in ("both", "input"):
-            self.r = self.add_weight(shape=(self.k, d),
-                                     initializer=_scaling_initializer(
-                                         self.scaling_init, self.seed),
+            init = (_RandomSigns(seed=self.seed)
+                    if self.scaling_init == "random_signs" else "ones")
+            self.r = self.add_weight(shape=(self.k, d), initializer=init,
                                      name="r")
-        if self.scaling in ("both", "output"):
-            init = "ones" if self.scaling == "both" else _scaling_initializer(
-                self.scaling_init, self.seed)
+        if self.scaling == "both":
             self.s = self.add_weight(shape=(self.k, self.units),
-                                     initializer=init, name="s")
+                                     initializer="ones", name="s")
         bias_shape = (self.units,) if self.scaling == "none" else (self.k,
                                                                    self.units)
         self.bias = self.add_weight(shape=bias_shape, initializer="zeros",
@@ -203,17 +201,13 @@ def ensemble_stack(features, widths, k, *, arch, activation, dropout, l1, l2,
     `arch="tabm"`: every layer is an `EnsembleDense` with both adapters, the
     first layer's `r` drawn as random signs and the rest starting at 1.
     `arch="tabm_mini"`: only the first layer's input adapter; the layers
-    after it are shared by the members. `arch="tabm_shared_first"`: as
-    `"tabm"`, but the first layer's adapter is on its output (`s`, random
-    signs), so its product with the wide encoded input is computed once.
+    after it are shared by the members.
     """
     x = features
     for index, units in enumerate(widths, start=1):
         name = f"hidden_{index}"
         if arch == "tabm":
             scaling = "both"
-        elif arch == "tabm_shared_first":
-            scaling = "output" if index == 1 else "both"
         else:
             scaling = "input" if index == 1 else "none"
         x = EnsembleDense(
@@ -229,14 +223,6 @@ def ensemble_stack(features, widths, k, *, arch, activation, dropout, l1, l2,
             x = dropout_layer(activation, dropout, seed, index,
                               name=f"{name}_dropout")(x)
     return x
-
-
-def _scaling_initializer(name, seed):
-    if name == "random_signs":
-        return _RandomSigns(seed=seed)
-    if name == "normal":
-        return keras.initializers.RandomNormal(stddev=1.0, seed=seed)
-    return "ones"
 
 
 class _RandomSigns(keras.initializers.Initializer):

@@ -9,9 +9,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasnn._validation import check_float
-from kerasnn._validation import check_int
-
 
 @keras.saving.register_keras_serializable(package="kerasnn")
 class FillMissing(keras.layers.Layer):
@@ -102,67 +99,3 @@ class PiecewiseLinear(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "edges": self.edges}
-
-
-@keras.saving.register_keras_serializable(package="kerasnn")
-class PeriodicEmbedding(keras.layers.Layer):
-    """Periodic embedding of each numeric feature, then a ReLU ("PLR").
-
-    Feature `j` of the first `columns` becomes
-    `relu([sin(2 pi c_j x_j), cos(2 pi c_j x_j)] @ W_j + b_j)`, with its own
-    trainable frequencies `c_j` (drawn from `N(0, sigma^2)`), kernel and bias
-    (Gorishniy et al., 2022, "On Embeddings for Numerical Features in
-    Tabular Deep Learning"). The input should be standardized. Out:
-    `(batch, columns * units)`; the features after `columns` (missing flags)
-    are left out.
-
-    Args:
-        columns: Integer. How many leading features are embedded.
-        frequencies: Integer. Frequencies per feature. Defaults to `48`.
-        units: Integer. Embedding size per feature. Defaults to `24`.
-        sigma: Float > 0. Spread of the starting frequencies. Defaults to
-            `0.1`.
-        seed: Integer or `None`. Seed of the starting weights.
-    """
-
-    def __init__(self, columns, frequencies=48, units=24, sigma=0.1, seed=None,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.columns = check_int("columns", columns)
-        self.frequencies = check_int("frequencies", frequencies)
-        self.units = check_int("units", units)
-        self.sigma = check_float("sigma", sigma, low=0.0, low_inclusive=False)
-        self.seed = seed
-
-    def build(self, input_shape):
-        n, f = self.columns, self.frequencies
-        seeds = [None, None, None] if self.seed is None else [
-            self.seed, self.seed + 1, self.seed + 2]
-        limit = 1.0 / np.sqrt(2 * f)  # a PyTorch Linear layer's start
-        self.frequency = self.add_weight(
-            shape=(n, f), name="frequency",
-            initializer=keras.initializers.RandomNormal(stddev=self.sigma,
-                                                        seed=seeds[0]))
-        self.kernel = self.add_weight(
-            shape=(n, 2 * f, self.units), name="kernel",
-            initializer=keras.initializers.RandomUniform(-limit, limit,
-                                                         seed=seeds[1]))
-        self.bias = self.add_weight(
-            shape=(n, self.units), name="bias",
-            initializer=keras.initializers.RandomUniform(-limit, limit,
-                                                         seed=seeds[2]))
-
-    def call(self, inputs):
-        x = ops.cast(inputs, self.compute_dtype)[:, : self.columns]
-        z = (2 * np.pi) * ops.expand_dims(x, -1) * self.frequency
-        periodic = ops.concatenate([ops.sin(z), ops.cos(z)], axis=-1)
-        x = ops.einsum("bnf,nfu->bnu", periodic, self.kernel) + self.bias
-        return ops.reshape(ops.relu(x), (-1, self.columns * self.units))
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.columns * self.units)
-
-    def get_config(self):
-        return {**super().get_config(), "columns": self.columns,
-                "frequencies": self.frequencies, "units": self.units,
-                "sigma": self.sigma, "seed": self.seed}

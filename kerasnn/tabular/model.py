@@ -8,8 +8,7 @@ from the training data only, so the saved `.keras` file takes raw rows
   mean, a 0/1 "was missing" flag is added for each column that had missing
   values in training, then everything is standardized (`Normalization`);
   each column is also embedded: its piecewise-linear encoding over training
-  quantile bins, through a small Dense layer of its own (or learnt periodic
-  features, `numeric_embedding="periodic"`);
+  quantile bins, through a small Dense layer of its own;
 - categorical columns: `StringLookup` with one out-of-vocabulary slot (unseen
   categories at predict time, and categories seen fewer than `min_frequency`
   times in training, which is how that slot gets trained); missing values are
@@ -54,7 +53,7 @@ from kerasnn.tabular.tables import infer_column_kinds
 from kerasnn.tabular.tables import target_classes
 from kerasnn.tabular.tables import target_scale
 
-BACKBONES = ("tabm", "tabm_shared_first", "tabm_mini", "mlp")
+BACKBONES = ("tabm", "tabm_mini", "mlp")
 DEFAULT_BACKBONE = "tabm_mini"
 #: What `None` means for these options, per backbone; chosen on validation
 #: rows (docs/tabular.md, "Benchmark"). The ensembles' dropout depends on the
@@ -66,10 +65,8 @@ BACKBONE_DEFAULTS = {
     **{name: {"dropout": {"classification": 0.2, "regression": 0.1},
               "optimizer": "adamw", "learning_rate": 2e-3,
               "weight_decay": 3e-4}
-       for name in ("tabm", "tabm_shared_first", "tabm_mini")},
+       for name in ("tabm", "tabm_mini")},
 }
-#: Settings of `numeric_embedding="periodic"` (`kerasnn.tabular.layers.PeriodicEmbedding`).
-PERIODIC = {"frequencies": 48, "sigma": 0.1}
 
 
 def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
@@ -124,11 +121,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             over the column's distinct values instead. Defaults to `128`,
             chosen on validation rows in `benchmarks/bench_tabular.py`.
         numeric_embedding: How each numeric column is embedded beside its
-            standardized value: `"bins"` (the piecewise-linear bins above),
-            `"periodic"` (`kerasnn.tabular.layers.PeriodicEmbedding`: learnt
-            frequencies, then a ReLU layer of `numeric_units`) or `None`
-            (the standardized values only). Defaults to `"bins"`, which
-            beat `"periodic"` on validation rows (docs/tabular.md).
+            standardized value: `"bins"` (the piecewise-linear bins above)
+            or `None` (the standardized values only). Defaults to `"bins"`.
         numeric_units: Integer >= 1 or `None`. Size of each numeric column's
             embedding: the bins go through a Dense layer of this many units
             of their own (TabM's piecewise-linear embeddings), which keeps
@@ -146,10 +140,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
             rows), unless those are passed.
         backbone: `"mlp"` (one network), `"tabm"` (an efficient ensemble of
             `k` networks, `kerasnn.tabular.ensemble`), `"tabm_mini"` (TabM-mini: one
-            adapter, on the first layer's input) or `"tabm_shared_first"`
-            (the first layer's adapter on its output, so its product with
-            the wide encoded input is computed once). Defaults to
-            `"tabm_mini"`, the winner on validation rows.
+            adapter, on the first layer's input). Defaults to `"tabm_mini"`,
+            the winner on validation rows.
         k: Integer >= 1. Members of the ensemble backbones. Defaults to `8`.
         weight_decay: Float >= 0 or `None`: AdamW's decoupled weight decay.
         target_transform: `"auto"`, `"log"` or `None`. `"log"` fits a
@@ -190,7 +182,7 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
     one_hot_max = check_int("one_hot_max", one_hot_max, minimum=2)
     min_frequency = check_int("min_frequency", min_frequency, minimum=1)
     numeric_plan = _numeric_plan(numeric_bins, numeric_embedding,
-                                 numeric_units, seed)
+                                 numeric_units)
     options = check_hidden_options(activation, chosen["dropout"], l1, l2,
                                    batchnorm, initializer, seed)
     classes = (list(y.columns) if problem == "multilabel"
@@ -252,20 +244,16 @@ def _backbone_settings(backbone, problem, **given):
     return chosen
 
 
-def _numeric_plan(numeric_bins, numeric_embedding, numeric_units, seed):
+def _numeric_plan(numeric_bins, numeric_embedding, numeric_units):
     """The numeric columns' embedding, as `make_plan`'s keyword arguments."""
     numeric_bins = check_int("numeric_bins", numeric_bins, minimum=0)
     numeric_embedding = check_choice("numeric_embedding", numeric_embedding,
                                      NUMERIC_EMBEDDINGS, allow_none=True)
     numeric_units = check_int("numeric_units", numeric_units, minimum=1,
-                              allow_none=numeric_embedding != "periodic")
-    periodic = None
-    if numeric_embedding == "periodic":
-        periodic = {**PERIODIC, "units": numeric_units, "seed": seed}
+                              allow_none=True)
     if numeric_embedding != "bins":
         numeric_bins = 0
-    return {"numeric_bins": numeric_bins, "periodic": periodic,
-            "bin_units": numeric_units}
+    return {"numeric_bins": numeric_bins, "bin_units": numeric_units}
 
 
 def _check_backend(kinds):

@@ -17,14 +17,13 @@ from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import unique_name
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular.layers import FillMissing
-from kerasnn.tabular.layers import PeriodicEmbedding
 from kerasnn.tabular.layers import PiecewiseLinear
 from kerasnn.tabular.layers import SignedLog
 from kerasnn.tabular.tables import category_strings
 from kerasnn.tabular.tables import numeric_values
 
 ENCODINGS = ("auto", "one_hot", "embedding")
-NUMERIC_EMBEDDINGS = ("bins", "periodic")
+NUMERIC_EMBEDDINGS = ("bins",)
 #: Layer index (for `layer_seed`) of the first column's own layers, past any
 #: hidden layer's.
 COLUMN_LAYERS = 100
@@ -91,20 +90,16 @@ class Plan:
 
     columns: tuple
     numeric: NumericStats = None
-    #: `PeriodicEmbedding` settings of the numeric columns, or `None`.
-    periodic: dict = None
 
     @property
     def n_features(self):
         """Width of the encoded features that the hidden layers read."""
         block = self.numeric.width if self.numeric is not None else 0
-        if self.numeric is not None and self.periodic is not None:
-            block += len(self.numeric.fills) * self.periodic["units"]
         return block + sum(column.width for column in self.columns)
 
 
 def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
-              periodic=None, bin_units=None):
+              bin_units=None):
     """Reads the training table `X` once; returns its `Plan`."""
     columns, used = [], set()
     for column, kind in kinds.items():
@@ -137,8 +132,7 @@ def make_plan(X, kinds, *, encoding, one_hot_max, min_frequency, numeric_bins,
         columns.append(CategoricalColumn(column, name, tuple(vocabulary), one_hot,
                                          n if one_hot else embedding_size(n)))
     numeric = [c for c in columns if c.kind == "numeric"]
-    return Plan(tuple(columns), _numeric_stats(X, numeric) if numeric else None,
-                periodic)
+    return Plan(tuple(columns), _numeric_stats(X, numeric) if numeric else None)
 
 
 def encoded_inputs(plan, seed=None):
@@ -193,9 +187,6 @@ def encoded_inputs(plan, seed=None):
         x = keras.layers.Normalization(mean=list(stats.mean),
                                        variance=list(stats.variance),
                                        name="normalize")(x)
-        if plan.periodic is not None:
-            encoded.insert(0, PeriodicEmbedding(
-                len(stats.fills), **plan.periodic, name="periodic")(x))
         encoded.insert(0, x)
     features = encoded[0] if len(encoded) == 1 else keras.layers.Concatenate(
         name="features")(encoded)

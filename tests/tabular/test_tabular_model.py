@@ -143,37 +143,6 @@ def test_numeric_columns_are_embedded_as_asked(tmp_path):
     assert not any(layer.name.endswith("_bins_dense") for layer in raw.layers)
     assert width(build_tabular_model(df, y, numeric_embedding=None)) == 2 + 3
 
-    periodic = build_tabular_model(df, y, numeric_embedding="periodic",
-                                   numeric_units=6, seed=0)
-    assert width(periodic) == 2 + 3 + 2 * 6
-    assert not any(layer.name.endswith("_bins") for layer in periodic.layers)
-    periodic.fit(df, y, epochs=1, verbose=0)
-    path = str(tmp_path / "periodic.keras")
-    periodic.save(path)
-    loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(df, verbose=0),
-                               periodic.predict(df, verbose=0), rtol=1e-5)
-
-
-def test_periodic_embedding_is_sin_and_cos_of_learnt_frequencies():
-    from kerasnn.tabular.layers import PeriodicEmbedding
-
-    layer = PeriodicEmbedding(2, frequencies=3, units=4, seed=0)
-    # The third feature (a missing flag) is left out.
-    x = np.array([[0.5, -1.0, 1.0], [2.0, 0.0, 0.0]], dtype="float32")
-    out = keras.ops.convert_to_numpy(layer(x))
-    c, w, b = (keras.ops.convert_to_numpy(v) for v in
-               (layer.frequency, layer.kernel, layer.bias))
-    z = 2 * np.pi * x[:, :2, None] * c
-    expected = np.einsum("bnf,nfu->bnu",
-                         np.concatenate([np.sin(z), np.cos(z)], -1), w) + b
-    np.testing.assert_allclose(out, np.maximum(expected, 0).reshape(2, 8),
-                               rtol=1e-5, atol=1e-6)
-    with pytest.raises(KerasnnValueError, match="units.*Received: units=0"):
-        PeriodicEmbedding(2, units=0)
-    with pytest.raises(KerasnnValueError, match="sigma"):
-        PeriodicEmbedding(2, sigma=0.0)
-
 
 def test_regression_predicts_in_target_units():
     rng = np.random.default_rng(0)
@@ -253,8 +222,7 @@ def test_seed_makes_training_repeatable(penguins):
     assert runs[0].history.history["loss"] == runs[1].history.history["loss"]
 
 
-@pytest.mark.parametrize("numeric_embedding", ["bins", "periodic"])
-def test_same_seed_same_starting_weights(numeric_embedding):
+def test_same_seed_same_starting_weights():
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"a": rng.normal(size=120),
                        "city": rng.choice([f"c{i}" for i in range(15)], 120),
@@ -262,14 +230,12 @@ def test_same_seed_same_starting_weights(numeric_embedding):
     y = (df["a"] > 0).astype(int)
 
     def build(seed):
-        return build_tabular_model(df, y, seed=seed, numeric_bins=8,
-                                   numeric_embedding=numeric_embedding)
+        return build_tabular_model(df, y, seed=seed, numeric_bins=8)
 
     first = build(5)
     # The column's own layers are there: an embedding, the Dense after bins.
     first.get_layer("city_embedding")
-    if numeric_embedding == "bins":
-        first.get_layer("a_bins_dense")
+    first.get_layer("a_bins_dense")
     keras.utils.set_random_seed(123)  # the global seed must not matter
     for a, b in zip(first.get_weights(), build(5).get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -362,14 +328,17 @@ def test_strategy_scope_is_used(penguins):
      KerasnnValueError, "Did you mean 'one_hot'"),
     (lambda df: build_tabular_model(df, [0, 1] * 20,
                                     numeric_embedding="periodc"),
-     KerasnnValueError, "'bins', 'periodic' or None. Received: "
-     "numeric_embedding='periodc'. Did you mean 'periodic'"),
+     KerasnnValueError, "'bins' or None. Received: "
+     "numeric_embedding='periodc'"),
+    (lambda df: build_tabular_model(df, [0, 1] * 20,
+                                    numeric_embedding="periodic"),
+     KerasnnValueError, "Received: numeric_embedding='periodic'"),
+    (lambda df: build_tabular_model(df, [0, 1] * 20,
+                                    backbone="tabm_shared_first"),
+     KerasnnValueError, "'tabm', 'tabm_mini', 'mlp'. Received: "
+     "backbone='tabm_shared_first'"),
     (lambda df: build_tabular_model(df, [0, 1] * 20, numeric_units=0),
      KerasnnValueError, "numeric_units"),
-    (lambda df: build_tabular_model(df, [0, 1] * 20,
-                                    numeric_embedding="periodic",
-                                    numeric_units=None),
-     KerasnnTypeError, "numeric_units"),
     (lambda df: build_tabular_model(df, [0, 1, 2, 3] * 10, problem="binary"),
      KerasnnValueError, "exactly two distinct labels"),
     (lambda df: build_tabular_model(df.assign(size=np.nan), [0, 1] * 20),
@@ -441,5 +410,5 @@ def test_registered_names_stay_stable_for_saved_models():
     from kerasnn.tabular import layers
 
     for cls in (layers.FillMissing, layers.SignedLog, layers.PiecewiseLinear,
-                layers.PeriodicEmbedding, TabularModel):
+                TabularModel):
         assert keras.saving.get_registered_name(cls) == f"kerasnn>{cls.__name__}"
