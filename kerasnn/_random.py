@@ -27,3 +27,23 @@ def seeded(seed):
     finally:
         random.setstate(python_state)
         np.random.set_state(numpy_state)
+
+
+def derived_seed(seed, *, layer=0, offset=0):
+    """The one place seeds are derived from a user's `seed`.
+
+    Layer `layer` of a model owns the seeds `seed + 1000 * layer` to
+    `seed + 1000 * layer + 999` (its initializer at `offset=0`, its dropout
+    at `1`, its adapters at `2`); `layer=0` with an `offset` gives the seeds
+    of repeated runs (a fold, a restart, a class). `None` stays `None`: no
+    seed was asked for.
+
+    Args:
+        seed: Integer or `None`. The seed the caller passed.
+        layer: Integer >= 0. Which layer's block of seeds. Defaults to `0`.
+        offset: Integer >= 0. Which seed of that block. Defaults to `0`.
+
+    Returns:
+        `seed + 1000 * layer + offset`, or `None` when `seed` is `None`.
+    """
+    return None if seed is None else seed + 1000 * layer + offset

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import keras
 
+from kerasnn._random import derived_seed
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_float
@@ -87,17 +88,12 @@ def check_hidden_options(activation, dropout, l1, l2, batchnorm, initializer, se
                          seed)
 
 
-def layer_seed(seed, index, offset=0):
-    """The seed of layer `index` (`offset`: which of its random parts),
-    derived from the model's `seed`; `None` when `seed` is `None`."""
-    return None if seed is None else seed + 1000 * index + offset
-
-
 def make_initializer(initializer, seed, index):
     """A fresh initializer; layer `index` gets its own seed derived from `seed`."""
     if not isinstance(initializer, str):
         return initializer.__class__.from_config(initializer.get_config())
-    return _INITIALIZER_CLASSES[initializer](seed=layer_seed(seed, index))
+    return _INITIALIZER_CLASSES[initializer](
+        seed=derived_seed(seed, layer=index))
 
 
 def make_regularizer(l1, l2):
@@ -163,7 +159,7 @@ def conv_block(x, filters, convs, *, name, regularizer, seed, index):
 def dropout_layer(activation, rate, seed, index, *, name):
     """Dropout, or AlphaDropout for SELU networks."""
     cls = keras.layers.AlphaDropout if activation == "selu" else keras.layers.Dropout
-    return cls(rate, seed=layer_seed(seed, index, 1), name=name)
+    return cls(rate, seed=derived_seed(seed, layer=index, offset=1), name=name)
 
 
 def output_layer(spec, *, seed, index):

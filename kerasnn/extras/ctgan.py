@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._progress import check_verbose
+from kerasnn._random import derived_seed
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_float
 from kerasnn._validation import check_int
@@ -171,8 +172,7 @@ class CTGAN:
                                               beta_2=0.9),
             d_optimizer=keras.optimizers.Adam(self.learning_rate, beta_1=0.5,
                                               beta_2=0.9))
-        self._rng = np.random.default_rng(None if self.seed is None
-                                          else self.seed + 1)
+        self._rng = np.random.default_rng(derived_seed(self.seed, offset=1))
         self.history = self._model.fit(batches, epochs=self.epochs,
                                        verbose=verbose,
                                        callbacks=callbacks)

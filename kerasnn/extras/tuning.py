@@ -12,6 +12,7 @@ import pandas as pd
 
 from kerasnn._progress import check_verbose
 from kerasnn._progress import say
+from kerasnn._random import derived_seed
 from kerasnn._random import seeded
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_choice
@@ -262,7 +263,7 @@ def _fold(data, fold, train, test, options, *, epochs, patience,
     fit_rows, val_rows = train[inner_train], (
         None if inner_val is None else train[inner_val])
     model = data.build(fit_rows, options,
-                       seed=None if seed is None else seed + fold)
+                       seed=derived_seed(seed, offset=fold))
     fold_callbacks = [keras.callbacks.TerminateOnNaN(), *callbacks]
     validation = None
     if val_rows is not None:

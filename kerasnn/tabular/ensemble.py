@@ -16,9 +16,9 @@ They are registered for safe-mode loading (`kerasnn>EnsembleDense`,
 import keras
 from keras import ops
 
+from kerasnn._random import derived_seed
 from kerasnn._validation import check_choice
 from kerasnn.builders.blocks import dropout_layer
-from kerasnn.builders.blocks import layer_seed
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import make_regularizer
 
@@ -215,7 +215,7 @@ def ensemble_stack(features, widths, k, *, arch, activation, dropout, l1, l2,
             scaling_init="random_signs" if index == 1 else "ones",
             kernel_initializer=make_initializer(initializer, seed, index),
             kernel_regularizer=make_regularizer(l1, l2),
-            seed=layer_seed(seed, index, 2),
+            seed=derived_seed(seed, layer=index, offset=2),
             name=f"{name}_ensemble_dense",
         )(x)
         x = keras.layers.Activation(activation, name=f"{name}_{activation}")(x)

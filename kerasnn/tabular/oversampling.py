@@ -9,6 +9,7 @@ Only the training rows are oversampled; the originals are kept as they were.
 import numpy as np
 import pandas as pd
 
+from kerasnn._random import derived_seed
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular.tables import category_strings
 
@@ -87,7 +88,7 @@ def oversample_sampling(X, y, kinds, *, seed=None):
             continue
         rows, labels = sample_rows(
             X, missing, y=y, classes=[label], categorical=categorical,
-            numeric=numeric, seed=None if seed is None else seed + i)
+            numeric=numeric, seed=derived_seed(seed, offset=i))
         parts_X.append(rows)
         parts_y.append(labels)
     return pd.concat(parts_X, ignore_index=True), np.concatenate(parts_y)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from kerasnn.builders.blocks import layer_seed
+from kerasnn._random import derived_seed
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import unique_name
 from kerasnn.errors import KerasnnValueError
@@ -24,7 +24,7 @@ from kerasnn.tabular.tables import numeric_values
 
 ENCODINGS = ("auto", "one_hot", "embedding")
 NUMERIC_EMBEDDINGS = ("bins",)
-#: Layer index (for `layer_seed`) of the first column's own layers, past any
+#: Layer index (for `derived_seed`) of the first column's own layers, past any
 #: hidden layer's.
 COLUMN_LAYERS = 100
 #: Numeric columns whose training skewness exceeds this are log-scaled.
@@ -174,7 +174,7 @@ def encoded_inputs(plan, seed=None):
                 # Keras's default ("uniform"), seeded.
                 embeddings_initializer=keras.initializers.RandomUniform(
                     -0.05, 0.05,
-                    seed=layer_seed(seed, COLUMN_LAYERS + position)))(lookup)
+                    seed=derived_seed(seed, layer=COLUMN_LAYERS + position)))(lookup)
             encoded.append(keras.layers.Flatten(name=f"{name}_flat")(x))
     if numeric:
         stats = plan.numeric
