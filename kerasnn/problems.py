@@ -234,20 +234,25 @@ def output_spec(problem, *, n_classes=None, n_outputs=None, n_labels=None,
     }
 
 
+def check_metrics(metrics):
+    """Checks that `metrics` is a list (or tuple) and returns it as a list."""
+    if isinstance(metrics, (str, keras.metrics.Metric)) or not isinstance(
+        metrics, (list, tuple)
+    ):
+        raise KerasnnTypeError(
+            "`metrics` must be a list of metric names or keras.metrics."
+            f"Metric objects. Received: metrics={metrics!r}. Wrap a single "
+            "metric in a list."
+        )
+    return list(metrics)
+
+
 def _metrics(problem, one_hot, metrics):
     """`metrics` checked, or fresh default metrics of the problem type:
     accuracy and AUC (binary), accuracy (multiclass), MAE and RMSE
     (regression), binary accuracy and AUC per label (multilabel)."""
     if metrics is not None:
-        if isinstance(metrics, (str, keras.metrics.Metric)) or not isinstance(
-            metrics, (list, tuple)
-        ):
-            raise KerasnnTypeError(
-                "`metrics` must be a list of metric names or keras.metrics."
-                f"Metric objects. Received: metrics={metrics!r}. Wrap a single "
-                "metric in a list."
-            )
-        return list(metrics)
+        return check_metrics(metrics)
     if problem == "binary":
         return [
             keras.metrics.BinaryAccuracy(name="accuracy"),

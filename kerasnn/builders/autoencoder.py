@@ -13,6 +13,7 @@ import math
 import keras
 import numpy as np
 
+from kerasnn._random import derived_seed
 from kerasnn._validation import check_choice
 from kerasnn._validation import check_input_shape
 from kerasnn._validation import check_int
@@ -23,10 +24,12 @@ from kerasnn.builders.blocks import hidden_stack
 from kerasnn.builders.blocks import hidden_widths
 from kerasnn.builders.blocks import make_initializer
 from kerasnn.builders.blocks import make_regularizer
-from kerasnn.builders.optimizers import compile_built
+from kerasnn.builders.blocks import strategy_scope
+from kerasnn.builders.optimizers import compile_model
 from kerasnn.builders.optimizers import optimizer_factory
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
+from kerasnn.problems import check_metrics
 
 KINDS = ("dense", "conv")
 OUTPUT_ACTIVATIONS = ("linear", "sigmoid")
@@ -36,7 +39,9 @@ def build_autoencoder(input_shape, *, kind="dense", code_size="auto",
                       hidden="auto", filters=16, blocks=2, activation="relu",
                       dropout=0.0, l1=0.0, l2=0.0, batchnorm=False,
                       output_activation="linear", optimizer="adam",
-                      learning_rate=None, seed=None, name=None):
+                      learning_rate=None, momentum=0.9, clipnorm=None,
+                      clipvalue=None, weight_decay=None, metrics=None,
+                      seed=None, strategy=None, name=None):
     """Builds and compiles an autoencoder; its encoder is a layer of it.
 
     The model is `decoder(encoder(x))` trained with mean squared error to give
@@ -71,9 +76,12 @@ def build_autoencoder(input_shape, *, kind="dense", code_size="auto",
         output_activation: `"linear"` (any real inputs, e.g. standardized
             columns) or `"sigmoid"` (inputs in [0, 1], e.g. pixels / 255).
             Defaults to `"linear"`.
-        optimizer, learning_rate: As in `kerasnn.build_model`.
-        seed: Integer or `None`. The same seed gives the same initial weights.
-        name: String or `None`. Name of the model.
+        optimizer, learning_rate, momentum, clipnorm, clipvalue,
+        weight_decay: As in `kerasnn.build_model`.
+        metrics: List of metric names or `keras.metrics.Metric` objects to
+            report beside the loss, e.g. `["mae"]`, or `None` (the loss
+            only). Defaults to `None`.
+        seed, strategy, name: As in `kerasnn.build_model`.
 
     Returns:
         A compiled `keras.Model` (loss `"mean_squared_error"`).
@@ -101,23 +109,30 @@ def build_autoencoder(input_shape, *, kind="dense", code_size="auto",
                                    None, seed)
     output_activation = check_choice("output_activation", output_activation,
                                      OUTPUT_ACTIVATIONS)
-    opt = optimizer_factory(optimizer, learning_rate=learning_rate)
+    opt = optimizer_factory(optimizer, learning_rate=learning_rate,
+                            momentum=momentum, clipnorm=clipnorm,
+                            clipvalue=clipvalue, weight_decay=weight_decay)
+    spec = {"loss": "mean_squared_error",
+            "metrics": None if metrics is None else check_metrics(metrics)}
     if kind == "dense":
         widths = _dense_widths(hidden, n_inputs, code_size)
-        encoder, decoder = _dense_halves(shape, widths, code_size, options,
-                                         output_activation)
-    else:
-        if not (isinstance(hidden, str) and hidden == "auto"):
-            raise KerasnnValueError(
-                "`hidden` applies to kind='dense' only. Received: "
-                f"hidden={hidden!r} with kind='conv'. Set `filters` and "
-                "`blocks` instead.")
-        encoder, decoder = _conv_halves(shape, code_size, filters, blocks,
-                                        options, output_activation)
-    inputs = keras.Input(shape=shape, name="input")
-    outputs = decoder(encoder(inputs))
-    model = keras.Model(inputs, outputs, name=name or f"{kind}_autoencoder")
-    return compile_built(model, optimizer=opt(), loss="mean_squared_error")
+    elif not (isinstance(hidden, str) and hidden == "auto"):
+        raise KerasnnValueError(
+            "`hidden` applies to kind='dense' only. Received: "
+            f"hidden={hidden!r} with kind='conv'. Set `filters` and "
+            "`blocks` instead.")
+    with strategy_scope(strategy):
+        if kind == "dense":
+            encoder, decoder = _dense_halves(shape, widths, code_size, options,
+                                             output_activation)
+        else:
+            encoder, decoder = _conv_halves(shape, code_size, filters, blocks,
+                                            options, output_activation)
+        inputs = keras.Input(shape=shape, name="input")
+        outputs = decoder(encoder(inputs))
+        model = keras.Model(inputs, outputs, name=name or f"{kind}_autoencoder")
+        compile_model(model, spec, opt)
+    return model
 
 
 def reconstruction_error(autoencoder, x, *, batch_size=256):
@@ -195,7 +210,7 @@ def _dense_halves(shape, widths, code_size, options, output_activation):
     encoder = keras.Model(inputs, code, name="encoder")
 
     code_in = keras.Input(shape=(code_size,), name="decoder_input")
-    mirrored = options._replace(seed=None if seed is None else seed + 500)
+    mirrored = options._replace(seed=derived_seed(seed, offset=500))
     x = hidden_stack(code_in, widths[::-1], mirrored)
     x = keras.layers.Dense(
         n_inputs, activation=output_activation, dtype="float32",

@@ -19,7 +19,7 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
                 n_labels=None, hidden="auto", activation="relu", dropout=0.0, l1=0.0, l2=0.0,
                 batchnorm=False, initializer=None, optimizer="adam",
                 learning_rate=None, momentum=0.9, clipnorm=None, clipvalue=None,
-                output_activation=None, metrics=None, one_hot=False, seed=None,
+                weight_decay=None, output_activation=None, metrics=None, one_hot=False, seed=None,
                 strategy=None, name=None):
     """Builds and compiles an MLP whose head follows from the problem type.
 
@@ -60,6 +60,9 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         momentum: Float in [0, 1). SGD momentum. Defaults to `0.9`.
         clipnorm: Float or `None`. Gradient clipping by norm.
         clipvalue: Float or `None`. Gradient clipping by value.
+        weight_decay: Float >= 0 or `None`. Decoupled weight decay, for
+            `optimizer="adamw"` only (`None`: Keras's default, `0.004`);
+            `l2` puts the penalty on the layers instead, for any optimizer.
         output_activation: Overrides the output activation, e.g. `"relu"` for
             regression targets that cannot be negative.
         metrics: List overriding the default metrics of the problem type.
@@ -91,7 +94,7 @@ def build_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     widths = hidden_widths(hidden, math.prod(shape), spec["units"])
     opt = optimizer_factory(optimizer, learning_rate=learning_rate,
                             momentum=momentum, clipnorm=clipnorm,
-                            clipvalue=clipvalue)
+                            clipvalue=clipvalue, weight_decay=weight_decay)
     with strategy_scope(strategy):
         inputs = keras.Input(shape=shape, name="features")
         x = keras.layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs

@@ -2,6 +2,7 @@
 
 import keras
 
+from kerasnn._random import derived_seed
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_float
 from kerasnn._validation import check_input_shape
@@ -18,13 +19,18 @@ from kerasnn.builders.optimizers import optimizer_factory
 from kerasnn.errors import KerasnnValueError
 from kerasnn.problems import output_spec
 
+#: Layer index (for `derived_seed`) of the augmentation layers, past any
+#: conv or head layer's.
+AUGMENT_LAYER = 50
+
 
 def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
                       n_labels=None, blocks=2, filters=32, convs_per_block=2, dropout=0.25,
                       head_units=128, head_dropout=0.5, l2=0.0, augment=False,
                       translation=0.1, rotation=0.05, zoom=0.1, rescale=None,
                       optimizer="adam", learning_rate=None, momentum=0.9,
-                      clipnorm=None, clipvalue=None, output_activation=None,
+                      clipnorm=None, clipvalue=None, weight_decay=None,
+                      output_activation=None,
                       metrics=None, one_hot=False, seed=None, strategy=None,
                       name=None):
     """Builds and compiles a small CNN for images of any size, channels last.
@@ -59,7 +65,7 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
         zoom: Float in [0, 1). Largest zoom in or out, as a fraction.
         rescale: Float or `None`. Multiplies the input first, e.g. `1 / 255`
             for raw `uint8` pixels, so the saved model takes raw images.
-        optimizer, learning_rate, momentum, clipnorm, clipvalue,
+        optimizer, learning_rate, momentum, clipnorm, clipvalue, weight_decay,
         output_activation, metrics, one_hot, seed, strategy, name: As in
             `kerasnn.build_model`.
 
@@ -105,7 +111,7 @@ def build_image_model(problem, input_shape, *, n_classes=None, n_outputs=None,
     seed = check_int("seed", seed, minimum=0, allow_none=True)
     opt = optimizer_factory(optimizer, learning_rate=learning_rate,
                             momentum=momentum, clipnorm=clipnorm,
-                            clipvalue=clipvalue)
+                            clipvalue=clipvalue, weight_decay=weight_decay)
 
     with strategy_scope(strategy):
         inputs = keras.Input(shape=shape, name="image")
@@ -162,18 +168,16 @@ def _dense_head(x, head_units, head_dropout, regularizer, seed, index):
 
 def _augmentation(x, translation, rotation, zoom, seed):
     """Random translation, rotation and zoom; Keras runs them in training only."""
-    def layer_seed(offset):
-        return None if seed is None else seed + 50_000 + offset
-
+    seeds = [derived_seed(seed, layer=AUGMENT_LAYER, offset=n) for n in (1, 2, 3)]
     if translation:
         x = keras.layers.RandomTranslation(
-            translation, translation, fill_mode="constant", seed=layer_seed(1),
+            translation, translation, fill_mode="constant", seed=seeds[0],
             name="augment_translation")(x)
     if rotation:
         x = keras.layers.RandomRotation(
-            rotation, fill_mode="constant", seed=layer_seed(2),
+            rotation, fill_mode="constant", seed=seeds[1],
             name="augment_rotation")(x)
     if zoom:
         x = keras.layers.RandomZoom(
-            zoom, fill_mode="constant", seed=layer_seed(3), name="augment_zoom")(x)
+            zoom, fill_mode="constant", seed=seeds[2], name="augment_zoom")(x)
     return x

@@ -101,7 +101,8 @@ def optimizer_factory(optimizer="adam", *, learning_rate=None, momentum=0.9,
 
 
 def compile_model(model, spec, optimizer):
-    """Compiles `model` with the loss and metrics of an `output_spec`.
+    """Compiles `model` with the loss and metrics of an `output_spec`
+    (`metrics` may be `None`: the loss only).
 
     `optimizer` is an optimizer or a factory from `optimizer_factory`. Call it
     inside a distribution strategy's scope: the optimizer and fresh copies of
@@ -109,7 +110,7 @@ def compile_model(model, spec, optimizer):
     """
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         optimizer = optimizer()
-    metrics = [
+    metrics = None if spec["metrics"] is None else [
         m.__class__.from_config(m.get_config())
         if isinstance(m, keras.metrics.Metric) else m
         for m in spec["metrics"]

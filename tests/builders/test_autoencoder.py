@@ -29,6 +29,33 @@ def test_dense_autoencoder_halves_and_defaults():
     assert model.loss == "mean_squared_error"
 
 
+def test_compile_options_are_those_of_the_other_builders():
+    model = kerasnn.build_autoencoder(
+        16, code_size=2, optimizer="sgd", learning_rate=0.05, momentum=0.5,
+        clipnorm=1.0, metrics=["mae"])
+    optimizer = model.optimizer
+    assert isinstance(optimizer, keras.optimizers.SGD)
+    assert float(optimizer.momentum) == pytest.approx(0.5)
+    assert optimizer.clipnorm == 1.0
+    assert model.get_compile_config()["metrics"] == ["mae"]
+    adamw = kerasnn.build_autoencoder(16, code_size=2, optimizer="adamw",
+                                      weight_decay=1e-3)
+    assert float(adamw.optimizer.weight_decay) == pytest.approx(1e-3)
+    # Without `metrics`, the loss only, as before.
+    clipped = kerasnn.build_autoencoder(16, clipvalue=0.5)
+    assert clipped.optimizer.clipvalue == 0.5
+    assert kerasnn.build_autoencoder(16).get_compile_config()["metrics"] is None
+
+
+@pytest.mark.tf_only
+def test_builds_under_a_strategy_scope():
+    import tensorflow as tf
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    model = kerasnn.build_autoencoder(16, code_size=2, strategy=strategy)
+    assert model.distribute_strategy is strategy
+
+
 def test_image_shaped_inputs_come_back_in_their_shape():
     dense = kerasnn.build_autoencoder((12, 12), code_size=8,
                                       output_activation="sigmoid")
@@ -106,6 +133,14 @@ def test_pretrained_encoder_is_a_body_for_swap_head(rng, tmp_path):
      "output_activation"),
     ({"hidden": [0]}, kerasnn.KerasnnValueError, "hidden"),
     ({"dropout": 1.5}, kerasnn.KerasnnValueError, "dropout"),
+    ({"momentum": 1.5}, kerasnn.KerasnnValueError, "momentum"),
+    ({"clipnorm": 0}, kerasnn.KerasnnValueError, "clipnorm"),
+    ({"weight_decay": 1e-4}, kerasnn.KerasnnValueError,
+     "applies to optimizer='adamw' only. Received: weight_decay=0.0001"),
+    ({"metrics": "mae"}, kerasnn.KerasnnTypeError,
+     "must be a list of metric names.*Received: metrics='mae'"),
+    ({"strategy": "mirrored"}, kerasnn.KerasnnTypeError,
+     "tf.distribute.Strategy"),
 ])
 def test_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):

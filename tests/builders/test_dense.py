@@ -164,6 +164,18 @@ def test_sgd_momentum_and_clipping():
     assert model.optimizer.clipvalue == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("build", [
+    lambda **kw: kerasnn.build_model("binary", 8, **kw),
+    lambda **kw: kerasnn.build_image_model("binary", (8, 8, 1), blocks=1, **kw),
+])
+def test_every_builder_takes_adamw_weight_decay(build):
+    model = build(optimizer="adamw", weight_decay=1e-3)
+    assert float(model.optimizer.weight_decay) == pytest.approx(1e-3)
+    with pytest.raises(kerasnn.KerasnnValueError,
+                       match="applies to optimizer='adamw' only"):
+        build(weight_decay=1e-3)
+
+
 def test_optimizer_instance_is_used():
     opt = keras.optimizers.SGD(learning_rate=0.05)
     model = kerasnn.build_model("binary", 8, optimizer=opt)
