@@ -22,7 +22,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The README has its own test, which also checks what its blocks print.
 DOCS = ["docs/tabular.md", "docs/images.md", "docs/scale-out.md",
-        "docs/callbacks.md", "docs/lr_finder.md", "docs/practice.md"]
+        "docs/callbacks.md", "docs/lr_finder.md", "docs/practice.md",
+        "docs/arguments.md"]
 
 # The README's tabular example, like much of docs/tabular.md, takes raw
 # strings (TensorFlow); the blocks train several models; and the text is the
