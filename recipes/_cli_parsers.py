@@ -52,9 +52,7 @@ def mnist_parser(prog=None):
         description="Train a digit classifier on MNIST (an embedded 5k subset "
                     "by default) and write metrics, model, history and plots.")
     add_run_options(parser)
-    parser.add_argument("--data", default=MNIST,
-                        help="a .npz in Keras's mnist.npz layout (default: the "
-                             "embedded 5k subset)")
+    _add_mnist_data(parser)
     parser.add_argument("--eval-npz", default=None,
                         help="one more .npz (x_test, y_test) to score on")
     parser.add_argument("--model", choices=("cnn", "mlp"), default="cnn",
@@ -145,9 +143,7 @@ def transfer_parser(prog=None):
         description="Train on digits 0-4, swap the head for 5-9 with a few "
                     "images per class, and compare with training from scratch.")
     add_run_options(parser, backup_what="training of the 0-4 model")
-    parser.add_argument("--data", default=MNIST,
-                        help="a .npz in Keras's mnist.npz layout (default: the "
-                             "embedded 5k subset)")
+    _add_mnist_data(parser)
     parser.add_argument("--shots", type=positive_int, default=20,
                         help="labelled images per new class (default 20)")
     parser.add_argument("--epochs", type=positive_int, default=8,
@@ -263,3 +259,10 @@ def positive_float(text):
     if not value > 0 or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
     return value
+
+
+def _add_mnist_data(parser):
+    """`--data`, the digits of the MNIST and transfer recipes."""
+    parser.add_argument("--data", default=MNIST,
+                        help="a .npz in Keras's mnist.npz layout (default: the "
+                             "embedded 5k subset)")
