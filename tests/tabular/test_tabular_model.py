@@ -13,7 +13,6 @@ from kerasnn.tabular.model import TabularModel
 from kerasnn.tabular.model import build_tabular_model
 from kerasnn.tabular.model import column_kinds
 from kerasnn.tabular.model import predict_labels
-from kerasnn.tabular.oversampling import oversample_smote
 from kerasnn.tabular.training import class_weights
 from kerasnn.tabular.training import split_rows
 from kerasnn.tabular.training import train_tabular
@@ -200,20 +199,6 @@ def test_balancedclass_weights():
     assert class_weights({"b": 3.0}, y, ["a", "b"]) == {0: 1.0, 1: 3.0}
 
 
-def test_smote_adds_minority_rows_only_to_what_it_is_given():
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame({"x": rng.normal(size=60), "c": ["u", "v", None] * 20})
-    X.loc[3, "x"] = np.nan
-    y = np.array(["big"] * 50 + ["small"] * 10, dtype=object)
-    X_res, y_res = oversample_smote(X, y, {"x": "numeric", "c": "categorical"},
-                                    seed=0)
-    assert (pd.Series(y_res).value_counts() == 50).all()
-    pd.testing.assert_frame_equal(X_res.iloc[:60].reset_index(drop=True),
-                                  X.astype({"c": object}), check_dtype=False)
-    assert np.isnan(X_res.loc[3, "x"])  # originals keep their NaN
-    assert X_res.iloc[60:]["x"].notna().all()
-
-
 def test_seed_makes_training_repeatable(penguins):
     X, y = penguins.drop(columns="species"), penguins["species"]
     runs = [train_tabular(X, y, epochs=2, seed=3, hidden=[8]) for _ in range(2)]
@@ -385,24 +370,6 @@ def test_ambiguous_target_asks_for_problem():
     df = _mixed()
     with pytest.raises(ProblemInferenceError, match="problem="):
         build_tabular_model(df, [0, 1, 2, 3, 4] * 7 + [0, 1, 2, 3, 9])
-
-
-def test_bin_edges_give_tied_columns_their_spare_bins():
-    from kerasnn.tabular.plan import bin_edges
-
-    rng = np.random.default_rng(0)
-    spread = rng.normal(size=1000)
-    np.testing.assert_array_equal(
-        bin_edges(spread, 8), np.quantile(spread, np.linspace(0, 1, 9)))
-    # 92% zeros, as adult's capital-gain: plain quantiles keep 2 edges.
-    gains = np.where(rng.random(1000) < 0.92, 0.0,
-                     rng.integers(1, 100, size=1000) * 1000.0)
-    assert len(np.unique(np.quantile(gains, np.linspace(0, 1, 9)))) <= 3
-    edges = bin_edges(gains, 8)
-    assert len(edges) >= 8
-    assert np.all(np.isin(edges, gains))           # edges on real values
-    assert edges[0] == 0.0 and edges[-1] == gains.max()
-    assert np.all(np.diff(edges) > 0)
 
 
 def test_registered_names_stay_stable_for_saved_models():
