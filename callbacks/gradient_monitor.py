@@ -22,7 +22,6 @@ from ._probe_history import Thresholds
 from ._summary import check_log_dir
 from ._summary import open_writer
 
-LOG_KEYS = ("grad_norm_first", "grad_norm_last", "grad_norm_ratio")
 
 
 class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
