@@ -23,7 +23,6 @@ from ._summary import check_log_dir
 from ._summary import open_writer
 
 
-
 class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
                       keras.callbacks.Callback):
     """Finds what stops a network from learning, and says what to change.
