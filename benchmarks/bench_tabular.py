@@ -11,7 +11,15 @@ With several seeds the table of each seed is followed by their mean.
 80/20 (`random_state=seed`) and the models are scored on that validation
 part. `--option NAME=VALUE` passes an option to `train_tabular`.
 
+`--defaults previous` trains with the defaults before the faster training
+(`PREVIOUS`, spelled out as options so that they stay reproducible), `both`
+trains them beside the current ones, timed in the same run. `--profile`
+trains one set and seed and prints where an epoch's time goes (see
+`profile`).
+
     python -m benchmarks.bench_tabular            # adult, housing, penguins
+    python -m benchmarks.bench_tabular --defaults both --seeds 0 1 2
+    python -m benchmarks.bench_tabular --profile --only housing
     python -m benchmarks.bench_tabular --seeds 0 1 2
     python -m benchmarks.bench_tabular --only adult --validation \
         --option backbone=mlp --option k=4
@@ -34,6 +42,9 @@ DATA = {
 #: The scores that kerasnn should match or beat boosting on.
 TARGETS = ("accuracy", "auc", "r2")
 
+#: `train_tabular`'s defaults before the faster training, as options.
+PREVIOUS = {"target_transform": "compare", "preprocess_once": False}
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,8 +59,25 @@ def main(argv=None):
                         metavar="NAME=VALUE",
                         help="a train_tabular option (a Python literal)")
     parser.add_argument("--no-boosting", action="store_true")
+    parser.add_argument("--defaults", choices=("new", "previous", "both"),
+                        default="new",
+                        help="the current defaults, the previous ones "
+                             "(PREVIOUS), or both side by side")
+    parser.add_argument("--profile", action="store_true",
+                        help="where an epoch's time goes, on the first set "
+                             "and seed")
     args = parser.parse_args(argv)
     options = dict(_option(text) for text in args.option)
+    if args.profile:
+        name = (args.only or list(DATA))[0]
+        return profile(*load_split(args.data, name, args.seeds[0],
+                                   args.validation), args.seeds[0],
+                       {**(PREVIOUS if args.defaults == "previous" else {}),
+                        **options}, name)
+    variants = {"new": [("kerasnn", options)],
+                "previous": [("previous", {**PREVIOUS, **options})],
+                "both": [("previous", {**PREVIOUS, **options}),
+                         ("kerasnn", options)]}[args.defaults]
 
     per_seed = []
     for seed in args.seeds:
@@ -57,14 +85,18 @@ def main(argv=None):
         for name in args.only or list(DATA):
             X_train, X_test, y_train, y_test, problem = load_split(
                 args.data, name, seed, args.validation)
-            rows.append(("kerasnn", name, *run_kerasnn(
-                X_train, y_train, X_test, y_test, problem, seed, options)))
+            for who, settings in variants:
+                rows.append((who, name, *run_kerasnn(
+                    X_train, y_train, X_test, y_test, problem, seed,
+                    settings)))
             if not args.no_boosting:
                 rows.append(("boosting", name, *run_boosting(
                     X_train, y_train, X_test, y_test, problem, seed)))
         part = "validation part" if args.validation else "80/20 split"
         print_table(rows, title=f"seed {seed} ({part}, random_state={seed}); "
-                                f"kerasnn options {options or 'defaults'}:")
+                                f"kerasnn options {options or 'defaults'}"
+                                + (f", previous: {PREVIOUS}"
+                                   if args.defaults != "new" else "") + ":")
         per_seed.append(rows)
     if len(per_seed) > 1:
         print_table(mean_rows(per_seed),
@@ -111,12 +143,167 @@ def run_kerasnn(X_train, y_train, X_test, y_test, problem, seed, options):
                                            seed=seed, **options).model
     seconds = time.perf_counter() - start
     if problem == "regression":
+        tabular = model.get_config()["tabular"]
         print(f"target_transform={model.target_transform!r}, validation "
-              "RMSE: " + str(model.get_config()["tabular"].get(
-                  "target_transform_validation_rmse")), flush=True)
+              f"RMSE: {tabular.get('target_transform_validation_rmse')}, "
+              f"short runs: {tabular.get('target_transform_trial_rmse')}",
+              flush=True)
     scores = model.predict(X_test, verbose=0)
     labels = predict_labels(model, X_test) if problem != "regression" else None
     return score(problem, y_test, scores, labels, model), seconds
+
+
+def profile(X_train, X_test, y_train, y_test, problem, seed, options, name):
+    """Where the time of `train_tabular` goes, on one set and seed.
+
+    Prints each run's epochs (run and best), then one epoch of the kept
+    model taken apart, each part timed on its second epoch (the first
+    traces): the whole epoch inside `fit` (training and validation, read
+    from callbacks), the preprocessing layers alone (`predict` of the
+    layers up to the first weights that train), a train epoch of the
+    network on already-encoded inputs (with and without XLA), the same
+    number of steps of 8 rows (the per-step cost that does not depend on
+    the rows: Python, dispatch, callbacks), and the validation pass.
+    """
+    import keras
+
+    import kerasnn.tabular.training
+    from kerasnn.tabular import _fit_loop
+    from kerasnn.tabular.training import auto_validation_split
+    from kerasnn.tabular.training import split_rows
+
+    print(f"profile of {name}, seed {seed}, options {options or 'defaults'};"
+          f" load {_load()}", flush=True)
+    timer = EpochTimer()
+    start = time.perf_counter()
+    result = kerasnn.tabular.training.train_tabular(
+        X_train, y_train, problem=problem, seed=seed, verbose=0,
+        callbacks=[timer], **options)
+    total = time.perf_counter() - start
+    model = result.model
+    lines = ["", f"train_tabular: {total:.1f} s in {len(timer.runs)} run(s)",
+             "", "| run | epochs run | best epoch | mean epoch s "
+             "| of which validation s | run s |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for number, run in enumerate(timer.runs, 1):
+        losses = run["val_loss"] or run["loss"]
+        best = int(np.argmin(losses)) + 1 if losses else 0
+        lines.append(
+            f"| {number} | {len(run['epoch'])} | {best} | "
+            f"{np.mean(run['epoch']):.2f} | {np.mean(run['test'] or [0]):.2f}"
+            f" | {run['total']:.1f} |")
+    print("\n".join(lines), flush=True)
+
+    validation_split = options.get("validation_split",
+                                   auto_validation_split(len(X_train)))
+    train, val = split_rows(np.asarray(y_train), validation_split,
+                            problem != "regression", seed)
+    x = model.prepare_inputs(X_train.iloc[train])
+    y = np.asarray(y_train)[train]  # labels as given: fit prepares them
+    x_val = model.prepare_inputs(X_train.iloc[val])
+    y_val = np.asarray(y_train)[val]
+    batch = options.get("batch_size", "auto")
+    batch = _fit_loop._batch_size(batch, len(y), model.backbone != "mlp")
+    steps = -(-len(y) // batch)
+    pre, _ = network_model(model, False)
+    timings = {}
+
+    def twice(function):
+        function()
+        begin = time.perf_counter()
+        function()
+        return time.perf_counter() - begin
+
+    timings["preprocessing forward alone (predict)"] = twice(
+        lambda: pre.predict(x, batch_size=batch, verbose=0))
+    encoded = pre.predict(x, batch_size=batch, verbose=0)
+    for jit in (False, True):
+        net_model = network_model(model, jit)[1]
+        fit_timer = EpochTimer()
+        net_model.fit(encoded, y, batch_size=batch, epochs=2, verbose=0,
+                      callbacks=[fit_timer], shuffle=True)
+        label = " (XLA)" if jit else ""
+        timings[f"network train epoch on encoded inputs{label}"] = (
+            fit_timer.runs[-1]["epoch"][-1])
+        if not jit:
+            small = [v[:8 * steps] for v in encoded]
+            fit_timer = EpochTimer()
+            net_model.fit(small, y[:8 * steps], batch_size=8, epochs=2,
+                          verbose=0, callbacks=[fit_timer])
+            timings[f"{steps} steps of 8 rows (fixed per-step cost)"] = (
+                fit_timer.runs[-1]["epoch"][-1])
+    fit_timer = EpochTimer()
+    model.fit(x, y, batch_size=batch, epochs=2, verbose=0,
+              callbacks=[fit_timer], shuffle=True)
+    timings["whole model train epoch, no validation"] = (
+        fit_timer.runs[-1]["epoch"][-1])
+    timings["validation pass (evaluate)"] = twice(
+        lambda: model.evaluate(x_val, y_val, batch_size=batch, verbose=0))
+    supports = keras.src.trainers.trainer.model_supports_jit(model)
+    lines = ["", f"one epoch of the kept model: {len(y)} training rows, "
+             f"{len(y_val)} validation rows, batch {batch}, {steps} steps, "
+             f"backend {keras.backend.backend()}, whole model XLA-able: "
+             f"{supports}; load {_load()}", "", "| part | seconds |",
+             "| --- | --- |"]
+    lines += [f"| {part} | {seconds:.2f} |" for part, seconds in timings.items()]
+    print("\n".join(lines), flush=True)
+    return 0
+
+
+class EpochTimer:
+    """Times each run's epochs and validation passes (a Keras callback)."""
+
+    def __new__(cls):
+        import keras
+
+        class _Timer(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.runs = []
+
+            def on_train_begin(self, logs=None):
+                self.runs.append({"epoch": [], "test": [], "loss": [],
+                                  "val_loss": [], "total": 0.0})
+                self._train = time.perf_counter()
+
+            def on_train_end(self, logs=None):
+                self.runs[-1]["total"] = time.perf_counter() - self._train
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._epoch = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                run = self.runs[-1]
+                run["epoch"].append(time.perf_counter() - self._epoch)
+                for key in ("loss", "val_loss"):
+                    if logs and key in logs:
+                        run[key].append(float(logs[key]))
+
+            def on_test_begin(self, logs=None):
+                self._test = time.perf_counter()
+
+            def on_test_end(self, logs=None):
+                if self.runs:
+                    self.runs[-1]["test"].append(
+                        time.perf_counter() - self._test)
+
+        return _Timer()
+
+
+def network_model(model, jit):
+    """The layers after the preprocessing (`preprocessing model`, `network`),
+    the network compiled as `model`, with XLA or not."""
+    from kerasnn.tabular._preprocess_once import split_preprocessing
+
+    preprocessing, network = split_preprocessing(model)
+    optimizer = model.optimizer.__class__.from_config(
+        model.optimizer.get_config())
+    network.compile(optimizer=optimizer, loss=model.loss, jit_compile=jit)
+    return preprocessing, network
+
+
+def _load():
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def run_boosting(X_train, y_train, X_test, y_test, problem, seed):
@@ -171,26 +358,34 @@ def print_table(rows, title):
     by_data = {}
     for who, name, result, seconds in rows:
         by_data.setdefault(name, {})[who] = (result, seconds)
+    previous = any("previous" in runs for runs in by_data.values())
+    before = "| previous " if previous else ""
     lines = ["", title, "",
-             "| data | metric | kerasnn | boosting | gap | kerasnn >= boosting |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             f"| data | metric | kerasnn {before}| boosting | gap "
+             "| kerasnn >= boosting |",
+             "| --- " * (6 + previous) + "|"]
     for name, runs in by_data.items():
-        ours, our_s = runs["kerasnn"]
+        ours, our_s = runs.get("kerasnn", runs.get("previous"))
+        old, old_s = runs.get("previous", (None, None))
         theirs, their_s = runs.get("boosting", (None, None))
         for metric in ours:
+            was = "" if old is None else f"| {_fmt(old[metric])} "
             if theirs is None:
                 lines.append(f"| {name} | {metric} | {_fmt(ours[metric])} "
-                             "| | | |")
+                             f"{was}| | | |")
                 continue
             met = ("" if metric not in TARGETS
                    else "yes" if ours[metric] >= theirs[metric] else "NO")
             lines.append(
-                f"| {name} | {metric} | {_fmt(ours[metric])} | "
+                f"| {name} | {metric} | {_fmt(ours[metric])} {was}| "
                 f"{_fmt(theirs[metric])} | {_fmt(ours[metric] - theirs[metric])} "
                 f"| {met} |")
         their = "" if their_s is None else f"{their_s:.1f}"
         ratio = "" if their_s is None else f"x{our_s / max(their_s, 1e-9):.0f}"
-        lines.append(f"| {name} | train seconds | {our_s:.1f} | {their} | "
+        was = "" if old_s is None else f"| {old_s:.1f} "
+        if old_s is not None and "kerasnn" in runs:
+            ratio += f" (x{our_s / max(old_s, 1e-9):.2f} of previous)"
+        lines.append(f"| {name} | train seconds | {our_s:.1f} {was}| {their} | "
                      f"{ratio} | |")
     print("\n".join(lines), flush=True)
 

@@ -14,6 +14,7 @@ from kerasnn.errors import KerasnnValueError
 from kerasnn.results import TrainingResult
 from kerasnn.tabular._epoch_log import EpochLog
 from kerasnn.tabular._epoch_log import run_callbacks
+from kerasnn.tabular._preprocess_once import encoded_trainer
 from kerasnn.tabular.model import build_tabular_model
 from kerasnn.tabular.model import check_target_transform
 from kerasnn.tabular.oversampling import oversample_sampling
@@ -26,21 +27,39 @@ Run = collections.namedtuple("Run", ["score", "model", "history"])
 FitSettings = collections.namedtuple("FitSettings", [
     "problem", "seed", "strategy", "oversample", "class_weight", "patience",
     "backup_dir", "epochs", "batch_size", "ensemble", "callbacks", "verbose",
-    "options"])
+    "options", "preprocess_once"], defaults=[False])
+
+
+#: `train_tabular`'s ways of choosing a regression target's space on its
+#: validation rows besides `"auto"` (which is `"compare"`): two full runs,
+#: or two short runs and one full one.
+TRANSFORM_CHOICES = ("compare", "trial")
+
+#: Epochs of each short run of `target_transform="trial"`.
+TRIAL_EPOCHS = 3
 
 
 def target_transforms(target_transform, y_train, problem, validate):
-    """The target transforms to train: one, or `[None, "log"]` for `"auto"`
-    on a target >= 0 when validation rows can decide between them."""
-    if (target_transform == "auto" and validate
+    """The target transforms to train: one, or `[None, "log"]` for `"auto"`,
+    `"compare"` and `"trial"` on a target >= 0 when validation rows can
+    decide between them."""
+    if (target_transform in ("auto", *TRANSFORM_CHOICES) and validate
             and _loggable(y_train, problem)):
         return [None, "log"]
+    if target_transform in TRANSFORM_CHOICES:
+        target_transform = "auto"
     return [check_target_transform(target_transform, y_train, problem)]
 
 
-def fit_best(X_train, y_train, validation, restarts, transforms, settings):
+def fit_best(X_train, y_train, validation, restarts, transforms, settings,
+             trial=False):
     """Trains a run per restart and transform; returns the best as a
-    `TrainingResult`."""
+    `TrainingResult`. With `trial` and two transforms, a short run of each
+    picks the one to train."""
+    trial_rmse = {}
+    if trial and len(transforms) > 1:
+        transforms, trial_rmse = _trial_transform(X_train, y_train, validation,
+                                                  transforms, settings)
     runs = list(itertools.product(range(restarts), transforms))
     n_val = 0 if validation is None else len(validation[1])
     say(settings.verbose,
@@ -70,7 +89,28 @@ def fit_best(X_train, y_train, validation, restarts, transforms, settings):
     if rmse:
         # Kept in the model's config, beside the choice it explains.
         best.model._tabular["target_transform_validation_rmse"] = rmse
+    if trial_rmse:
+        best.model._tabular["target_transform_trial_rmse"] = trial_rmse
     return TrainingResult(model=best.model, history=best.history)
+
+
+def _trial_transform(X_train, y_train, validation, transforms, settings):
+    """The transform whose run of `TRIAL_EPOCHS` epochs (first seed, no
+    extra callbacks) has the lower validation RMSE in the target's units:
+    `([transform], {str(transform): rmse})`."""
+    short = settings._replace(epochs=min(TRIAL_EPOCHS, settings.epochs),
+                              callbacks=[], backup_dir=None, verbose=0)
+    rmse = {}
+    for transform in transforms:
+        run = _fit_run(X_train, y_train, validation, short, restart=0,
+                       transform=transform, backup_run=None)
+        rmse[str(transform)] = math.sqrt(run.score)
+    chosen = min(transforms, key=lambda t: rmse[str(t)])
+    say(settings.verbose,
+        f"Target space from {short.epochs}-epoch runs: validation RMSE "
+        + ", ".join(f"{t} {v:.4g}" for t, v in rmse.items())
+        + f"; training target_transform={chosen}.")
+    return [chosen], rmse
 
 
 def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
@@ -88,8 +128,14 @@ def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
     weights = class_weights(s.class_weight, fit_y, model.classes)
     callbacks = run_callbacks(validation is not None, s.patience,
                               s.backup_dir, backup_run)
-    history = model.fit(
-        fit_X, fit_y, validation_data=validation, epochs=s.epochs,
+    trainer, fit_validation = model, validation
+    # The caller's callbacks see the model that takes raw rows.
+    encoded = (s.preprocess_once and not s.callbacks and s.strategy is None
+               and encoded_trainer(model, fit_X, validation))
+    if encoded:
+        trainer, fit_X, fit_validation = encoded
+    history = trainer.fit(
+        fit_X, fit_y, validation_data=fit_validation, epochs=s.epochs,
         batch_size=_batch_size(s.batch_size, len(fit_y), s.ensemble),
         class_weight=weights, callbacks=callbacks + list(s.callbacks),
         shuffle=True, verbose=s.verbose,

@@ -7,9 +7,11 @@ import pandas as pd
 
 from kerasnn._progress import check_verbose
 from kerasnn._random import seeded
+from kerasnn._validation import check_bool
 from kerasnn._validation import check_callbacks
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnValueError
+from kerasnn.tabular._fit_loop import TRANSFORM_CHOICES
 from kerasnn.tabular._fit_loop import FitSettings
 from kerasnn.tabular._fit_loop import class_weights  # noqa: F401 (public)
 from kerasnn.tabular._fit_loop import fit_best
@@ -32,7 +34,8 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
                   validation_data=None, epochs=200,
                   batch_size="auto", patience="auto", class_weight=None,
                   oversample=None, callbacks=None, restarts=1, seed=None,
-                  strategy=None, backup_dir=None, verbose="auto", **options):
+                  strategy=None, backup_dir=None, verbose="auto",
+                  preprocess_once=False, **options):
     """Builds a tabular model and trains it with the working defaults.
 
     The rows are split into training and validation parts: shuffled, and
@@ -103,13 +106,28 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             `Model.fit`. Lines go through Keras's logging:
             `keras.config.disable_interactive_logging()` sends them to the
             log instead of stdout. Defaults to `"auto"`.
+        preprocess_once: Boolean. `True` runs the model's preprocessing
+            layers (lookups, bins, standardization) once on the training
+            and validation rows and trains the layers after them on the
+            encoded rows: the same arithmetic and the same model, in less
+            time per epoch (benchmarks/RESULTS.md). The trained model is
+            the whole one, raw rows in. Not with `callbacks` (they see
+            the model that takes raw rows), `strategy`, fewer than 2,000
+            training rows (where it saves less than it costs) or an
+            encoded table of more than 250 million values; `False` runs
+            the preprocessing in every step. Defaults to `False`.
         **options: Passed to `kerasnn.build_tabular_model` (`backbone`,
             `k`, `hidden`, `dropout`, `learning_rate`, `categorical`, ...).
             There, `target_transform="auto"` (the default) on a regression
             target >= 0 trains two models, one on `y` and one on
             `log1p(y)`, and keeps the one with the lower validation error in
             the target's units (`model.target_transform` says which);
-            `"log"` or `None` trains only that one.
+            `"compare"` is the same; `"log"` or `None` trains only that
+            one. `"trial"` trains each for 3 epochs and the one with the
+            lower validation error then in full (half the training, but on
+            housing the short runs picked the space that lost in full:
+            benchmarks/RESULTS.md; their RMSEs are in the config under
+            `"target_transform_trial_rmse"`).
 
     Returns:
         A `kerasnn.results.TrainingResult`: `.model`, the compiled, trained
@@ -149,13 +167,15 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         validation_split = 0.0
     check_restarts(restarts, validation_split, validation_data)
     target_transform = options.pop("target_transform", "auto")
-    check_target_transform(target_transform, y, problem)
+    if target_transform not in TRANSFORM_CHOICES:
+        check_target_transform(target_transform, y, problem)
     settings = FitSettings(
         problem=problem, epochs=epochs, patience=patience, seed=seed,
         oversample=oversample, class_weight=class_weight,
         callbacks=callbacks, strategy=strategy, backup_dir=backup_dir,
         batch_size=batch_size, ensemble=ensemble, verbose=verbose,
-        options=options)
+        options=options, preprocess_once=check_bool("preprocess_once",
+                                                    preprocess_once))
     with seeded(seed):
         # Multi-label rows have no one class to stratify by.
         train, val = split_rows(y, validation_split,
@@ -167,7 +187,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         transforms = target_transforms(target_transform, y_train, problem,
                                        validation is not None)
         return fit_best(X_train, y_train, validation, restarts, transforms,
-                        settings)
+                        settings, trial=target_transform == "trial")
 
 
 def _rows(y, index):
