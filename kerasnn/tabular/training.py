@@ -109,9 +109,11 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         preprocess_once: Boolean. `True` runs the model's preprocessing
             layers (lookups, bins, standardization) once on the training
             and validation rows and trains the layers after them on the
-            encoded rows: the same arithmetic and the same model, in less
-            time per epoch (benchmarks/RESULTS.md). The trained model is
-            the whole one, raw rows in. Not with `callbacks` (they see
+            encoded rows: the same arithmetic and the same model. It
+            saved 15% of adult's training and cost time on housing, whose
+            encoded rows carry 128 bins per numeric column
+            (benchmarks/RESULTS.md). The trained model is the whole one,
+            raw rows in. Not with `callbacks` (they see
             the model that takes raw rows), `strategy`, fewer than 2,000
             training rows (where it saves less than it costs) or an
             encoded table of more than 250 million values; `False` runs
