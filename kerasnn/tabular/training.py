@@ -9,6 +9,7 @@ from kerasnn._progress import check_verbose
 from kerasnn._random import seeded
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_callbacks
+from kerasnn._validation import check_choice
 from kerasnn._validation import check_int
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular._fit_loop import TRANSFORM_CHOICES
@@ -169,6 +170,8 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         validation_split = 0.0
     check_restarts(restarts, validation_split, validation_data)
     target_transform = options.pop("target_transform", "auto")
+    check_choice("target_transform", target_transform,
+                 ("auto", "log") + TRANSFORM_CHOICES, allow_none=True)
     if target_transform not in TRANSFORM_CHOICES:
         check_target_transform(target_transform, y, problem)
     settings = FitSettings(

@@ -213,7 +213,7 @@ def test_train_tabular_picks_the_target_space_on_validation_rows():
     ({"backbone": "tabn"}, KerasnnValueError,
      r"`backbone` must be one of .*Received: backbone='tabn'.*'tabm'"),
     ({"target_transform": "sqrt"}, KerasnnValueError,
-     r"`target_transform` must be one of 'auto', 'log' or None\. Received: "
+     r"`target_transform` must be one of 'auto', 'log'.* or None\. Received: "
      r"target_transform='sqrt'"),
     ({"target_transform": "log", "y": -1.0}, KerasnnValueError,
      r"needs a target >= 0. Received: y with minimum"),
