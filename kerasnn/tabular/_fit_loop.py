@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._progress import say
+from kerasnn._random import derived_seed
 from kerasnn.errors import KerasnnValueError
 from kerasnn.results import TrainingResult
 from kerasnn.tabular._epoch_log import EpochLog
@@ -117,7 +118,7 @@ def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
              backup_run):
     """Builds, fits and scores one model."""
     s = settings
-    run_seed = None if s.seed is None else s.seed + restart
+    run_seed = derived_seed(s.seed, offset=restart)
     if run_seed is not None:
         keras.utils.set_random_seed(run_seed)
     model = build_tabular_model(X_train, y_train, problem=s.problem,
@@ -172,7 +173,8 @@ def class_weights(class_weight, y, classes):
 def _run_name(number, n_runs, seed, restart, transform):
     """`Run 2/4 (seed 1, target_transform=log)`, as the progress lines
     name a run (`transform=""`: one transform, not named)."""
-    details = [] if seed is None else [f"seed {seed + restart}"]
+    run_seed = derived_seed(seed, offset=restart)
+    details = [] if run_seed is None else [f"seed {run_seed}"]
     if transform != "":
         details.append(f"target_transform={transform}")
     return (f"Run {number + 1}/{n_runs}"

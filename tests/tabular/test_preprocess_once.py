@@ -44,6 +44,7 @@ def _train(X, y, **kwargs):
                          seed=0, verbose=0, **kwargs)
 
 
+@pytest.mark.tf_only  # a string column
 def test_same_model_as_preprocessing_in_every_step(table, encoded):
     X, y = table
     once = _train(X, y)
@@ -56,6 +57,7 @@ def test_same_model_as_preprocessing_in_every_step(table, encoded):
                                every.history.history["val_loss"])
 
 
+@pytest.mark.tf_only  # a string column
 def test_trained_model_saves_raw_rows_and_loads_in_safe_mode(
         table, encoded, tmp_path):
     X, y = table
@@ -69,6 +71,7 @@ def test_trained_model_saves_raw_rows_and_loads_in_safe_mode(
                                model.predict(X, verbose=0), rtol=1e-6)
 
 
+@pytest.mark.tf_only  # a string column
 def test_callbacks_see_the_model_of_raw_rows(table, encoded):
     seen = []
 
@@ -81,6 +84,7 @@ def test_callbacks_see_the_model_of_raw_rows(table, encoded):
     assert seen == [["a", "b", "kind"]]
 
 
+@pytest.mark.tf_only  # a string column
 def test_small_tables_train_on_raw_rows(table, monkeypatch):
     monkeypatch.setattr(_preprocess_once, "MIN_ROWS", 61)
     X, y = table
@@ -88,6 +92,7 @@ def test_small_tables_train_on_raw_rows(table, monkeypatch):
     assert _preprocess_once.encoded_trainer(model, X, None) is None
 
 
+@pytest.mark.tf_only  # a string column
 def test_split_takes_out_the_layers_without_weights_to_train(table):
     X, y = table
     model = build_tabular_model(X, y, hidden=[8], k=2, numeric_bins=4,

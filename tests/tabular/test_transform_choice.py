@@ -68,6 +68,7 @@ def test_trial_gives_the_run_that_trains_in_that_space_alone(prices):
                                one.predict(X, verbose=0), rtol=1e-5)
 
 
+@pytest.mark.tf_only  # a string column
 def test_trial_model_saves_and_loads_in_safe_mode(prices, tmp_path):
     X, y = prices
     X = X.assign(kind=np.where(X["b"] > 0, "x", None))
