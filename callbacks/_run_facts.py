@@ -75,10 +75,16 @@ def unweighted_baseline(model, y, class_weight):
         if shares is None:
             return None
         classes, p = shares
+    _, q = _weighted_prior(classes, p, class_weight)
+    return float(-np.sum(p * _log(q)))
+
+
+def _weighted_prior(classes, p, class_weight):
+    """The classes' weights and the shares that training under them makes
+    the best constant prediction."""
     w = np.array([float((class_weight or {}).get(int(c), 1.0))
                   for c in classes])
-    q = p * w / max(float(np.sum(p * w)), 1e-12)
-    return float(-np.sum(p * _log(q)))
+    return w, p * w / max(float(np.sum(p * w)), 1e-12)
 
 
 def _best_constant_loss(spec, y, class_weight):
@@ -106,9 +112,7 @@ def _best_constant_loss(spec, y, class_weight):
     if shares is None:
         return None, ""
     classes, p = shares
-    w = np.array([float((class_weight or {}).get(int(c), 1.0))
-                  for c in classes])
-    q = p * w / max(float(np.sum(p * w)), 1e-12)
+    w, q = _weighted_prior(classes, p, class_weight)
     return (float(-np.sum(p * w * _log(q))),
             "the entropy of the class shares")
 
