@@ -32,8 +32,8 @@ FitSettings = collections.namedtuple("FitSettings", [
 
 
 #: `train_tabular`'s ways of choosing a regression target's space on its
-#: validation rows besides `"auto"` (which is `"compare"`): two full runs,
-#: or two short runs and one full one.
+#: validation rows (`"auto"` chooses from the target's skewness, before
+#: training): two full runs, or two short runs and one full one.
 TRANSFORM_CHOICES = ("compare", "trial")
 
 #: Epochs of each short run of `target_transform="trial"`.
@@ -41,11 +41,12 @@ TRIAL_EPOCHS = 3
 
 
 def target_transforms(target_transform, y_train, problem, validate):
-    """The target transforms to train: one, or `[None, "log"]` for `"auto"`,
+    """The target transforms to train: one, or `[None, "log"]` for
     `"compare"` and `"trial"` on a target >= 0 when validation rows can
-    decide between them."""
-    if (target_transform in ("auto", *TRANSFORM_CHOICES) and validate
-            and _loggable(y_train, problem)):
+    decide between them. `"auto"` is one, from the skewness of the
+    training rows' target (`check_target_transform`)."""
+    if (target_transform in TRANSFORM_CHOICES and validate
+            and loggable_target(y_train, problem)):
         return [None, "log"]
     if target_transform in TRANSFORM_CHOICES:
         target_transform = "auto"
@@ -197,7 +198,8 @@ def _oversampled(oversample, X, y, kinds, seed):
     return X, y
 
 
-def _loggable(y, problem):
+def loggable_target(y, problem):
+    """Whether `y` is a regression target >= 0, so it has a log space."""
     if problem != "regression":
         return False
     values = pd.to_numeric(pd.Series(y), errors="coerce").to_numpy("float64")

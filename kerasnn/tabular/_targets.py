@@ -53,8 +53,8 @@ def check_target_transform(target_transform, y, problem):
     """Resolves `target_transform` to `None` or `"log"` for the target `y`.
 
     `"auto"` picks `"log"` for a regression target of numbers >= 0 whose
-    skewness exceeds `SKEW_TARGET_LOG` (`train_tabular` instead compares
-    both on its validation rows).
+    skewness exceeds `SKEW_TARGET_LOG` (`train_tabular`'s `"compare"`
+    instead trains both and compares them on its validation rows).
     """
     target_transform = check_choice("target_transform", target_transform,
                                     ("auto", "log"), allow_none=True)
@@ -67,8 +67,7 @@ def check_target_transform(target_transform, y, problem):
         return None
     if target_transform is None:
         return None
-    values = pd.to_numeric(pd.Series(as_1d(y, "y")), errors="coerce")
-    values = values[np.isfinite(values)]
+    values = _finite(y)
     positive = bool(len(values)) and float(values.min()) >= 0
     if target_transform == "log":
         if not positive:
@@ -79,6 +78,17 @@ def check_target_transform(target_transform, y, problem):
             )
         return "log"
     return "log" if positive and values.skew() > SKEW_TARGET_LOG else None
+
+
+def target_skewness(y):
+    """The skewness of a regression target's finite values (`NaN` for
+    fewer than three), the signal of `target_transform="auto"`."""
+    return float(_finite(y).skew())
+
+
+def _finite(y):
+    values = pd.to_numeric(pd.Series(as_1d(y, "y")), errors="coerce")
+    return values[np.isfinite(values)]
 
 
 def fitted_target(y, transform):

@@ -147,8 +147,8 @@ def build_tabular_model(X, y, *, problem=None, categorical=None, numeric=None,
         target_transform: `"auto"`, `"log"` or `None`. `"log"` fits a
             regression target as `log1p(y)` (the loss compares logs;
             `predict` answers in the target's units); `"auto"` does so for a
-            target >= 0 with skewness above `SKEW_TARGET_LOG` (`train_tabular`
-            decides on validation rows instead). Ignored for classification.
+            target >= 0 with skewness above `SKEW_TARGET_LOG`, as
+            `train_tabular` does by default. Ignored for classification.
             `model.target_transform` says which was used.
         activation, l1, l2, batchnorm, initializer, learning_rate, momentum,
         clipnorm, clipvalue, metrics, seed, strategy, name: As in

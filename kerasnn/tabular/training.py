@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kerasnn._progress import check_verbose
+from kerasnn._progress import say
 from kerasnn._random import seeded
 from kerasnn._validation import check_bool
 from kerasnn._validation import check_callbacks
@@ -16,7 +17,10 @@ from kerasnn.tabular._fit_loop import TRANSFORM_CHOICES
 from kerasnn.tabular._fit_loop import FitSettings
 from kerasnn.tabular._fit_loop import class_weights  # noqa: F401 (public)
 from kerasnn.tabular._fit_loop import fit_best
+from kerasnn.tabular._fit_loop import loggable_target
 from kerasnn.tabular._fit_loop import target_transforms
+from kerasnn.tabular._targets import SKEW_TARGET_LOG
+from kerasnn.tabular._targets import target_skewness
 from kerasnn.tabular._training_checks import check_class_weight
 from kerasnn.tabular._training_checks import check_oversample
 from kerasnn.tabular._training_checks import check_restarts
@@ -122,15 +126,19 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
         **options: Passed to `kerasnn.build_tabular_model` (`backbone`,
             `k`, `hidden`, `dropout`, `learning_rate`, `categorical`, ...).
             There, `target_transform="auto"` (the default) on a regression
-            target >= 0 trains two models, one on `y` and one on
-            `log1p(y)`, and keeps the one with the lower validation error in
-            the target's units (`model.target_transform` says which);
-            `"compare"` is the same; `"log"` or `None` trains only that
-            one. `"trial"` trains each for 3 epochs and the one with the
-            lower validation error then in full (half the training, but on
-            housing the short runs picked the space that lost in full:
-            benchmarks/RESULTS.md; their RMSEs are in the config under
-            `"target_transform_trial_rmse"`).
+            target >= 0 fits `log1p(y)` when the training rows' target
+            has a skewness above 2, and `y` itself otherwise, in one run
+            (`model.target_transform` says which; the skewness is in the
+            config under `"target_skewness"`); `"log"` or `None` trains
+            only that one. `"compare"` trains two models, one on `y` and
+            one on `log1p(y)`, and keeps the one with the lower
+            validation error in the target's units (their RMSEs are under
+            `"target_transform_validation_rmse"`); on housing it picked
+            the same space as the skewness on every seed, at twice the
+            training. `"trial"` trains each for 3 epochs and the one with
+            the lower validation error then in full (on housing the short
+            runs picked the space that lost in full: benchmarks/RESULTS.md;
+            their RMSEs are under `"target_transform_trial_rmse"`).
 
     Returns:
         A `kerasnn.results.TrainingResult`: `.model`, the compiled, trained
@@ -191,8 +199,28 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
                       else (X.iloc[val], _rows(y, val)))
         transforms = target_transforms(target_transform, y_train, problem,
                                        validation is not None)
-        return fit_best(X_train, y_train, validation, restarts, transforms,
-                        settings, trial=target_transform == "trial")
+        skewness = _auto_skewness(target_transform, y_train, problem,
+                                  transforms[0], verbose)
+        result = fit_best(X_train, y_train, validation, restarts, transforms,
+                          settings, trial=target_transform == "trial")
+    if skewness is not None:
+        # Kept in the model's config, beside the choice it explains.
+        result.model._tabular["target_skewness"] = skewness
+    return result
+
+
+def _auto_skewness(target_transform, y_train, problem, chosen, verbose):
+    """The skewness behind `target_transform="auto"`'s choice on a target
+    >= 0 (said when `verbose`), or `None` where there was no choice."""
+    if (target_transform != "auto" or problem != "regression"
+            or not loggable_target(y_train, problem)):
+        return None
+    skewness = target_skewness(y_train)
+    if not math.isfinite(skewness):
+        return None
+    say(verbose, f"Target skewness {skewness:.3g} (the log space above "
+                 f"{SKEW_TARGET_LOG:g}): training target_transform={chosen}.")
+    return skewness
 
 
 def _rows(y, index):

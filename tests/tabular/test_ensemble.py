@@ -196,7 +196,8 @@ def test_train_tabular_picks_the_target_space_on_validation_rows():
             built.append(self.model.target_transform)
 
     result = train_tabular(X, y, epochs=2, hidden=[8], backbone="tabm", k=2,
-                           seed=0, callbacks=[Count()])
+                           seed=0, callbacks=[Count()],
+                           target_transform="compare")
     assert built == [None, "log"]
     assert result.model.target_transform in (None, "log")
     scores = result.model.get_config()["tabular"][
