@@ -144,7 +144,8 @@ def run_kerasnn(X_train, y_train, X_test, y_test, problem, seed, options):
     seconds = time.perf_counter() - start
     if problem == "regression":
         tabular = model.get_config()["tabular"]
-        print(f"target_transform={model.target_transform!r}, validation "
+        print(f"target_transform={model.target_transform!r}, skewness: "
+              f"{tabular.get('target_skewness')}, validation "
               f"RMSE: {tabular.get('target_transform_validation_rmse')}, "
               f"short runs: {tabular.get('target_transform_trial_rmse')}",
               flush=True)
