@@ -18,8 +18,10 @@ The real programs live in the `diagnosis_real_*.py` modules beside this
 one, all "tune": half of them were first kept aside and reported once
 (docs/diagnostics.md gives that figure), then used for tuning as well. The
 `diagnosis_fresh_*.py` modules hold real programs written after the rules
-were set, reported once held out and then tuned on ("tune"); the
-`diagnosis_holdout_*.py` modules hold the programs kept aside since. `load_cases()` returns the whole catalogue.
+were set, reported once held out and then tuned on ("tune"); so are the
+`diagnosis_holdout_*.py` modules, whose rules were changed after their run.
+The `diagnosis_unseen_*.py` modules hold the programs kept aside since.
+`load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
 of it, or small synthetic sets where a toy problem is the point.
@@ -80,7 +82,8 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_real_data", "diagnosis_real_more",
                 "diagnosis_real_seq", "diagnosis_fresh_posts",
                 "diagnosis_fresh_threads", "diagnosis_holdout_posts",
-                "diagnosis_holdout_threads")
+                "diagnosis_holdout_threads", "diagnosis_unseen_posts",
+                "diagnosis_unseen_threads")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",

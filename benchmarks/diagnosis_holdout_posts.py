@@ -1,4 +1,4 @@
-"""Held-out real faulty programs from public posts, each with its fix.
+"""Real faulty programs from public posts, once held out, with their fixes.
 
 Each faulty program below reproduces, in Keras 3 and on the shipped data
 (or seeded synthetic data where the post's data are not shipped), a bug
@@ -14,9 +14,11 @@ follow posts whose training is fine but could look suspicious: an MLP
 whose loss falls unevenly under a high Adam rate, and a dropout MLP under
 a slow, decaying SGD.
 
-These programs are kept aside to measure the monitor (`split="holdout"`):
-they were chosen in the order the searches returned them, and their
-`expected` kinds were fixed from the posts before any diagnosis was run.
+These programs were kept aside to measure the monitor and run once
+untouched: they were chosen in the order the searches returned them, and
+their `expected` kinds were fixed from the posts before any diagnosis was
+run. Rules were changed after this set was run, so it counts as tuning now
+(`split="tune"`).
 The docstrings give what each bug costs, measured against the twin with
 `keras.utils.set_random_seed(0)` on TensorFlow unless said otherwise. All
 names start with `ho_post_`, so `--only ho_post_` selects them.
@@ -119,7 +121,7 @@ def _threshold_model(output_activation):
     return model
 
 
-@case("Sequential MLP", "loss_activation_mismatch", split="holdout",
+@case("Sequential MLP", "loss_activation_mismatch", split="tune",
       also=("unscaled_inputs", "dead_units", "constant_predictions",
             "loss_not_decreasing", "unchanged_weights", "no_signal"),
       fixed_by="ho_post_threshold_sigmoid_scaled", metric="accuracy",
@@ -137,7 +139,7 @@ def ho_post_threshold_relu_output(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_THRESHOLD_RELU)
 def ho_post_threshold_sigmoid_scaled(callbacks):
     """The usual remedy: a sigmoid output and the values divided by
@@ -177,7 +179,7 @@ def _bits_lstm(output_activation):
     return model
 
 
-@case("recurrent (LSTM)", "loss_activation_mismatch", split="holdout",
+@case("recurrent (LSTM)", "loss_activation_mismatch", split="tune",
       also=("constant_predictions", "unchanged_weights",
             "loss_not_decreasing", "no_signal"),
       fixed_by="ho_post_lstm_bits_sigmoid", metric="accuracy",
@@ -198,7 +200,7 @@ def ho_post_lstm_bits_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("recurrent (LSTM)", None, split="holdout", metric="accuracy",
+@case("recurrent (LSTM)", None, split="tune", metric="accuracy",
       origin="real", source=_LSTM_BITS_SOFTMAX)
 def ho_post_lstm_bits_sigmoid(callbacks):
     """The usual remedy: a sigmoid output."""
@@ -229,7 +231,7 @@ def _feature_lstm(output_activation):
     return model
 
 
-@case("recurrent (LSTM)", "loss_activation_mismatch", split="holdout",
+@case("recurrent (LSTM)", "loss_activation_mismatch", split="tune",
       also=("label_mismatch", "constant_predictions", "unchanged_weights",
             "loss_not_decreasing", "no_signal"),
       fixed_by="ho_post_feature_lstm_sigmoid", metric="accuracy",
@@ -247,7 +249,7 @@ def ho_post_feature_lstm_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("recurrent (LSTM)", None, split="holdout", metric="accuracy",
+@case("recurrent (LSTM)", None, split="tune", metric="accuracy",
       origin="real", source=_STATEFUL_LSTM_SOFTMAX,
       note="the labels are also mapped from -1/1 to 0/1, which "
            "binary_crossentropy expects")
@@ -267,7 +269,7 @@ def _income_rows():
     return x, df["y"].to_numpy().astype("float32")[:, None]
 
 
-@case("Sequential MLP", "loss_activation_mismatch", split="holdout",
+@case("Sequential MLP", "loss_activation_mismatch", split="tune",
       also=("constant_predictions", "unchanged_weights",
             "loss_not_decreasing", "no_signal"),
       fixed_by="ho_post_two_unit_softmax", metric="accuracy",
@@ -290,7 +292,7 @@ def ho_post_one_unit_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_ONE_UNIT_TWO_CLASSES)
 def ho_post_two_unit_softmax(callbacks):
     """The answer's fix: two softmax outputs under categorical
@@ -326,7 +328,7 @@ def _flat_digits_from_one():
     return x, (y + 1).astype("float32")[:, None]
 
 
-@case("Sequential MLP", "label_mismatch", split="holdout",
+@case("Sequential MLP", "label_mismatch", split="tune",
       also=("loss_not_decreasing", "constant_predictions"),
       fixed_by="ho_post_classes_softmax_sparse", metric="accuracy",
       origin="real", source=_CLASSES_UNDER_MSE,
@@ -350,7 +352,7 @@ def ho_post_classes_under_mse(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_CLASSES_UNDER_MSE)
 def ho_post_classes_softmax_sparse(callbacks):
     """The answer's fix: a 10-unit softmax under sparse cross-entropy, the
@@ -398,7 +400,7 @@ def _digit_cnn(units):
     return model
 
 
-@case("Sequential CNN", "label_mismatch", split="holdout", backends=("jax",),
+@case("Sequential CNN", "label_mismatch", split="tune", backends=("jax",),
       also=("nan", "loss_not_decreasing", "constant_predictions"),
       fixed_by="ho_post_ten_output_units", metric="accuracy",
       origin="real", source=_TOO_FEW_UNITS,
@@ -416,7 +418,7 @@ def ho_post_three_output_units(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential CNN", None, split="holdout", metric="accuracy",
+@case("Sequential CNN", None, split="tune", metric="accuracy",
       origin="real", source=_TOO_FEW_UNITS)
 def ho_post_ten_output_units(callbacks):
     """The mentor's fix: one output unit per class."""
@@ -437,7 +439,7 @@ def _flat_scaled_digits(n=1024):
     return x, keras.utils.to_categorical(y, 10)
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_accuracy",
+@case("Sequential MLP", None, split="tune", metric="val_accuracy",
       origin="real", source=_NOISY_ADAM,
       note="1,024 digits; 15 epochs of 2 batches instead of the book's "
            "500 epochs of 59 batches")
@@ -456,7 +458,7 @@ def ho_post_adam_high_rate_uneven_loss(callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_accuracy",
+@case("Sequential MLP", None, split="tune", metric="val_accuracy",
       origin="real", source=_SLOW_DROPOUT_SGD,
       note="1,024 digits instead of 60,000, so 15 epochs are 390 steps "
            "rather than 28,000: the learner is slower still")

@@ -1,4 +1,4 @@
-"""Held-out real faulty Keras programs from GitHub threads, with their fixes.
+"""Once held-out real faulty Keras programs from GitHub threads, with fixes.
 
 Each faulty program here reproduces a training program that someone posted
 in a GitHub issue (keras-team/keras, or a project built on Keras) whose
@@ -11,9 +11,11 @@ naive monitor might flag them: a rare class handled by class weights, as
 in the Keras imbalanced-classification example, and a deep, narrow ReLU
 net in which some units are dead from the start.
 
-These programs are kept aside to measure the monitor (`split="holdout"`):
-they were chosen in the order the searches returned them, and their
-`expected` kinds were fixed from the threads before any diagnosis was run.
+These programs were kept aside to measure the monitor and run once
+untouched: they were chosen in the order the searches returned them, and
+their `expected` kinds were fixed from the threads before any diagnosis was
+run. Rules were changed after this set was run, so it counts as tuning now
+(`split="tune"`).
 The docstrings give what each bug costs, measured against the twin with
 `keras.utils.set_random_seed(0)` on TensorFlow unless said otherwise. Every
 program is written anew (never copied from its source) and small enough
@@ -145,7 +147,7 @@ def _next_digit_model(output_activation):
     return model
 
 
-@case("Sequential MLP", "loss_activation_mismatch", split="holdout",
+@case("Sequential MLP", "loss_activation_mismatch", split="tune",
       also=("constant_predictions", "unchanged_weights",
             "loss_not_decreasing", "no_signal"),
       fixed_by="ho_thread_next_digit_linear_unit", metric="mae",
@@ -162,7 +164,7 @@ def ho_thread_next_digit_one_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="mae",
+@case("Sequential MLP", None, split="tune", metric="mae",
       origin="real", source=_NEXT_CHAR_ONE_SOFTMAX)
 def ho_thread_next_digit_linear_unit(callbacks):
     """The usual remedy: a linear output unit."""
@@ -199,7 +201,7 @@ def _pima_mlp():
     return model
 
 
-@case("Sequential MLP", "unscaled_inputs", split="holdout",
+@case("Sequential MLP", "unscaled_inputs", split="tune",
       also=("dead_units", "constant_predictions", "oscillating_loss",
             "loss_not_decreasing", "exploding", "class_imbalance"),
       fixed_by="ho_thread_first_rows_standardised", metric="accuracy",
@@ -218,7 +220,7 @@ def ho_thread_first_rows_raw(callbacks):
                      batch_size=10, verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_RAW_PIMA_COLUMNS)
 def ho_thread_first_rows_standardised(callbacks):
     """The usual remedy: columns standardised with the training rows'
@@ -258,7 +260,7 @@ def _digit_mlp():
     return model
 
 
-@case("Sequential MLP", "nonfinite_data", split="holdout",
+@case("Sequential MLP", "nonfinite_data", split="tune",
       also=("nan",), fixed_by="ho_thread_nan_features_zeroed",
       metric="accuracy", origin="real", source=_NAN_FEATURES,
       note="the Citeseer graph is not shipped and the point is the "
@@ -274,7 +276,7 @@ def ho_thread_nan_features(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_NAN_FEATURES)
 def ho_thread_nan_features_zeroed(callbacks):
     """The thread's fix: X[np.isnan(X)] = 0."""
@@ -318,7 +320,7 @@ def _bn_block_cnn(batchnorm):
     return model
 
 
-@case("Sequential CNN", "batchnorm_statistics", split="holdout",
+@case("Sequential CNN", "batchnorm_statistics", split="tune",
       also=("constant_predictions",), backends=("tensorflow",),
       fixed_by="ho_thread_bn_blocks_removed", metric="val_accuracy",
       origin="real", source=_BN_BATCH_ONE,
@@ -341,7 +343,7 @@ def ho_thread_bn_blocks_batch_one(callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-@case("Sequential CNN", None, split="holdout", metric="val_accuracy",
+@case("Sequential CNN", None, split="tune", metric="val_accuracy",
       backends=("tensorflow",), origin="real", source=_BN_BATCH_ONE,
       note="TensorFlow only, as its faulty twin")
 def ho_thread_bn_blocks_removed(callbacks):
@@ -379,7 +381,7 @@ def _rare_class_mlp():
     return model
 
 
-@case("Sequential MLP", "class_imbalance", split="holdout",
+@case("Sequential MLP", "class_imbalance", split="tune",
       also=("constant_predictions", "loss_not_decreasing", "dead_units"),
       fixed_by="ho_thread_rare_class_balanced_subsample",
       metric="val_recall", origin="real", source=_RARE_CLASS_SUBSAMPLE,
@@ -394,7 +396,7 @@ def ho_thread_rare_class_whole_set(callbacks):
                      batch_size=32, verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_recall",
+@case("Sequential MLP", None, split="tune", metric="val_recall",
       origin="real", source=_RARE_CLASS_SUBSAMPLE)
 def ho_thread_rare_class_balanced_subsample(callbacks):
     """The author's fix: every positive row and as many random negative
@@ -435,7 +437,7 @@ def _tanh_regressor(output_activation):
     return model
 
 
-@case("Sequential MLP", "label_mismatch", split="holdout",
+@case("Sequential MLP", "label_mismatch", split="tune",
       also=("unscaled_targets", "saturated_units", "constant_predictions",
             "loss_not_decreasing", "vanishing", "unchanged_weights"),
       fixed_by="ho_thread_linear_output_scaled_targets", metric="mae",
@@ -452,7 +454,7 @@ def ho_thread_tanh_output_large_targets(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="mae",
+@case("Sequential MLP", None, split="tune", metric="mae",
       origin="real", source=_TANH_OUTPUT_LARGE_TARGETS)
 def ho_thread_linear_output_scaled_targets(callbacks):
     """The usual remedy: a linear output and the value in units of
@@ -474,7 +476,7 @@ def _ordered_digits():
     return x.reshape(len(x), -1).astype("float32") / 255.0, y
 
 
-@case("Sequential MLP", "sorted_validation_split", split="holdout",
+@case("Sequential MLP", "sorted_validation_split", split="tune",
       fixed_by="ho_thread_validation_split_shuffled_first",
       metric="val_accuracy", origin="real", source=_SORTED_VALIDATION,
       note="MNIST digits in label order stand in for the thread's ordered "
@@ -489,7 +491,7 @@ def ho_thread_validation_split_ordered(callbacks):
                      validation_split=0.2, verbose=0, callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_accuracy",
+@case("Sequential MLP", None, split="tune", metric="val_accuracy",
       origin="real", source=_SORTED_VALIDATION)
 def ho_thread_validation_split_shuffled_first(callbacks):
     """The thread's fix: shuffle the rows before fit()."""
@@ -539,7 +541,7 @@ def _actor(loss):
     return model
 
 
-@case("Sequential MLP", "nan", split="holdout",
+@case("Sequential MLP", "nan", split="tune",
       also=("exploding", "loss_activation_mismatch"),
       fixed_by="ho_thread_policy_loss_arguments_in_order", metric="loss",
       origin="real", source=_SWAPPED_LOSS_ARGUMENTS,
@@ -557,7 +559,7 @@ def ho_thread_policy_loss_arguments_swapped(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="loss",
+@case("Sequential MLP", None, split="tune", metric="loss",
       origin="real", source=_SWAPPED_LOSS_ARGUMENTS)
 def ho_thread_policy_loss_arguments_in_order(callbacks):
     """The fix: the loss takes (y_true, y_pred)."""
@@ -578,7 +580,7 @@ def _digit_rows_as_sequences(n=1024):
     return x.astype("float32") / 255.0, keras.utils.to_categorical(y, 10)
 
 
-@case("recurrent (LSTM)", "loss_activation_mismatch", split="holdout",
+@case("recurrent (LSTM)", "loss_activation_mismatch", split="tune",
       also=("vanishing", "saturated_units", "loss_not_decreasing",
             "constant_predictions", "no_signal"),
       fixed_by="ho_thread_lstm_categorical_loss",
@@ -607,7 +609,7 @@ def ho_thread_lstm_binary_loss_softmax(callbacks):
                      callbacks=callbacks)
 
 
-@case("recurrent (LSTM)", None, split="holdout",
+@case("recurrent (LSTM)", None, split="tune",
       metric="categorical_accuracy", origin="real",
       source=_BINARY_LOSS_MULTICLASS)
 def ho_thread_lstm_categorical_loss(callbacks):
@@ -657,7 +659,7 @@ def _tag_classifier(loss):
     return model
 
 
-@case("Sequential text", "loss_activation_mismatch", split="holdout",
+@case("Sequential text", "loss_activation_mismatch", split="tune",
       also=("loss_not_decreasing", "unchanged_weights",
             "constant_predictions", "nan"),
       fixed_by="ho_thread_tag_logits_from_logits", metric="accuracy",
@@ -675,7 +677,7 @@ def ho_thread_tag_logits_default_loss(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential text", None, split="holdout", metric="accuracy",
+@case("Sequential text", None, split="tune", metric="accuracy",
       origin="real", source=_LOGITS_DEFAULT_LOSS)
 def ho_thread_tag_logits_from_logits(callbacks):
     """The maintainer's fix: from_logits=True."""
@@ -690,7 +692,7 @@ def ho_thread_tag_logits_from_logits(callbacks):
 # Healthy programs that could look suspicious.
 
 
-@case("Sequential MLP", None, split="holdout", metric="val_recall",
+@case("Sequential MLP", None, split="tune", metric="val_recall",
       origin="real", source=_WEIGHTED_RARE_CLASS,
       note="Adult rows with 2% positives stand in for the credit card "
            "transactions; 20 epochs of batch 512 instead of 30 of 2,048")
@@ -720,7 +722,7 @@ def ho_thread_weighted_rare_class(callbacks):
                      callbacks=callbacks)
 
 
-@case("Sequential MLP", None, split="holdout", metric="accuracy",
+@case("Sequential MLP", None, split="tune", metric="accuracy",
       origin="real", source=_DEAD_RELUS_AT_INIT,
       note="two moons and an 8-layer, 8-unit ReLU net stand in for the "
            "thread's unnamed nets; 20 epochs")
