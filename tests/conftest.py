@@ -31,6 +31,14 @@ if keras.backend.backend() == "tensorflow":
     # with TensorFlow, so the graphs run as traced.
     tf.config.optimizer.set_experimental_options(
         {"disable_meta_optimizer": True})
+    # One thread per operation: the tests' matrices are too small to split,
+    # and CI runs one pytest worker per core, so TensorFlow's default pool
+    # of a thread per core only makes the workers' threads wait on each
+    # other. Two inter-op threads still let a probe thread and fit run side
+    # by side. Set here, in the test process only: the child Pythons (two
+    # logical devices, two workers) keep TensorFlow's defaults.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(2)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: The Palmer penguins table that ships with the recipes (344 rows).
