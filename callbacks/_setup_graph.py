@@ -32,10 +32,15 @@ _LOSSES = {  # loss function name -> (family, class to name in a fix)
 }
 # The loss families of the cross-entropies.
 CROSSENTROPY = ("binary", "categorical", "sparse")
-# Layers that pass values on unchanged at inference.
+# Layers that pass values on unchanged at inference...
 _IDENTITY = ("Dropout", "SpatialDropout1D", "SpatialDropout2D",
              "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
              "AlphaDropout", "ActivityRegularization", "Identity")
+# ...of which these change them in training (attribute of their strength).
+_TRAINING_NOISE = {"Dropout": "rate", "SpatialDropout1D": "rate",
+                   "SpatialDropout2D": "rate", "SpatialDropout3D": "rate",
+                   "GaussianNoise": "stddev", "GaussianDropout": "rate",
+                   "AlphaDropout": "rate"}
 
 
 def model_graph(model):
@@ -84,6 +89,28 @@ def producer(tensor):
             tensor = inbound_tensors(op, node_index)[0]
             continue
         return op
+    return None
+
+
+def training_noise(tensor):
+    """The layer between a symbolic output and the layer that produces it
+    that changes the values in training only (Dropout, GaussianNoise...),
+    or None."""
+    for _ in range(100):
+        history = keras_history(tensor)
+        if history is None:
+            return None
+        op, node_index, index = history
+        if isinstance(op, keras.Model) and model_graph(op) is not None:
+            tensor = model_graph(op)[1][index]
+            continue
+        name = type(op).__name__
+        if name in _TRAINING_NOISE and float(
+                getattr(op, _TRAINING_NOISE[name], 0) or 0) > 0:
+            return op
+        if name not in _IDENTITY:
+            return None
+        tensor = inbound_tensors(op, node_index)[0]
     return None
 
 

@@ -35,6 +35,11 @@ _SAMPLED_ROWS = 2000  # a sample this large misses no class of 0.5% or more
 
 def loss_activation_mismatch(out, data=None):
     """A loss that does not fit the activation of the output `out`."""
+    found = _noise_after(out) if out.noise is not None else []
+    return found + _mismatch(out, data)
+
+
+def _mismatch(out, data):
     act = activation(out.layer)
     if act in _SOFTMAX and out.units == 1:
         return [make_finding(
@@ -64,6 +69,27 @@ def loss_activation_mismatch(out, data=None):
     if act is None:
         return []
     return _activation_vs_loss(out, act, spec, data, span)
+
+
+def _noise_after(out):
+    """A layer that acts in training only (`out.noise`) after the output
+    layer: the loss is computed on outputs the activation never gives."""
+    noise = out.noise
+    kind = type(noise).__name__
+    effect = ("adds random noise to the outputs" if kind == "GaussianNoise"
+              else "multiplies the outputs by random noise"
+              if kind == "GaussianDropout"
+              else "zeroes outputs at random and scales the rest up")
+    return [make_finding(
+        "loss_activation_mismatch",
+        f"{kind} '{noise.name}' comes after {out.where}: in training it "
+        f"{effect}, so the loss compares the targets with values the "
+        "output never gives at inference (a softmax row no longer sums to "
+        "1, a sigmoid exceeds 1) and the model learns flatter outputs; at "
+        "inference the layer does nothing.",
+        f"move `{kind}` before {out.where}: regularise the hidden layers, "
+        "and let the output layer's activation be the model's last step.",
+        layer=noise.name)]
 
 
 def _activation_vs_loss(out, act, spec, data, span):
@@ -104,6 +130,24 @@ def _activation_vs_loss(out, act, spec, data, span):
         fix = ("use `loss=\"categorical_crossentropy\"` (or "
                "\"sparse_categorical_crossentropy\" with "
                "`np.argmax(y, axis=-1)`) with the softmax output.")
+    elif (spec["family"] == "binary" and out.units > 2
+          and (act in _SIGMOID and not spec["from_logits"]
+               or act == "linear" and spec["from_logits"])
+          and data is not None
+          and _single_label(data.scanned(out.y), out.units)):
+        message = (f"{out.label} holds one class per row (one-hot over "
+                   f"{out.units} classes), but {out.where} under {loss} "
+                   f"scores each of the {out.units} outputs as a yes/no "
+                   "question of its own: the outputs do not compete, most "
+                   "answers are 'no', so the right class is slow to become "
+                   "the highest output, and the accuracy Keras reports "
+                   "beside this loss is per column: answering 'no' "
+                   f"everywhere already scores {1 - 1 / out.units:.0%}.")
+        fix = (f"use `activation=\"softmax\"` on {out.where} with "
+               "`loss=\"categorical_crossentropy\"` (or "
+               "\"sparse_categorical_crossentropy\" with "
+               "`np.argmax(y, axis=-1)`); keep sigmoids for multi-label "
+               "targets.")
     elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
         message = (f"{out.where} applies {act}, and {loss} applies it "
                    "again: the loss reads probabilities as logits, so its "

@@ -23,6 +23,7 @@ from ._setup_graph import fixed_batch_size
 from ._setup_graph import loss_specs
 from ._setup_graph import model_graph
 from ._setup_graph import producer
+from ._setup_graph import training_noise
 from ._setup_labels import label_mismatch
 from ._setup_labels import missing_top_classes
 from ._setup_labels import loss_activation_mismatch
@@ -63,7 +64,9 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
     - `"loss_activation_mismatch"`: a softmax/sigmoid output under a loss
       with `from_logits=True`; an output that is not a probability (no
       activation, tanh, ...) under a cross-entropy with `from_logits=False`;
-      ReLU under a cross-entropy; softmax over a single unit (always 1).
+      ReLU under a cross-entropy; softmax over a single unit (always 1);
+      softmax or sigmoid units over one-hot classes under binary
+      cross-entropy; a `Dropout` or noise layer after the output layer.
     - `"label_mismatch"`: sparse labels outside `0..units-1`; one-hot
       targets under a sparse loss; class ids under
       `categorical_crossentropy`; binary cross-entropy targets outside
@@ -249,9 +252,10 @@ def split_checks(model, x, y, validation_split, predictions):
 class _Out:
     """One model output: its layer, units, prediction, target and loss."""
 
-    def __init__(self, name, layer, units, pred, y, label, loss):
+    def __init__(self, name, layer, units, pred, y, label, loss, noise=None):
         self.name, self.layer, self.units, self.pred = name, layer, units, pred
         self.y, self.label, self.loss = y, label, loss
+        self.noise = noise  # a layer after `layer` that acts in training only
 
     @property
     def layer_name(self):
@@ -285,6 +289,8 @@ def _outputs(model, data, predictions=None):
     n_out = len(graph[1]) if graph else len(preds)
     layers = ([producer(t) for t in graph[1]] if graph
               else [None] * n_out)
+    noise = ([training_noise(t) for t in graph[1]] if graph
+             else [None] * n_out)
     names = getattr(model, "output_names", None)
     if not names or len(names) != n_out:
         names = [layer.name if layer is not None else
@@ -301,7 +307,7 @@ def _outputs(model, data, predictions=None):
         shape = pred.shape if pred is not None else graph[1][i].shape
         units = int(shape[-1]) if len(shape) > 1 and shape[-1] else 1
         outs.append(_Out(names[i], layers[i], units, pred, ys[i], labels[i],
-                         losses[i]))
+                         losses[i], noise[i]))
     return outs
 
 

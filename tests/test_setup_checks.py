@@ -203,6 +203,55 @@ def test_relu_output_under_crossentropy(rng):
     assert 'activation="softmax"' in f["fix"]
 
 
+@pytest.mark.parametrize("activation,loss", [
+    ("sigmoid", "binary_crossentropy"),
+    (None, keras.losses.BinaryCrossentropy(from_logits=True)),
+])
+def test_independent_outputs_over_one_class_per_row(rng, activation, loss):
+    model = _dense(5, activation, loss=loss)
+    y = keras.utils.to_categorical(_balanced(rng, 60, 5), 5)
+    f = _one(check_setup(model, rng.normal(size=(60, 4)), y),
+             "loss_activation_mismatch")
+    assert f["layer"] == "head"
+    assert "one-hot over 5 classes" in f["message"] and "80%" in f["message"]
+    assert 'activation="softmax"' in f["fix"]
+    assert "categorical_crossentropy" in f["fix"]
+
+
+def test_independent_outputs_over_several_labels_a_row(rng):
+    model = _dense(5, "sigmoid", loss="binary_crossentropy")
+    y = (rng.random((60, 5)) < 0.4).astype("float32")
+    y[:, 0] = 1.0  # every row has at least two labels or none is single
+    y[:, 1] = 1.0
+    assert check_setup(model, rng.normal(size=(60, 4)), y) == []
+
+
+@pytest.mark.parametrize("noise,effect", [
+    (L.Dropout(0.5), "zeroes outputs at random"),
+    (L.GaussianNoise(0.1), "adds random noise"),
+])
+def test_training_noise_after_the_output(rng, noise, effect):
+    inputs = keras.Input((4,))
+    probs = L.Dense(3, "softmax", name="head")(L.Dense(8, "relu")(inputs))
+    model = keras.Model(inputs, noise(probs))
+    model.compile("adam", "mse")
+    y = keras.utils.to_categorical(_balanced(rng, 60, 3), 3)
+    f = _one(check_setup(model, rng.normal(size=(60, 4)), y),
+             "loss_activation_mismatch")
+    assert f["layer"] == noise.name and effect in f["message"]
+    assert "output layer 'head'" in f["message"]
+    assert f"move `{type(noise).__name__}` before" in f["fix"]
+
+
+def test_dropout_before_the_output_and_zero_rate_after_are_fine(rng):
+    model = keras.Sequential([keras.Input((4,)), L.Dense(8, "relu"),
+                              L.Dropout(0.5), L.Dense(3, "softmax"),
+                              L.Dropout(0.0)])
+    model.compile("adam", "categorical_crossentropy")
+    y = keras.utils.to_categorical(_balanced(rng, 60, 3), 3)
+    assert check_setup(model, rng.normal(size=(60, 4)), y) == []
+
+
 class _Classifier(keras.Model):
     def __init__(self, activation):
         super().__init__()
