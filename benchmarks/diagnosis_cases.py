@@ -20,7 +20,9 @@ one, all "tune": half of them were first kept aside and reported once
 `diagnosis_fresh_*.py` modules hold real programs written after the rules
 were set, reported once held out and then tuned on ("tune"); so are the
 `diagnosis_holdout_*.py` modules, whose rules were changed after their run.
-The `diagnosis_unseen_*.py` modules hold the programs kept aside since.
+The `diagnosis_unseen_*.py` modules hold the programs kept aside since,
+and the `diagnosis_blind_*.py` modules a later held-out set written
+without reference to the monitor's rules.
 `load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
@@ -83,7 +85,8 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_real_seq", "diagnosis_fresh_posts",
                 "diagnosis_fresh_threads", "diagnosis_holdout_posts",
                 "diagnosis_holdout_threads", "diagnosis_unseen_posts",
-                "diagnosis_unseen_threads")
+                "diagnosis_unseen_threads", "diagnosis_blind_posts",
+                "diagnosis_blind_threads")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
