@@ -11,8 +11,9 @@ which). The faults: sigmoid outputs under binary cross-entropy for one
 topic among 30, rows in recording order under validation_split, a
 Normalization layer never adapted, attention over rows that are all
 padding, coordinates regressed through a softmax under categorical
-cross-entropy, a sigmoid output for targets in the hundreds, and a
-discriminator frozen before its own compile. A healthy program at the
+cross-entropy, a sigmoid output for targets in the hundreds, a
+discriminator frozen before its own compile, and class weights keyed by
+label names, which Keras drops without a word. A healthy program at the
 end trains well although its log looks suspicious.
 
 These programs are kept aside to measure the monitor (`split="holdout"`):
@@ -68,10 +69,13 @@ import numpy as np
 from keras import layers
 from keras import ops
 
+from diagnosis_cases import ADULT_NUMERIC
 from diagnosis_cases import HOUSING_COLUMNS
+from diagnosis_cases import adult_rare_positives
 from diagnosis_cases import case
 from diagnosis_cases import housing
 from diagnosis_cases import mnist
+from diagnosis_cases import standardise
 
 # ---------------------------------------------------------------------------
 # Sources.
@@ -131,6 +135,13 @@ _DISCRIMINATOR_FROZEN = (
     "been set before discriminator_model.compile, so the discriminator "
     "had nothing to train; set it after that compile (and before the "
     "combined model's)")
+_CLASS_WEIGHT_KEYS = (
+    "https://github.com/keras-team/keras/issues/23220 ('Invalid "
+    "class_weight keys silently ignored in model.fit(), no error "
+    "raised') - a class_weight dict whose keys are not class indices is "
+    "dropped without a word and training proceeds as if no weights were "
+    "given; the keys must be the integer class indices. Here the keys "
+    "are the label names as read from the CSV")
 _SEPARABLE_CLASSES = (
     "https://github.com/keras-team/keras/issues/13131 ('acc keeps 1?') - "
     "three classes of 154-value readings taken at three settings (100, "
@@ -613,6 +624,58 @@ def bl_thread_discriminator_frozen_after_compile(callbacks):
                           metrics=["accuracy"])
     return discriminator.fit(x, y, epochs=3, batch_size=32, verbose=0,
                              callbacks=callbacks)
+
+
+# ---------------------------------------------------------------------------
+# class_weight keyed by label names.
+
+
+def _rare_income_rows():
+    """4,000 Adult rows of which 5% earn >50K, standardised numeric
+    columns."""
+    df = adult_rare_positives(4000, share=0.05)
+    return (standardise(df[ADULT_NUMERIC].to_numpy()),
+            df["y"].to_numpy().astype("float32"))
+
+
+def _income_classifier():
+    """Dense(16, relu) and a sigmoid unit, with recall reported."""
+    model = keras.Sequential([
+        keras.Input(shape=(len(ADULT_NUMERIC),)),
+        layers.Dense(16, activation="relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[keras.metrics.Recall(name="recall"),
+                           "accuracy"])
+    return model
+
+
+@case("Sequential MLP", "class_imbalance", split="holdout",
+      also=("constant_predictions", "no_signal"),
+      fixed_by="bl_thread_class_weight_index_keys", metric="recall",
+      origin="real", source=_CLASS_WEIGHT_KEYS,
+      note="4,000 Adult rows with 5% positives; 5 epochs")
+def bl_thread_class_weight_label_keys(callbacks):
+    """class_weight={'<=50K': 1, '>50K': 19}: the keys match no class
+    index, so the weights are dropped silently and the rare class is
+    never predicted (recall 0.00 after 5 epochs, accuracy 0.95, the
+    share of the majority; recall 0.75 fixed)."""
+    x, y = _rare_income_rows()
+    model = _income_classifier()
+    return model.fit(x, y, epochs=5, batch_size=32, verbose=0,
+                     class_weight={"<=50K": 1.0, ">50K": 19.0},
+                     callbacks=callbacks)
+
+
+@case("Sequential MLP", None, split="holdout", metric="recall",
+      origin="real", source=_CLASS_WEIGHT_KEYS)
+def bl_thread_class_weight_index_keys(callbacks):
+    """The fix: the class indices 0 and 1 as keys."""
+    x, y = _rare_income_rows()
+    model = _income_classifier()
+    return model.fit(x, y, epochs=5, batch_size=32, verbose=0,
+                     class_weight={0: 1.0, 1: 19.0}, callbacks=callbacks)
 
 
 # ---------------------------------------------------------------------------
