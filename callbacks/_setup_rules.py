@@ -4,8 +4,9 @@ Each rule reads the data (`callbacks._setup_data.Data`) and the model's
 outputs (records with the output's layer, units, prediction, targets, label
 and loss spec) and returns a list of findings of its kind (see
 `callbacks._findings`): `nonfinite_data`, `unscaled_inputs`,
-`sorted_validation_split` and `class_imbalance`; the rules about the loss
-against the output and the targets are in `_setup_labels.py`.
+`sorted_validation_split` and `class_imbalance`; the loss against the
+output is `_setup_loss.py`, the targets against the output and its loss
+`_setup_labels.py`.
 """
 
 import warnings

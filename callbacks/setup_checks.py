@@ -26,7 +26,7 @@ from ._setup_graph import producer
 from ._setup_graph import training_noise
 from ._setup_labels import label_mismatch
 from ._setup_labels import missing_top_classes
-from ._setup_labels import loss_activation_mismatch
+from ._setup_loss import loss_activation_mismatch
 from ._setup_rules import class_imbalance
 from ._setup_rules import nonfinite_data
 from ._setup_rules import sorted_validation_split
