@@ -70,7 +70,13 @@ sparse cross-entropy (already in the catalogue); Stack Overflow 67382294
 in the first; a rate schedule in Keras 1 Adadelta in the second, not
 reproducible without the data); geek-tips.imtqy.com 631334 and
 ai.stackexchange.com 27010 (XOR with tanh units, and a hand-written
-network: no Keras fault). All names start with `bl_post_`.
+network: no Keras fault); Stack Overflow 56417418 (ten sigmoid
+outputs under binary cross-entropy on images in an MLP: the form of
+un_post_digits_sigmoid_binary_loss); Stack Overflow 52441877 (already in
+the catalogue); example-a.com 59587385, developreference.com's
+SimpleRNN question and a mirrored 'proper shape of LSTM dataset'
+question (no fault of the kinds named). All names start with
+`bl_post_`.
 """
 
 import keras

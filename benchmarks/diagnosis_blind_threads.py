@@ -61,7 +61,18 @@ the kinds named) and mkocabas/focal-loss-keras 17 (a focal loss without
 an epsilon: on raw Adult columns it turns NaN in the first epoch, but the
 thread's fix, clipping the probabilities, then sticks at a saturated
 output, accuracy 0.25 against 0.75, so the fix does no better; on
-standardised columns neither turns NaN). All names start with `bl_thread_`.
+standardised columns neither turns NaN), keras-team/keras 5441 (a
+(n,) against (n, 1) broadcast in a loss: Keras 3 aligns the ranks),
+1917, 10932, 3753, 7603, k3nt0w/FCN_via_keras 3 and
+scheckmedia/keras-shufflenet 2 (no cause found), 1971 (overfitting, no
+fault), 4066, 4587, 4669 and 3959 (the CIFAR-10 example under SGD or
+RMSprop stalling now and then: Keras 1 settings, by chance of the seed),
+keras-team/keras-io 1341 (outputs above 1 with no program in the
+stored copy), eriklindernoren/Keras-GAN 22, 67 and 164 and
+KerasKorea/KEKOxTutorial 139 (questions on when `trainable` takes
+effect, no failing program), keras-team/tf-keras 96 and
+keras-team/keras 8890 (arguments ignored with an error or a removed
+API in Keras 3). All names start with `bl_thread_`.
 """
 
 import keras
