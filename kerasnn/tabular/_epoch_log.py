@@ -8,9 +8,11 @@ import os
 import keras
 
 
-def run_callbacks(validate, patience, backup_dir, restart):
+def run_callbacks(validate, patience, backup_dir, restart, *,
+                  reduce_on_plateau=True):
     """TerminateOnNaN; with `backup_dir`, the epoch log and BackupAndRestore;
-    with validation rows, early stopping and ReduceLROnPlateau."""
+    with validation rows, early stopping and (`reduce_on_plateau`)
+    ReduceLROnPlateau."""
     monitor = "val_loss" if validate else "loss"
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if backup_dir is not None:
@@ -23,6 +25,7 @@ def run_callbacks(validate, patience, backup_dir, restart):
     if validate:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor=monitor, patience=patience, restore_best_weights=True))
+    if validate and reduce_on_plateau:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor=monitor, factor=0.5, patience=max(2, patience // 4),
             min_lr=1e-5))

@@ -28,7 +28,19 @@ Run = collections.namedtuple("Run", ["score", "model", "history"])
 FitSettings = collections.namedtuple("FitSettings", [
     "problem", "seed", "strategy", "oversample", "class_weight", "patience",
     "backup_dir", "epochs", "batch_size", "ensemble", "callbacks", "verbose",
-    "options", "preprocess_once"], defaults=[False])
+    "options", "preprocess_once", "lr_schedule"], defaults=[False, "plateau"])
+
+#: `train_tabular`'s learning-rate schedules: cosine decay over the run's
+#: epochs after a linear warm-up, or a constant rate halved on plateaus.
+LR_SCHEDULES = ("cosine", "plateau")
+
+#: Epochs of the cosine schedule's linear warm-up (at most half the run).
+WARMUP_EPOCHS = 1
+
+#: Largest `batch_size="auto"` of the ensembles: on two CPU cores an epoch
+#: of 128-row steps costs about what one of 512 does, and gives the cosine
+#: schedule four times the steps (benchmarks/RESULTS.md).
+ENSEMBLE_MAX_BATCH = 128
 
 
 #: `train_tabular`'s ways of choosing a regression target's space on its
@@ -128,8 +140,12 @@ def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
     fit_X, fit_y = _oversampled(s.oversample, X_train, y_train,
                                 model.columns, run_seed)
     weights = class_weights(s.class_weight, fit_y, model.classes)
+    batch_size = _batch_size(s.batch_size, len(fit_y), s.ensemble)
+    cosine = s.lr_schedule == "cosine" and cosine_schedule(
+        model.optimizer, s.epochs, -(-len(fit_y) // batch_size))
     callbacks = run_callbacks(validation is not None, s.patience,
-                              s.backup_dir, backup_run)
+                              s.backup_dir, backup_run,
+                              reduce_on_plateau=not cosine)
     trainer, fit_validation = model, validation
     # The caller's callbacks see the model that takes raw rows.
     encoded = (s.preprocess_once and not s.callbacks and s.strategy is None
@@ -138,8 +154,8 @@ def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
         trainer, fit_X, fit_validation = encoded
     history = trainer.fit(
         fit_X, fit_y, validation_data=fit_validation, epochs=s.epochs,
-        batch_size=_batch_size(s.batch_size, len(fit_y), s.ensemble),
-        class_weight=weights, callbacks=callbacks + list(s.callbacks),
+        batch_size=batch_size, class_weight=weights,
+        callbacks=callbacks + list(s.callbacks),
         shuffle=True, verbose=s.verbose,
     )
     for callback in callbacks:
@@ -151,6 +167,22 @@ def _fit_run(X_train, y_train, validation, settings, *, restart, transform,
         # In the target's units, whatever space the loss was in.
         score = _validation_mse(model, *validation)
     return Run(score, model, history)
+
+
+def cosine_schedule(optimizer, epochs, steps_per_epoch):
+    """Puts a cosine decay of `optimizer`'s learning rate to 0 over `epochs`
+    epochs into it, after a linear warm-up from 0 over `WARMUP_EPOCHS`
+    (at most half the run). Returns `False`, changing nothing, when the
+    optimizer already has a schedule of its own."""
+    if not isinstance(optimizer.learning_rate, keras.Variable):
+        return False  # a schedule: not settable
+    peak = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    total = max(1, epochs * steps_per_epoch)
+    warmup = min(WARMUP_EPOCHS * steps_per_epoch, total // 2)
+    optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, total - warmup), warmup_target=peak,
+        warmup_steps=warmup)
+    return True
 
 
 def class_weights(class_weight, y, classes):
@@ -216,10 +248,13 @@ def _validation_mse(model, X_val, y_val):
 
 
 def _batch_size(batch_size, n_rows, ensemble=False):
+    """`batch_size="auto"`: 1% of the rows as a power of 2, between 32 and
+    512 (the ensembles: `ENSEMBLE_MAX_BATCH`)."""
     if batch_size != "auto":
         return batch_size
-    share = n_rows / (25 if ensemble else 100)
-    return int(min(512, max(32, 2 ** round(math.log2(max(share, 1))))))
+    largest = ENSEMBLE_MAX_BATCH if ensemble else 512
+    share = n_rows / 100
+    return int(min(largest, max(32, 2 ** round(math.log2(max(share, 1))))))
 
 
 def _best_loss(history, validate):
