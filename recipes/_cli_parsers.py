@@ -103,9 +103,10 @@ def tabular_parser(prog=None):
     parser.add_argument("--test-size", type=float, default=0.2,
                         help="share of --csv held out for the test score when "
                         "there is no --test-csv (default: %(default)s)")
-    parser.add_argument("--epochs", type=positive_int, default=100,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help="most training epochs; early stopping ends "
-                        "sooner (default: %(default)s)")
+                        "sooner (default: train_tabular's choice for the "
+                        "learning-rate schedule; a search's trials: tune's)")
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="epochs without a better validation loss before "
                         "stopping (default: train_tabular's choice for "

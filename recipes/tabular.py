@@ -143,7 +143,7 @@ def _train(args, table, backup, extra_callbacks):
     """`--search` if asked, then `train_tabular` on the training rows."""
     from kerasnn.errors import KerasnnError
 
-    options = {"problem": table.problem, "epochs": args.epochs,
+    options = {"problem": table.problem, "epochs": args.epochs or "auto",
                "seed": args.seed, "patience": args.patience or "auto",
                "restarts": args.restarts,
                "class_weight": args.class_weight, "oversample": args.oversample,
@@ -162,7 +162,8 @@ def _train(args, table, backup, extra_callbacks):
 
             search = tune(table.X_train, table.y_train, problem=table.problem,
                           search=args.search, max_trials=args.trials,
-                          epochs=args.epochs,
+                          **({"epochs": args.epochs} if args.epochs
+                             else {}),
                           directory=os.path.join(args.out, "search"),
                           project_name=args.search, seed=args.seed,
                           verbose=args.verbose)
