@@ -173,6 +173,13 @@ class Prober:
         mv = [tf.constant(m) for m in self._metrics]
 
         def probe(tv, ntv, x, y, sample_weight):
+            # The worker thread starts at the root name scope, where
+            # TensorFlow refuses layer names such as "_pool"; nested, they
+            # are valid, as inside `fit`.
+            with tf.name_scope("probe"):
+                return traced(tv, ntv, x, y, sample_weight)
+
+        def traced(tv, ntv, x, y, sample_weight):
             with tf.GradientTape() as tape:
                 tape.watch(tv)
                 y_pred, _ = model.stateless_call(tv, ntv, x, **kwargs)

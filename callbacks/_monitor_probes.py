@@ -78,9 +78,10 @@ class _ProbingMixin:
                 self._probe_failed = True
                 self._notes.append(
                     f"Probes stopped at step {job[0]}: "
-                    f"{type(error).__name__}: {error}" + (
-                        "" if self._setup_done else
-                        " (setup checks skipped too)") + ".")
+                    f"{type(error).__name__}: {error}.")
+                if not self._setup_done:
+                    # On the model's own forward pass instead of the probe's.
+                    self._run_setup_checks(None)
                 continue
             self._add(job, figures)
 
