@@ -227,6 +227,34 @@ def class_imbalance(out, ratio, data):
                          layer=out.layer_name)]
 
 
+def unmatched_class_weight(out, class_weight, data):
+    """`class_weight` keys that are not class ids of the targets of `out`:
+    `fit` looks each row's weight up by its class id, so such a key never
+    applies (string labels as keys are the usual case)."""
+    ids = _class_ids(out)
+    if ids is None or not class_weight:
+        return []
+    classes = np.unique(ids).tolist()
+    unmatched = [key for key in class_weight
+                 if not (isinstance(key, (int, np.integer))
+                         and int(key) in classes)]
+    if not unmatched:
+        return []
+    shown = ", ".join(repr(key) for key in unmatched[:5])
+    none = len(unmatched) == len(class_weight)
+    message = (f"`class_weight` has keys that are not class ids of "
+               f"{out.label}{data.where} ({shown}; its classes are "
+               f"{_counts(*np.unique(ids, return_counts=True))}): `fit` "
+               "looks each row's weight up by its class id, so "
+               + ("no weight applies and training is unweighted."
+                  if none else "these weights never apply."))
+    fix = ("key `class_weight` by the class id each row of y holds, e.g. "
+           "`{0: 1.0, 1: 19.0}`; for string labels, encode them first and "
+           "key the weights by the encoded ids.")
+    return [make_finding("class_imbalance", message, fix,
+                         layer=out.layer_name)]
+
+
 def _fills_nonfinite(model, data, rows):
     """Whether the model gives finite outputs on rows with NaN/inf inputs."""
     rows = rows[:data.forward or 32]

@@ -30,6 +30,7 @@ from ._setup_loss import loss_activation_mismatch
 from ._setup_rules import class_imbalance
 from ._setup_rules import nonfinite_data
 from ._setup_rules import sorted_validation_split
+from ._setup_rules import unmatched_class_weight
 from ._setup_rules import unscaled_inputs
 from ._setup_targets import constant_inputs
 from ._setup_targets import nothing_to_train
@@ -231,6 +232,8 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
     if not class_weight and not data.weighted:
         for out in outs:
             findings += class_imbalance(out, imbalance_ratio, data)
+    elif class_weight and len(outs) == 1:
+        findings += unmatched_class_weight(outs[0], class_weight, data)
     return findings
 
 

@@ -699,3 +699,25 @@ def test_docstring_example_runs(capsys):
     printed = capsys.readouterr().out.splitlines()
     assert [line.split(" - ")[0] for line in printed] == [
         "loss_activation_mismatch", "unscaled_inputs"]
+
+
+def test_class_weight_keyed_by_label_names_is_named(rng):
+    y = (rng.random(200) < 0.1).astype("int64")
+    model = _dense(1, "sigmoid", loss="binary_crossentropy")
+    f = _one(check_setup(model, rng.normal(size=(200, 4)), y,
+                         class_weight={"no": 1.0, "yes": 9.0}),
+             "class_imbalance")
+    assert "'no', 'yes'" in f["message"]
+    assert "training is unweighted" in f["message"]
+    assert "{0: 1.0, 1: 19.0}" in f["fix"]
+
+
+def test_class_weight_keyed_by_class_ids_is_fine(rng):
+    y = (rng.random(200) < 0.1).astype("int64")
+    model = _dense(1, "sigmoid", loss="binary_crossentropy")
+    assert check_setup(model, rng.normal(size=(200, 4)), y,
+                       class_weight={0: 1.0, np.int64(1): 9.0}) == []
+    f = _one(check_setup(model, rng.normal(size=(200, 4)), y,
+                         class_weight={0: 1.0, 2: 9.0}), "class_imbalance")
+    assert "(2; its classes are counts {0:" in f["message"]
+    assert "these weights never apply" in f["message"]
