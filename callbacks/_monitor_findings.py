@@ -29,6 +29,16 @@ _ORDER = {kind: i for i, kind in enumerate(KINDS)}
 _HELD_KINDS = ("unscaled_inputs",)
 
 
+def _rank(finding):
+    """Where a training finding goes among the others: predictions that
+    collapse onto the majority class are a symptom, like constant ones, so
+    what explains them (dead or saturated units, an explosion) comes
+    first."""
+    if finding["kind"] == "class_imbalance":
+        return _ORDER["constant_predictions"] - 0.5
+    return _ORDER[finding["kind"]]
+
+
 class _FindingsMixin:
     """The findings of `GradientMonitor` (see the module docstring)."""
 
@@ -36,7 +46,7 @@ class _FindingsMixin:
     def findings(self):
         """The findings so far: setup ones first, causes before symptoms."""
         found = list(self._setup_findings) + sorted(
-            self._found.values(), key=lambda f: _ORDER[f["kind"]])
+            self._found.values(), key=_rank)
         return [dict(f) for f in found]
 
     def _finish(self):

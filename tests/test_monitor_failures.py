@@ -1,4 +1,5 @@
-"""GradientMonitor on models whose probe is hard to run."""
+"""GradientMonitor on models whose probe is hard to run, and the order
+of its findings."""
 
 import warnings
 
@@ -51,3 +52,22 @@ def test_setup_checks_run_when_the_probe_fails(rng, monkeypatch):
                for n in report["notes"]), report["notes"]
     assert [f["kind"] for f in report["findings"]] == ["label_mismatch"]
     assert "sigmoid" in report["findings"][0]["message"]
+
+
+def test_a_collapse_onto_the_majority_ranks_after_dead_units():
+    from kerasnn.callbacks._findings import make_finding
+
+    monitor = GradientMonitor()
+    collapse = make_finding("class_imbalance", "m", "f", step=400)
+    dead = make_finding("dead_units", "m", "f", layer="dense", step=400)
+    flat = make_finding("constant_predictions", "m", "f", step=400)
+    monitor._setup_findings = []
+    monitor._found = {"class_imbalance": collapse, "dead_units": dead,
+                      "constant_predictions": flat}
+    kinds = [f["kind"] for f in monitor.findings]
+    assert kinds == ["dead_units", "class_imbalance", "constant_predictions"]
+    rare = make_finding("class_imbalance", "m", "f")  # before training
+    monitor._setup_findings = [rare]
+    monitor._found = {"dead_units": dead}
+    assert [f["kind"] for f in monitor.findings] == ["class_imbalance",
+                                                    "dead_units"]
