@@ -99,6 +99,10 @@ def _overflow(h, i, limit=1e15):
     if i < 0 or not len(h.units):
         return None
     peaks = h.act_peaks[i]
+    if not np.any(np.isinf(peaks) | (peaks > limit)):
+        # NaN with nothing infinite or huge anywhere: an operation made it
+        # (0/0, log or sqrt of a negative), not an overflow.
+        return None
     for name, peak in zip(h.units, peaks):
         if not np.isfinite(peak) or peak > limit:
             return name, peak

@@ -397,3 +397,20 @@ def test_a_short_run_whose_loss_still_falls_has_not_stalled():
     found = diagnose(h, TH, final=True, epoch_losses=[0.692, 0.68, 0.663],
                      facts=RunFacts(baseline=0.693), target_spread=0.5)
     assert "dead_units" not in _kinds(found)
+
+
+@pytest.mark.parametrize("peak,kind", [(np.nan, "nan"), (np.inf, "exploding"),
+                                       (1e20, "exploding")])
+def test_nan_activations_alone_are_an_operation_not_an_overflow(peak, kind):
+    h = ProbeHistory(["a", "b"], ["dense", "out"], ["relu", "relu"],
+                     [False, True])
+    h.add(0, 1e-3, {
+        "loss": np.nan, "eval_loss": np.nan, "pred_spread": np.nan,
+        "train_spread": np.nan, "grad_norms": [np.nan, np.nan],
+        "weight_norms": [1.0, 1.0], "unit_shares": [0.5, 0.5],
+        "act_peaks": [peak, np.nan]})
+    found = [f for f in diagnose(h, TH, final=True) if f["kind"] in
+             ("nan", "exploding")]
+    assert [f["kind"] for f in found] == [kind]
+    if kind == "exploding":
+        assert found[0]["layer"] == "dense" and "overflow" in found[0]["message"]
