@@ -32,15 +32,14 @@ _LOSSES = {  # loss function name -> (family, class to name in a fix)
 }
 # The loss families of the cross-entropies.
 CROSSENTROPY = ("binary", "categorical", "sparse")
-# Layers that pass values on unchanged at inference...
-_IDENTITY = ("Dropout", "SpatialDropout1D", "SpatialDropout2D",
-             "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
-             "AlphaDropout", "ActivityRegularization", "Identity")
-# ...of which these change them in training (attribute of their strength).
+# Layers that change values in training only (-> attribute of their
+# strength)...
 _TRAINING_NOISE = {"Dropout": "rate", "SpatialDropout1D": "rate",
                    "SpatialDropout2D": "rate", "SpatialDropout3D": "rate",
                    "GaussianNoise": "stddev", "GaussianDropout": "rate",
                    "AlphaDropout": "rate"}
+# ...and with them, the layers that pass values on unchanged at inference.
+_IDENTITY = (*_TRAINING_NOISE, "ActivityRegularization", "Identity")
 
 
 def model_graph(model):
@@ -80,38 +79,39 @@ def fixed_batch_size(model):
 def producer(tensor):
     """The layer that gives a symbolic output its values, through identities
     and into nested models."""
-    for _ in range(100):
-        op, node_index, index = keras_history(tensor)
-        if isinstance(op, keras.Model) and model_graph(op) is not None:
-            tensor = model_graph(op)[1][index]
-            continue
-        if type(op).__name__ in _IDENTITY:
-            tensor = inbound_tensors(op, node_index)[0]
-            continue
-        return op
-    return None
+    ops = list(_path(tensor))
+    # None where no producer was reached (no history, 100 identities).
+    return (ops[-1] if ops and type(ops[-1]).__name__ not in _IDENTITY
+            else None)
 
 
 def training_noise(tensor):
     """The layer between a symbolic output and the layer that produces it
     that changes the values in training only (Dropout, GaussianNoise...),
     or None."""
-    for _ in range(100):
-        history = keras_history(tensor)
-        if history is None:
-            return None
-        op, node_index, index = history
-        if isinstance(op, keras.Model) and model_graph(op) is not None:
-            tensor = model_graph(op)[1][index]
-            continue
+    for op in _path(tensor):
         name = type(op).__name__
         if name in _TRAINING_NOISE and float(
                 getattr(op, _TRAINING_NOISE[name], 0) or 0) > 0:
             return op
-        if name not in _IDENTITY:
-            return None
-        tensor = inbound_tensors(op, node_index)[0]
     return None
+
+
+def _path(tensor):
+    """The layers from a symbolic output back to the one that produces it:
+    the identities on the way (into nested models), then the producer."""
+    for _ in range(100):
+        history = keras_history(tensor)
+        if history is None:
+            return
+        op, node_index, index = history
+        if isinstance(op, keras.Model) and model_graph(op) is not None:
+            tensor = model_graph(op)[1][index]
+            continue
+        yield op
+        if type(op).__name__ not in _IDENTITY:
+            return
+        tensor = inbound_tensors(op, node_index)[0]
 
 
 def activation(layer):

@@ -26,6 +26,7 @@ _SOFTMAX = ("softmax", "sparsemax")
 _SIGMOID = ("sigmoid", "hard_sigmoid")
 _RELU = ("relu", "relu6")
 
+
 def loss_activation_mismatch(out, data=None):
     """A loss that does not fit the activation of the output `out`."""
     found = _noise_after(out) if out.noise is not None else []

@@ -234,7 +234,7 @@ def unmatched_class_weight(out, class_weight, data):
     ids = _class_ids(out)
     if ids is None or not class_weight:
         return []
-    classes = np.unique(ids).tolist()
+    classes, counts = np.unique(ids, return_counts=True)
     unmatched = [key for key in class_weight
                  if not (isinstance(key, (int, np.integer))
                          and int(key) in classes)]
@@ -244,7 +244,7 @@ def unmatched_class_weight(out, class_weight, data):
     none = len(unmatched) == len(class_weight)
     message = (f"`class_weight` has keys that are not class ids of "
                f"{out.label}{data.where} ({shown}; its classes are "
-               f"{_counts(*np.unique(ids, return_counts=True))}): `fit` "
+               f"{_counts(classes, counts)}): `fit` "
                "looks each row's weight up by its class id, so "
                + ("no weight applies and training is unweighted."
                   if none else "these weights never apply."))

@@ -83,7 +83,7 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             `Model.fit`, it overrides `validation_split`.
         epochs: Integer, or `"auto"`: most epochs to train, and with
             `lr_schedule="cosine"` the schedule's length. `"auto"` (the
-            default) is `20` with the cosine schedule and `200` with
+            default) is `12` with the cosine schedule and `200` with
             `"plateau"` (early stopping ends the run sooner).
         batch_size: Integer, or `"auto"`: about 1% of the training rows,
             rounded to a power of 2, between 32 and 512 for the MLP backbone
