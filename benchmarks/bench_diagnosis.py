@@ -48,7 +48,8 @@ def main(argv=None):
     parser.add_argument("--backend", choices=BACKENDS + ("both",),
                         default="both")
     parser.add_argument("--only", default=None, metavar="NAME_SUBSTRING",
-                        help="run only the cases whose name contains this")
+                        help="run only the cases whose name contains this "
+                             "(several, comma-separated: any of them)")
     parser.add_argument("--split", choices=("tune", "holdout", "all"),
                         default="all")
     parser.add_argument("--origin", choices=("own", "real", "all"),
@@ -114,7 +115,7 @@ def run_cases(only=None, split="all", origin="all"):
     backend = keras.backend.backend()
     rows, skipped = [], []
     for case in cases:
-        if only and only not in case.name:
+        if only and not any(part in case.name for part in only.split(",")):
             continue
         if split != "all" and case.split != split:
             continue

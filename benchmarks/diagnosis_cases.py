@@ -86,7 +86,9 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_fresh_threads", "diagnosis_holdout_posts",
                 "diagnosis_holdout_threads", "diagnosis_unseen_posts",
                 "diagnosis_unseen_threads", "diagnosis_blind_posts",
-                "diagnosis_blind_threads")
+                "diagnosis_blind_threads", "diagnosis_late_threads",
+                "diagnosis_deepfd_more",
+                "diagnosis_deepfd_posts")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
