@@ -201,6 +201,13 @@ def _no_signal(h, th, epoch_losses, facts):
     val = (np.asarray(facts.val_losses, dtype="float64")
            - (facts.regularization or 0.0))
     steps = int(h.steps[-1])
+    scale = facts.target_scale
+    if (facts.regression and np.isfinite(train)
+            and train >= th.unreachable * base
+            and facts.output_activation == "linear"):
+        # A linear output can reach any value: it has not got there yet.
+        return _not_reached(train, base, steps, scale, th, facts,
+                            h.learning_rate[-1])
     if (facts.regression and np.isfinite(train)
             and train >= th.unreachable * base):
         return make_finding(
@@ -214,7 +221,6 @@ def _no_signal(h, th, epoch_losses, facts):
             "exp(-d) output stays in (0, 1), a ReLU above 0; use a linear "
             "output, or scale the targets into the output's range.",
             step=steps)
-    scale = facts.target_scale
     if (facts.regression and np.isfinite(train) and train >= level
             and scale is not None and scale >= th.stalled_target_scale):
         return make_finding(
@@ -249,6 +255,71 @@ def _no_signal(h, th, epoch_losses, facts):
         "inputs (all zeros or constant after scaling, an integer division, "
         "a fill value everywhere); then the learning rate (run find_lr).",
         step=steps)
+
+
+def _not_reached(train, base, steps, scale, th, facts, lr):
+    """A linear regression output whose loss is still far above the
+    targets' variance: the outputs have not come near the targets' level,
+    because the targets sit far from unit scale or the steps are small."""
+    seen = (f"After {steps} steps the training loss is {_fmt(train)}, "
+            f"{train / base:.1f}x that of always predicting the same best "
+            f"constant ({_fmt(base)}, {facts.baseline_what}): the linear "
+            "output has not yet come near the targets' level")
+    if scale is not None and scale >= th.stalled_target_scale:
+        return make_finding(
+            "unscaled_targets", f"{seen}, which is {_fmt(scale)} (mean or "
+            "spread) while an untrained model outputs values near 0; the "
+            f"optimizer moves each weight by about the learning rate "
+            f"({lr:g}) a step.",
+            "Standardise the target (`y_s = (y - y.mean()) / y.std()`, and "
+            "undo it on the predictions), or use kerasnn's "
+            "`target_transform=`; or raise the learning rate (run find_lr).",
+            step=steps)
+    return make_finding(
+        "loss_not_decreasing", f"{seen}: the learning rate ({lr:g}) is too "
+        "low for the run's length.",
+        f"Raise the learning rate (e.g. to {lr * 10:g}, or run find_lr), or "
+        "train longer.", step=steps)
+
+
+def _stall_costs(h, th, epoch_losses, facts):
+    """Whether a stalled loss stopped high enough to be a cost: above
+    `dead_stall` of the no-information level (always, where that level is
+    not known)."""
+    base = _known_baseline(facts)
+    if base is None or not len(h):
+        return True
+    train = _final_train_loss(h, epoch_losses, facts)
+    return bool(np.isfinite(train) and train >= th.dead_stall * base)
+
+
+def _rate_decayed(h, th, epoch_losses, facts):
+    """A learning-rate schedule that cut the rate to almost nothing in the
+    first half of the run, after which the loss stopped falling."""
+    lr = np.asarray(h.learning_rate, dtype="float64")
+    loss = np.asarray(epoch_losses, dtype="float64")
+    if (not facts.lr_schedule or len(lr) < 3 or len(loss) < 3
+            or not np.all(np.isfinite(lr)) or lr[0] <= 0
+            or lr[-1] > th.decayed_rate * lr[0]
+            or not np.all(np.isfinite(loss[-3:]))
+            or loss[-1] < loss[-3] * (1 - th.flat_loss)):
+        return None
+    cut = int(np.argmax(lr <= 10 * th.decayed_rate * lr[0]))
+    steps, end = int(h.steps[cut]), int(h.steps[-1])
+    base = _known_baseline(facts)
+    train = _final_train_loss(h, epoch_losses, facts)
+    if steps > end / 2 or (base is not None and train < 0.1 * base):
+        return None
+    return make_finding(
+        "loss_not_decreasing", f"The learning-rate schedule cut the rate "
+        f"from {lr[0]:g} to {lr[cut]:g} by step {steps} ({steps / end:.0%} "
+        f"of the run) and to {lr[-1]:g} by its end, and the loss stopped "
+        f"falling ({_fmt(loss[-3])} -> {_fmt(loss[-1])} over the last "
+        "epochs): the rest of the run could not move the weights.",
+        "Let the schedule decay over the whole run: its `decay_steps` count "
+        "optimizer steps (batches), so give it about the run's total steps "
+        "(epochs x steps per epoch), e.g. `keras.optimizers.schedules."
+        "CosineDecay(initial_rate, decay_steps=total_steps)`.", step=steps)
 
 
 def _collapsed(h, collapse):

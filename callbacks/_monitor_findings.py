@@ -99,7 +99,9 @@ class _FindingsMixin:
                         val_baseline=val_base,
                         regression=_run_facts.is_regression(model),
                         batchnorm=_run_facts.batchnorm_layers(model),
-                        target_scale=scale)
+                        target_scale=scale,
+                        output_activation=_run_facts.output_activation(model),
+                        lr_schedule=_run_facts.has_lr_schedule(model))
 
     def _final_facts(self):
         """Adds what is known only at the end of `fit` to the facts."""

@@ -40,6 +40,10 @@ class Thresholds:
     # loss has not fallen by `stall` of its start.
     dead_most: float = 0.9
     stall: float = 0.1
+    # ...and only while the stalled loss stays above this share of the
+    # no-information level: a model that stopped near a good loss with part
+    # of a layer dead is not held back by it.
+    dead_stall: float = 0.85
     # A training loss within `chance_margin` of the no-information level
     # after `min_signal_steps` steps has found no signal.
     chance_margin: float = 0.03
@@ -64,6 +68,10 @@ class Thresholds:
     # An epoch loss this many times the lowest before it: an explosion
     # between probes.
     loss_jump: float = 100.0
+    # A schedule that leaves this share of the starting learning rate or
+    # less at the end (and a hundredth by half of the run), behind a loss
+    # that stopped falling, has cut training short.
+    decayed_rate: float = 1e-3
 
 
 @dataclasses.dataclass
@@ -91,6 +99,10 @@ class RunFacts:
             `weights`).
         target_scale: The larger of a regression target's mean (in
             absolute value) and spread, or `None`.
+        output_activation: The activation of the one output layer
+            (`"linear"` for none), or `None` where it cannot be read.
+        lr_schedule: Whether the optimizer's learning rate is a
+            `keras.optimizers.schedules.LearningRateSchedule`.
     """
 
     baseline: object = None
@@ -103,6 +115,8 @@ class RunFacts:
     regularization: float = 0.0
     collapse: object = None
     target_scale: object = None
+    output_activation: object = None
+    lr_schedule: bool = False
 
 
 class ProbeHistory:

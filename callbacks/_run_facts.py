@@ -13,7 +13,11 @@ import keras
 import numpy as np
 
 from ._grads import leaf_layers
+from ._keras_compat import learning_rate_variable
+from ._setup_graph import activation
 from ._setup_graph import loss_specs
+from ._setup_graph import model_graph
+from ._setup_graph import producer
 
 _MAX_ROWS = 200_000  # rows of y read for the class shares / variance
 _MAJORITY = 0.6  # a majority share from which a collapse is imbalance
@@ -115,6 +119,23 @@ def _best_constant_loss(spec, y, class_weight):
     w, q = _weighted_prior(classes, p, class_weight)
     return (float(-np.sum(p * w * _log(q))),
             "the entropy of the class shares")
+
+
+def output_activation(model):
+    """The activation of a one-output model's output layer (`"linear"` for
+    none), or `None` where the graph does not show it."""
+    graph = model_graph(model)
+    if graph is None or len(graph[1]) != 1:
+        return None
+    return activation(producer(graph[1][0]))
+
+
+def has_lr_schedule(model):
+    """Whether the optimizer's learning rate follows a
+    `LearningRateSchedule` (rather than a value that callbacks set)."""
+    optimizer = getattr(model, "optimizer", None)
+    return isinstance(learning_rate_variable(optimizer),
+                      keras.optimizers.schedules.LearningRateSchedule)
 
 
 def batchnorm_layers(model):

@@ -22,7 +22,9 @@ from ._loss_trend import _long_enough
 from ._loss_trend import _median_update
 from ._loss_trend import _no_signal
 from ._loss_trend import _oscillating
+from ._loss_trend import _rate_decayed
 from ._loss_trend import _slow_updates
+from ._loss_trend import _stall_costs
 from ._loss_trend import _stalled
 from ._loss_trend import _too_slow
 from ._probe_history import RunFacts
@@ -67,8 +69,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
     exploding = _exploding(history, th, final, facts) or (
         _loss_jump(history, th, epoch_losses) if final else None)
     batchnorm = _batchnorm(history, th, facts, trusted) if final else None
-    dead = _dead_or_saturated(history, th, "relu", trusted,
-                              stalled if final else False)
+    dead = _dead_or_saturated(
+        history, th, "relu", trusted,
+        final and stalled and _stall_costs(history, th, epoch_losses, facts))
     found = [exploding, batchnorm, dead,
              _dead_or_saturated(history, th, "saturating", trusted),
              _vanishing(history, th, final and (
@@ -85,14 +88,18 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         if exploding is None:
             slow = _slow_updates(history, th)
             oscillating = _oscillating(history, th)
+            decayed = None if oscillating else _rate_decayed(
+                history, th, epoch_losses, facts)
+            found.append(decayed)
             # A rate too high or too low explains a loss at chance level.
             signal = (None if slow or oscillating else
                       _no_signal(history, th, epoch_losses, facts))
             found += [signal, oscillating]
-            if (oscillating is None and signal is None
+            if (oscillating is None and signal is None and decayed is None
                     and not _fell(epoch_losses, th) and (slow or timed)):
                 found.append(_flat(history, th))
-            elif (timed and history.steps[-1] >= th.min_signal_steps
+            elif (decayed is None and timed
+                  and history.steps[-1] >= th.min_signal_steps
                   and _median_update(history) < 1e2 * th.min_update_ratio
                   and _at_chance(history, th, epoch_losses, facts)
                   and history.eval_loss[-1]

@@ -112,6 +112,18 @@ def test_a_loss_far_above_the_no_information_level_is_unreachable():
                      facts=facts, target_spread=1.0)
     assert _kinds(found)[0] == "label_mismatch"
     assert "cannot even reach" in found[0]["message"]
+    # A linear output can reach any value: it has not got there yet, from
+    # targets far from unit scale or with too small a rate.
+    for scale, kind in ((200.0, "unscaled_targets"),
+                        (3.0, "loss_not_decreasing")):
+        facts = RunFacts(baseline=1.8, baseline_what="the targets' variance",
+                         regression=True, output_activation="linear",
+                         target_scale=scale)
+        found = diagnose(h, TH, final=True, epoch_losses=[5.9, 5.8, 5.7],
+                         facts=facts, target_spread=1.0)
+        assert _kinds(found)[0] == kind
+        assert "has not yet come near the targets' level" in (
+            found[0]["message"])
 
 
 def test_batchnorm_lag_is_named_and_explains_dead_units():
@@ -148,6 +160,63 @@ def test_dead_units_from_initialisation_in_a_model_that_learns_are_fine():
                      epoch_losses=[0.99, 0.98, 0.98], target_spread=1.0)
     assert _kinds(found)[0] == "dead_units"
     assert "from initialisation" in found[0]["message"]
+
+
+def test_part_of_a_layer_dead_costs_only_a_loss_stalled_near_chance():
+    # 75% of a layer died, then the loss stopped falling: near the
+    # no-information level the dead units are the cost; at 60% of it the
+    # model learned what it could with the units it kept.
+    shares = [[0.75]] * 4
+    facts = RunFacts(baseline=1.0, baseline_what="the entropy")
+    for level, named in ((0.95, True), (0.6, False)):
+        h = _history([1.0, level, level, level], STEPS, units=["r"],
+                     shares=shares)
+        found = diagnose(h, TH, final=True,
+                         epoch_losses=[level + 0.01, level, level],
+                         facts=facts, target_spread=1.0)
+        assert ("dead_units" in _kinds(found)) is named, (level, found)
+    # Most of a layer dead is named whatever the loss.
+    h = _history([1.0, 0.6, 0.6, 0.6], STEPS, units=["r"],
+                 shares=[[0.95]] * 4)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.61, 0.6, 0.6],
+                     facts=facts, target_spread=1.0)
+    assert "dead_units" in _kinds(found)
+
+
+def _scheduled(rates, losses, steps):
+    h = ProbeHistory(["a", "b"], [], [], [])
+    for step, rate, loss in zip(steps, rates, losses):
+        h.add(step, rate, {
+            "loss": loss, "eval_loss": loss, "pred_spread": 0.3,
+            "train_spread": 0.3, "grad_norms": [1.0, 1.0],
+            "weight_norms": [1.0, 1.0], "unit_shares": [], "act_peaks": []})
+        h.set_update_ratios([1e-3, 1e-3])
+    return h
+
+
+def test_a_schedule_that_kills_the_rate_early_is_loss_not_decreasing():
+    facts = RunFacts(baseline=2.3, baseline_what="the entropy",
+                     lr_schedule=True)
+    steps = [0, 100, 200, 400, 800, 1280]
+    losses = [2.3, 1.1, 1.0, 1.0, 1.0, 1.0]
+    cut = [1e-2, 1e-4, 6e-7, 1e-9, 1e-12, 1e-14]
+    found = diagnose(_scheduled(cut, losses, steps), TH, final=True,
+                     epoch_losses=[1.2, 1.0, 1.0, 1.0], facts=facts,
+                     target_spread=1.0)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "by step 100 (8% of the run)" in found[0]["message"]
+    assert "decay_steps" in found[0]["fix"]
+    # A decay spread over the run, a rate that callbacks set (no schedule)
+    # or a loss still falling at the end are not.
+    spread = [1e-2, 8e-3, 6e-3, 3e-3, 1e-3, 1e-6]
+    for rates, fact, epochs in (
+            (spread, facts, [1.2, 1.0, 1.0, 1.0]),
+            (cut, RunFacts(baseline=2.3, baseline_what="the entropy"),
+             [1.2, 1.0, 1.0, 1.0]),
+            (cut, facts, [1.2, 1.0, 0.8, 0.6])):
+        found = diagnose(_scheduled(rates, losses, steps), TH, final=True,
+                         epoch_losses=epochs, facts=fact, target_spread=1.0)
+        assert "learning-rate schedule" not in str(found)
 
 
 def _graded(losses, steps, first_over_last):
@@ -270,6 +339,13 @@ def test_run_facts_read_from_a_model(rng):
     assert scales["big"] == pytest.approx(0.5 / np.sqrt(2 / 100), rel=0.1)
     assert scales["head"] < 1.0  # Glorot is below He's scale
     assert _run_facts.batchnorm_layers(model) == (("bn", 0.99),)
+    assert _run_facts.output_activation(model) == "softmax"
+    assert not _run_facts.has_lr_schedule(model)
+    decayed = keras.Sequential([keras.Input((3,)), L.Dense(1)])
+    decayed.compile(keras.optimizers.SGD(
+        keras.optimizers.schedules.ExponentialDecay(0.1, 1, 0.95)), "mse")
+    assert _run_facts.output_activation(decayed) == "linear"
+    assert _run_facts.has_lr_schedule(decayed)
     y = np.array([0] * 80 + [1] * 20)
     value, words = _run_facts.baseline(model, y)
     assert value == pytest.approx(-(0.8 * np.log(0.8) + 0.2 * np.log(0.2)))
