@@ -15,11 +15,13 @@ part. `--option NAME=VALUE` passes an option to `train_tabular`.
 (`PREVIOUS`, spelled out as options so that they stay reproducible), `both`
 trains them beside the current ones, timed in the same run. `--profile`
 trains one set and seed and prints where an epoch's time goes (see
-`profile`).
+`profile`). `--tune TRIALS` times `kerasnn.tune` (a random search of TRIALS
+trials) on each set, beside one `train_tabular`.
 
     python -m benchmarks.bench_tabular            # adult, housing, penguins
     python -m benchmarks.bench_tabular --defaults both --seeds 0 1 2
     python -m benchmarks.bench_tabular --profile --only housing
+    python -m benchmarks.bench_tabular --tune 10 --only adult
     python -m benchmarks.bench_tabular --seeds 0 1 2
     python -m benchmarks.bench_tabular --only adult --validation \
         --option backbone=mlp --option k=4
@@ -72,8 +74,18 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true",
                         help="where an epoch's time goes, on the first set "
                              "and seed")
+    parser.add_argument("--tune", type=int, default=None, metavar="TRIALS",
+                        help="time `kerasnn.tune` (random search, TRIALS "
+                             "trials) on each set instead, beside one "
+                             "`train_tabular` with the defaults")
     args = parser.parse_args(argv)
     options = dict(_option(text) for text in args.option)
+    if args.tune:
+        for name in args.only or list(DATA):
+            split = load_split(args.data, name, args.seeds[0],
+                               args.validation)
+            run_tune(*split, args.seeds[0], args.tune, options, name)
+        return 0
     if args.profile:
         name = (args.only or list(DATA))[0]
         return profile(*load_split(args.data, name, args.seeds[0],
@@ -158,6 +170,37 @@ def run_kerasnn(X_train, y_train, X_test, y_test, problem, seed, options):
     scores = model.predict(X_test, verbose=0)
     labels = predict_labels(model, X_test) if problem != "regression" else None
     return score(problem, y_test, scores, labels, model), seconds
+
+
+def run_tune(X_train, X_test, y_train, y_test, problem, seed, trials,
+             options, name):
+    """Times a random search of `trials` trials with `tune`'s defaults and
+    scores its best model on the test rows, beside `train_tabular`."""
+    import tempfile
+
+    from kerasnn.extras.tuning import tune
+    from kerasnn.tabular.model import predict_labels
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        result = tune(X_train, y_train, problem=problem, max_trials=trials,
+                      seed=seed, directory=folder, verbose=0, **options)
+        seconds = time.perf_counter() - start
+    model = result.model
+    labels = predict_labels(model, X_test) if problem != "regression" else None
+    tuned = score(problem, y_test, model.predict(X_test, verbose=0), labels,
+                  model)
+    single, single_s = run_kerasnn(X_train, y_train, X_test, y_test,
+                                   problem, seed, {})
+    print(f"\n{name}: `tune` (random search, {trials} trials, seed {seed}) "
+          f"beside `train_tabular`, in one run:\n")
+    print("| run | " + " | ".join(tuned) + " | seconds |")
+    print("| --- " * (len(tuned) + 2) + "|")
+    for who, scores, secs in ((f"tune, {trials} trials", tuned, seconds),
+                              ("train_tabular", single, single_s)):
+        print(f"| {who} | " + " | ".join(_fmt(scores[m]) for m in tuned)
+              + f" | {secs:.0f} |")
+    print(f"\nbest options: {result.best_options}", flush=True)
 
 
 def profile(X_train, X_test, y_train, y_test, problem, seed, options, name):
