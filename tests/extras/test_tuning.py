@@ -58,13 +58,29 @@ def test_each_search_runs_and_resumes(search, blobs, tmp_path):
 
 
 @pytest.mark.tf_only
+class _Rates(keras.callbacks.Callback):
+    """The optimizer's learning rate at each epoch's end, in the class's
+    `rates` (keras-tuner gives each trial a deep copy of the callbacks)."""
+
+    rates = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        type(self).rates.append(float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate)))
+
+
 def test_tune_tabular_returns_raw_row_model(tmp_path, penguins_table):
     df = penguins_table.iloc[::3]
     X, y = df.drop(columns="species"), df["species"]
-    result = tune(X, y, search="random", max_trials=1, epochs=1,
-                  directory=str(tmp_path), seed=0,
+    _Rates.rates = []
+    result = tune(X, y, search="random", max_trials=1, epochs=2,
+                  directory=str(tmp_path), seed=0, callbacks=[_Rates()],
                   search_space={"units": [8], "layers": [1, 2],
                                 "batch_size": [16, 32]})
+    # The ensemble trains as train_tabular trains it: warm-up over the
+    # first epoch to the builder's rate, then a cosine decay to 0.
+    rates = _Rates.rates
+    assert len(rates) == 2 and rates[0] > 0 and rates[1] < 1e-2 * rates[0]
     assert {"units", "layers", "batch_size", "score"} <= set(result.trials.columns)
     assert set(result.best_options) == {"hidden", "batch_size"}
     model = result.model
@@ -124,6 +140,9 @@ def test_cross_validate_tabular_is_stratified(penguins_table):
      "both searched and fixed"),
     (dict(builder="dense"), KerasnnTypeError, "must be a kerasnn builder"),
     (dict(max_trials=0), KerasnnValueError, "max_trials"),
+    (dict(lr_schedule="linear"), KerasnnValueError, "lr_schedule"),
+    (dict(lr_schedule="cosine", search="hyperband"), KerasnnValueError,
+     "does not fit search='hyperband'"),
 ])
 def test_tune_errors(kwargs, error, message, blobs, tmp_path):
     X, y = blobs
