@@ -13,6 +13,7 @@ from kerasnn._progress import say
 from kerasnn.errors import KerasnnTypeError
 from kerasnn.errors import KerasnnValueError
 from kerasnn.tabular._fit_loop import cosine_schedule
+from kerasnn.tabular._preprocess_once import encoded_trainer
 
 SEARCHES = ("random", "grid", "bayesian", "hyperband")
 
@@ -124,10 +125,12 @@ def options_of(trial, space):
 
 
 def make_hypermodel(keras_tuner, data, train_rows, space, options, seed, *,
-                    fit_verbose, cosine=False):
+                    fit_verbose, cosine=False, encode_once=False):
     """A keras-tuner HyperModel: one choice of options per model, fitted
     with `verbose=fit_verbose`; with `cosine`, under `train_tabular`'s
-    cosine schedule over the trial's epochs."""
+    cosine schedule over the trial's epochs; with `encode_once`, on rows
+    that the model's preprocessing layers encoded once (as `train_tabular`
+    trains), its callbacks still seeing the model of raw rows."""
 
     # keras-tuner calls keras.backend.clear_session() before each build,
     # which turns interactive logging back on: keep the caller's setting.
@@ -150,9 +153,39 @@ def make_hypermodel(keras_tuner, data, train_rows, space, options, seed, *,
                 steps = math.ceil(len(train_rows)
                                   / (kwargs.get("batch_size") or 32))
                 cosine_schedule(model.optimizer, kwargs["epochs"], steps)
-            return model.fit(*args, **kwargs)
+            encoded = (encode_once and len(args) == 2
+                       and encoded_trainer(model, args[0],
+                                           kwargs.get("validation_data")))
+            if not encoded:
+                return model.fit(*args, **kwargs)
+            network, x, validation = encoded
+            kwargs["validation_data"] = validation
+            kwargs["callbacks"] = [_OnModel(kwargs.get("callbacks") or [],
+                                            model)]
+            return network.fit(x, args[1], **kwargs)
 
     return HyperModel(name="kerasnn")
+
+
+class _OnModel(keras.callbacks.CallbackList):
+    """Callbacks for `fit` of a network that shares its weights with
+    `model` (the encoded rows' trainer): they see `model` (keras-tuner's
+    checkpoint saves its weights, early stopping restores them), and their
+    `stop_training` reaches the network."""
+
+    def __init__(self, callbacks, model):
+        self._own, self._trainer = model, None
+        super().__init__(callbacks, model=model)
+
+    def set_model(self, model):
+        self._trainer = model
+        super().set_model(self._own)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self._trainer is not None and getattr(self._own, "stop_training",
+                                                 False):
+            self._trainer.stop_training = True
 
 
 def with_progress(tuner_class, verbose, total):

@@ -18,6 +18,47 @@ def blobs(rng):
     return X, y
 
 
+class _Seen(keras.callbacks.Callback):
+    """The inputs of the model each epoch's end shows the callbacks."""
+
+    inputs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        type(self).inputs.append(len(self.model.inputs))
+
+
+@pytest.mark.slow  # trains on 3,000 rows; CI runs it once
+def test_tabular_trials_train_on_rows_encoded_once(tmp_path, rng,
+                                                  monkeypatch):
+    import pandas as pd
+
+    from kerasnn.extras import _search_space
+
+    trainers, encode = [], _search_space.encoded_trainer
+
+    def recording(*args, **kwargs):
+        trainers.append(encode(*args, **kwargs))
+        return trainers[-1]
+
+    monkeypatch.setattr(_search_space, "encoded_trainer", recording)
+    n = 3000  # 2,400 training rows: above the 2,000 that train encoded
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": rng.choice(["x", "y", "z"], n)})
+    y = np.where(X["a"] + (X["c"] == "x") > 0.5, "yes", "no")
+    _Seen.inputs = []
+    result = tune(X, y, max_trials=1, epochs=2, directory=str(tmp_path),
+                  seed=0, verbose=0, callbacks=[_Seen()],
+                  search_space={"units": [8], "batch_size": [64]})
+    # The callbacks (keras-tuner's checkpoint among them) see the model of
+    # raw rows, whose weights the encoded rows' network trained.
+    assert len(trainers) == 1 and trainers[0]  # the trial trained encoded
+    assert _Seen.inputs == [3, 3]
+    assert np.isfinite(result.trials["score"].astype(float)).all()
+    scores = result.model.predict(X.iloc[:200], verbose=0).ravel()
+    labels = (y[:200] == "yes")
+    assert scores[labels].mean() > scores[~labels].mean() + 0.2
+
+
 @pytest.mark.slow  # trains several models; CI runs it once
 def test_grid_search_tries_every_combination_in_order(blobs, tmp_path,
                                                       capsys):
