@@ -27,6 +27,7 @@ class _Seen(keras.callbacks.Callback):
         type(self).inputs.append(len(self.model.inputs))
 
 
+@pytest.mark.tf_only  # a string column
 @pytest.mark.slow  # trains on 3,000 rows; CI runs it once
 def test_tabular_trials_train_on_rows_encoded_once(tmp_path, rng,
                                                   monkeypatch):
@@ -98,7 +99,6 @@ def test_each_search_runs_and_resumes(search, blobs, tmp_path):
     assert sorted(again["trial_id"]) == sorted(first["trial_id"])
 
 
-@pytest.mark.tf_only
 class _Rates(keras.callbacks.Callback):
     """The optimizer's learning rate at each epoch's end, in the class's
     `rates` (keras-tuner gives each trial a deep copy of the callbacks)."""
@@ -110,6 +110,7 @@ class _Rates(keras.callbacks.Callback):
             self.model.optimizer.learning_rate)))
 
 
+@pytest.mark.tf_only
 def test_tune_tabular_returns_raw_row_model(tmp_path, penguins_table):
     df = penguins_table.iloc[::3]
     X, y = df.drop(columns="species"), df["species"]
