@@ -6,6 +6,8 @@ and raw labels), or any builder shaped like `kerasnn.build_model` /
 ...)`, NumPy features and numeric labels).
 """
 
+import warnings
+
 import keras
 import numpy as np
 import pandas as pd
@@ -190,7 +192,13 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, search="random",
             )
         best = trials.iloc[0]
         best_options = options_of(best, space)
-        model = tuner.get_best_models(num_models=1)[0]
+        with warnings.catch_warnings():
+            # The trial's optimizer followed the cosine schedule (no rate
+            # variable), the rebuilt model's holds a rate: its state is not
+            # loaded, and the best model needs only its weights.
+            warnings.filterwarnings(
+                "ignore", message="Skipping variable loading for optimizer")
+            model = tuner.get_best_models(num_models=1)[0]
     return SearchResult(model=model, trials=trials, best_options=best_options)
 
 
