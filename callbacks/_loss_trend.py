@@ -143,14 +143,28 @@ def _final_train_loss(h, epoch_losses, facts):
     return last - (facts.regularization or 0.0)
 
 
+def _share_of_chance(h, epoch_losses, facts):
+    """The last training loss over the no-information level (NaN for a
+    loss that is not finite), or `None` where that level is not known."""
+    base = _known_baseline(facts)
+    if base is None or not len(h):
+        return None
+    return _final_train_loss(h, epoch_losses, facts) / base
+
+
 def _at_chance(h, th, epoch_losses, facts):
     """The training loss ended at the level of a model that ignores its
     inputs (a stall that a first epoch's spike hides from `_stalled`)."""
-    base = _known_baseline(facts)
-    if base is None or not len(h):
-        return False
-    train = _final_train_loss(h, epoch_losses, facts)
-    return bool(np.isfinite(train) and train >= (1 - th.chance_margin) * base)
+    share = _share_of_chance(h, epoch_losses, facts)
+    return share is not None and bool(share >= 1 - th.chance_margin)
+
+
+def _stopped_falling(epoch_losses, th):
+    """The epoch loss no longer falls: over the last two epochs by less
+    than `flat_loss` of itself."""
+    loss = np.asarray(epoch_losses, dtype="float64")
+    return (len(loss) >= 3 and bool(np.all(np.isfinite(loss[-3:])))
+            and loss[-1] >= loss[-3] * (1 - th.flat_loss))
 
 
 def _long_enough(h, th, epoch_losses):
@@ -159,9 +173,7 @@ def _long_enough(h, th, epoch_losses):
     two epochs)."""
     if len(h) and h.steps[-1] >= th.min_trend_steps:
         return True
-    loss = np.asarray(epoch_losses, dtype="float64")
-    return (len(loss) >= 3 and bool(np.all(np.isfinite(loss[-3:])))
-            and loss[-1] >= loss[-3] * (1 - th.flat_loss))
+    return _stopped_falling(epoch_losses, th)
 
 
 def descending_to_chance(th, epoch_losses, facts):
@@ -203,13 +215,11 @@ def _no_signal(h, th, epoch_losses, facts):
     steps = int(h.steps[-1])
     scale = facts.target_scale
     if (facts.regression and np.isfinite(train)
-            and train >= th.unreachable * base
-            and facts.output_activation == "linear"):
-        # A linear output can reach any value: it has not got there yet.
-        return _not_reached(train, base, steps, scale, th, facts,
-                            h.learning_rate[-1])
-    if (facts.regression and np.isfinite(train)
             and train >= th.unreachable * base):
+        if facts.output_activation == "linear":
+            # A linear output can reach any value: it has not got there yet.
+            return _not_reached(train, base, steps, scale, th, facts,
+                                h.learning_rate[-1])
         return make_finding(
             "label_mismatch", f"After {steps} steps the training loss is "
             f"{_fmt(train)}, {train / base:.1f}x that of always predicting "
@@ -286,36 +296,33 @@ def _stall_costs(h, th, epoch_losses, facts):
     """Whether a stalled loss stopped high enough to be a cost: above
     `dead_stall` of the no-information level (always, where that level is
     not known)."""
-    base = _known_baseline(facts)
-    if base is None or not len(h):
-        return True
-    train = _final_train_loss(h, epoch_losses, facts)
-    return bool(np.isfinite(train) and train >= th.dead_stall * base)
+    share = _share_of_chance(h, epoch_losses, facts)
+    return share is None or bool(share >= th.dead_stall)
 
 
 def _rate_decayed(h, th, epoch_losses, facts):
     """A learning-rate schedule that cut the rate to almost nothing in the
-    first half of the run, after which the loss stopped falling."""
+    first half of the run, after which the loss stopped falling (and ended
+    above a tenth of the no-information level: under it, the model has
+    fitted before the rate went)."""
     lr = np.asarray(h.learning_rate, dtype="float64")
-    loss = np.asarray(epoch_losses, dtype="float64")
-    if (not facts.lr_schedule or len(lr) < 3 or len(loss) < 3
+    if (not facts.lr_schedule or len(lr) < 3
             or not np.all(np.isfinite(lr)) or lr[0] <= 0
             or lr[-1] > th.decayed_rate * lr[0]
-            or not np.all(np.isfinite(loss[-3:]))
-            or loss[-1] < loss[-3] * (1 - th.flat_loss)):
+            or not _stopped_falling(epoch_losses, th)):
         return None
     cut = int(np.argmax(lr <= 10 * th.decayed_rate * lr[0]))
     steps, end = int(h.steps[cut]), int(h.steps[-1])
-    base = _known_baseline(facts)
-    train = _final_train_loss(h, epoch_losses, facts)
-    if steps > end / 2 or (base is not None and train < 0.1 * base):
+    share = _share_of_chance(h, epoch_losses, facts)
+    if steps > end / 2 or (share is not None and share < 0.1):
         return None
     return make_finding(
         "loss_not_decreasing", f"The learning-rate schedule cut the rate "
         f"from {lr[0]:g} to {lr[cut]:g} by step {steps} ({steps / end:.0%} "
         f"of the run) and to {lr[-1]:g} by its end, and the loss stopped "
-        f"falling ({_fmt(loss[-3])} -> {_fmt(loss[-1])} over the last "
-        "epochs): the rest of the run could not move the weights.",
+        f"falling ({_fmt(epoch_losses[-3])} -> {_fmt(epoch_losses[-1])} "
+        "over the last epochs): the rest of the run could not move the "
+        "weights.",
         "Let the schedule decay over the whole run: its `decay_steps` count "
         "optimizer steps (batches), so give it about the run's total steps "
         "(epochs x steps per epoch), e.g. `keras.optimizers.schedules."

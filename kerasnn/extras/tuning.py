@@ -55,7 +55,10 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, search="random",
     and skips the trials already done (`overwrite=True` starts afresh).
     Setting `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and
     `KERASTUNER_ORACLE_PORT` runs this call as a keras-tuner chief or worker
-    of a distributed search (all processes share `directory`).
+    of a distributed search (all processes share `directory`). Trials of
+    `build_tabular_model` with 2,000 training rows or more train, as
+    `train_tabular` does, on rows that the preprocessing layers encoded
+    once; the callbacks still see the model of raw rows.
 
     Args:
         X: Features: a DataFrame for `build_tabular_model`, an array otherwise.
@@ -86,11 +89,7 @@ def tune(X, y, *, builder=build_tabular_model, problem=None, search="random",
             trial's rate. `"auto"` (the default) is `"cosine"` for
             `build_tabular_model`'s ensembles (any backbone but `"mlp"`),
             except with Hyperband, whose rounds resume trials for more
-            epochs, and `"constant"` otherwise. Trials of
-            `build_tabular_model` with 2,000 training rows or more train, as
-            `train_tabular` does, on rows that the preprocessing layers
-            encoded once (the callbacks still see the model of raw rows).
-            On the adult census table,
+            epochs, and `"constant"` otherwise. On the adult census table,
             10 random trials took about a quarter of the time under the
             cosine schedule (benchmarks/RESULTS.md).
         validation_split: Float in (0, 1). Defaults to `0.2`.
