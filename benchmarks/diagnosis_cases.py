@@ -88,7 +88,7 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_unseen_threads", "diagnosis_blind_posts",
                 "diagnosis_blind_threads", "diagnosis_late_threads",
                 "diagnosis_deepfd_more",
-                "diagnosis_deepfd_posts")
+                "diagnosis_deepfd_posts", "diagnosis_winter_posts")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
