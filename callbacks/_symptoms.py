@@ -69,15 +69,20 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
     exploding = _exploding(history, th, final, facts) or (
         _loss_jump(history, th, epoch_losses) if final else None)
     batchnorm = _batchnorm(history, th, facts, trusted) if final else None
-    dead = _dead_or_saturated(
-        history, th, "relu", trusted,
-        final and stalled and _stall_costs(history, th, epoch_losses, facts))
-    found = [exploding, batchnorm, dead,
-             _dead_or_saturated(history, th, "saturating", trusted),
+    dead = saturated = unchanged = None
+    # Targets equal on every row need no unit that follows the inputs: dead,
+    # saturated or unmoving units cost such a model nothing.
+    if target_spread is None or target_spread > 0:
+        dead = _dead_or_saturated(
+            history, th, "relu", trusted, final and stalled and _stall_costs(
+                history, th, epoch_losses, facts))
+        saturated = _dead_or_saturated(history, th, "saturating", trusted)
+        # Dead units get exactly zero gradients too: no second finding.
+        unchanged = _unchanged(history, th) if dead is None else None
+    found = [exploding, batchnorm, dead, saturated,
              _vanishing(history, th, final and (
                  stalled or _at_chance(history, th, epoch_losses, facts))),
-             # Dead units get exactly zero gradients too: no second finding.
-             None if dead is not None else _unchanged(history, th)]
+             unchanged]
     if final:
         # Weights that do not move at all will not change with more time.
         timed = (_long_enough(history, th, epoch_losses)

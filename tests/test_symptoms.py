@@ -183,6 +183,20 @@ def test_part_of_a_layer_dead_costs_only_a_loss_stalled_near_chance():
     assert "dead_units" in _kinds(found)
 
 
+def test_units_cost_nothing_when_every_row_has_the_same_target():
+    # A whole layer dead leaves the output the same for every row, which is
+    # all that targets equal on every row ask for (the output bias learns
+    # them): no finding about the units, none about weights that stay put.
+    h = _history([4.7, 3.0, 1.7, 0.6], STEPS, units=["r"],
+                 shares=[[1.0]] * 4, update=0.0)
+    kwargs = dict(final=True, epoch_losses=[3.0, 1.7, 0.6])
+    assert _kinds(diagnose(h, TH, target_spread=1.0, **kwargs))[0] == (
+        "dead_units")
+    found = diagnose(h, TH, target_spread=0.0, **kwargs)
+    assert not {"dead_units", "saturated_units", "unchanged_weights"} & set(
+        _kinds(found)), found
+
+
 def _scheduled(rates, losses, steps):
     h = ProbeHistory(["a", "b"], [], [], [])
     for step, rate, loss in zip(steps, rates, losses):
