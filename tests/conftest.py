@@ -72,6 +72,15 @@ _BLOCKER = textwrap.dedent(f"""
 """)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Runs the tests marked slow first (in their own order, then the rest in
+    theirs). With one test handed out at a time (`--maxschedchunk 1` in
+    pyproject.toml), a worker that is free takes the longest test left, so
+    the run does not end with one worker on a minute-long test while the
+    other has nothing to do."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(0)
