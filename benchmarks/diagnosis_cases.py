@@ -87,7 +87,7 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_holdout_threads", "diagnosis_unseen_posts",
                 "diagnosis_unseen_threads", "diagnosis_blind_posts",
                 "diagnosis_blind_threads", "diagnosis_late_threads",
-                "diagnosis_deepfd_more",
+                "diagnosis_deepfd_more", "diagnosis_mutants",
                 "diagnosis_deepfd_posts", "diagnosis_winter_posts")
 
 
