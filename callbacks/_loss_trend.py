@@ -201,6 +201,31 @@ def descending_to_chance(th, epoch_losses, facts):
             "learning rate, before judging it.")
 
 
+def one_step_epochs(h, th, epoch_losses, facts):
+    """`loss_not_decreasing` for a run too short to judge (fewer than
+    `min_trend_steps` steps) whose every epoch was one step, the batch
+    holding every training row, when its training loss ended at
+    `one_step_chance` of the no-information level or above; else `None`.
+    Such a run is short because of its batch size, not because it was cut
+    short: however good each update, it made only one an epoch."""
+    share = _share_of_chance(h, epoch_losses, facts)
+    epochs = len(epoch_losses)
+    if (share is None or not np.isfinite(share) or not epochs
+            or int(h.steps[-1]) != epochs
+            or share < th.one_step_chance):
+        return None
+    return make_finding(
+        "loss_not_decreasing", f"Each of the {epochs} epochs was a single "
+        "step (the batch held every training row), so the model was "
+        f"updated only {epochs} times, and its training loss ended at "
+        f"{_fmt(_final_train_loss(h, epoch_losses, facts))}, {share:.0%} of "
+        "the level of a model that ignores its inputs "
+        f"({_fmt(facts.baseline)}, {facts.baseline_what}).",
+        "Train on mini-batches (`batch_size=32` to 256 in `fit`, each epoch "
+        "then makes rows / batch_size updates), or for many more epochs.",
+        step=int(h.steps[-1]))
+
+
 def _no_signal(h, th, epoch_losses, facts):
     """The loss stayed at the level of a model that ignores its inputs
     (and did not just come down to it from a slow start)."""

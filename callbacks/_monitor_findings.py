@@ -70,7 +70,9 @@ class _FindingsMixin:
                     kinds = ", ".join(f["kind"] for f in self._held)
                     self._held = []
                     self._notes.append(f"Not named: {kinds}. {fitted}")
-            note = None if self._probe_failed else (
+            # A finding about the loss already says what a note would.
+            short = self._probe_failed or "loss_not_decreasing" in self._found
+            note = None if short else (
                 too_early(self._history, self.thresholds, self._epoch_losses)
                 or descending_to_chance(self.thresholds, self._epoch_losses,
                                         self._facts))

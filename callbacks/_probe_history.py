@@ -72,6 +72,10 @@ class Thresholds:
     # less at the end (and a hundredth by half of the run), behind a loss
     # that stopped falling, has cut training short.
     decayed_rate: float = 1e-3
+    # A run too short to judge, each of whose epochs was a single step (the
+    # batch held every training row), that ends with its training loss at
+    # this share of the no-information level or above: too few updates.
+    one_step_chance: float = 0.8
 
 
 @dataclasses.dataclass

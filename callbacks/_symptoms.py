@@ -27,6 +27,7 @@ from ._loss_trend import _slow_updates
 from ._loss_trend import _stall_costs
 from ._loss_trend import _stalled
 from ._loss_trend import _too_slow
+from ._loss_trend import one_step_epochs
 from ._probe_history import RunFacts
 from ._probe_history import _fmt
 from ._probe_history import _run_of
@@ -71,8 +72,10 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
     batchnorm = _batchnorm(history, th, facts, trusted) if final else None
     dead = saturated = unchanged = None
     # Targets equal on every row need no unit that follows the inputs: dead,
-    # saturated or unmoving units cost such a model nothing.
-    if target_spread is None or target_spread > 0:
+    # saturated or unmoving units cost such a model nothing. (The probe rows'
+    # spread alone may be an unshuffled dataset's first batch of one class.)
+    same = target_spread == 0 and facts.baseline in (None, 0.0)
+    if not same:
         dead = _dead_or_saturated(
             history, th, "relu", trusted, final and stalled and _stall_costs(
                 history, th, epoch_losses, facts))
@@ -89,6 +92,9 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                  or _median_update(history) == 0)
         if batchnorm is None and timed:
             found.append(_constant(history, th, target_spread))
+        elif exploding is None and not timed:
+            # Too short to judge, unless its batches made it short.
+            found.append(one_step_epochs(history, th, epoch_losses, facts))
         # A loss that explodes is explained: no trend finding.
         if exploding is None:
             slow = _slow_updates(history, th)

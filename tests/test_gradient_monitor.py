@@ -275,6 +275,23 @@ def test_rate_far_too_low_is_loss_not_decreasing(rng):
     assert "Raise the learning rate" in finding["fix"]
 
 
+def test_whole_set_batches_are_named_instead_of_too_early(rng):
+    # Every row in one batch: 6 epochs are 6 updates, far too few, and the
+    # report names the batch size rather than calling the run too short.
+    x, y = _data(rng)
+    model = _mlp("relu", "he_normal", depth=1,
+                 optimizer=keras.optimizers.SGD(0.01))
+    monitor = GradientMonitor(verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CallbackWarning)
+        model.fit(x, y, epochs=6, batch_size=len(x), verbose=0,
+                  callbacks=[monitor])
+    report = monitor.report()
+    assert [f["kind"] for f in report["findings"]] == ["loss_not_decreasing"]
+    assert "updated only 6 times" in report["findings"][0]["message"]
+    assert not any("Too early" in note for note in report["notes"])
+
+
 def test_gradient_blocked_by_stop_gradient_is_unchanged_weights(rng):
     x, y = _data(rng)
     inputs = keras.Input((12,))

@@ -195,6 +195,31 @@ def test_units_cost_nothing_when_every_row_has_the_same_target():
     found = diagnose(h, TH, target_spread=0.0, **kwargs)
     assert not {"dead_units", "saturated_units", "unchanged_weights"} & set(
         _kinds(found)), found
+    # Probe rows of one class, from data whose classes vary: still named.
+    varied = RunFacts(baseline=0.69, baseline_what="the entropy")
+    assert _kinds(diagnose(h, TH, target_spread=0.0, facts=varied,
+                           **kwargs))[0] == "dead_units"
+
+
+def test_a_short_run_of_one_step_epochs_near_chance_is_named():
+    # Five epochs of one step each (the batch held every row): too short to
+    # judge by time, but short because of its batch size.
+    facts = RunFacts(baseline=np.log(10), baseline_what="the entropy")
+    epochs = [2.37, 2.24, 2.13, 2.02, 1.93]
+    one_step = _history([2.37, 2.2, 2.0, 1.93], [0, 1, 3, 5])
+    found = diagnose(one_step, TH, final=True, epoch_losses=epochs,
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "updated only 5 times" in found[0]["message"]
+    assert "84%" in found[0]["message"] and "batch_size" in found[0]["fix"]
+    # Mini-batches: the same epochs in 50 steps are only too early to tell.
+    batched = _history([2.37, 2.2, 2.0, 1.93], [0, 10, 30, 50])
+    assert diagnose(batched, TH, final=True, epoch_losses=epochs,
+                    facts=facts, target_spread=1.0) == []
+    # One-step epochs that took the loss well below chance are fine.
+    fell = [2.3, 1.6, 1.1, 0.8, 0.6]
+    assert diagnose(one_step, TH, final=True, epoch_losses=fell,
+                    facts=facts, target_spread=1.0) == []
 
 
 def _scheduled(rates, losses, steps):
