@@ -202,12 +202,12 @@ def descending_to_chance(th, epoch_losses, facts):
 
 
 def one_step_epochs(h, th, epoch_losses, facts):
-    """`loss_not_decreasing` for a run too short to judge (fewer than
-    `min_trend_steps` steps) whose every epoch was one step, the batch
-    holding every training row, when its training loss ended at
+    """`loss_not_decreasing` when every epoch was one step, the batch
+    holding every training row, and the training loss ended at
     `one_step_chance` of the no-information level or above; else `None`.
-    Such a run is short because of its batch size, not because it was cut
-    short: however good each update, it made only one an epoch."""
+    `diagnose` asks only for a run too short to judge otherwise (see
+    `_long_enough`): such a run is short because of its batch size, not
+    because it was cut short, having made only one update an epoch."""
     share = _share_of_chance(h, epoch_losses, facts)
     epochs = len(epoch_losses)
     if (share is None or not np.isfinite(share) or not epochs
