@@ -430,6 +430,10 @@ def test_untrained_mobilenet_early_in_training_is_batchnorm_statistics(rng):
     model = keras.applications.MobileNetV2(
         input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=4)
     model.compile("adam", "sparse_categorical_crossentropy")
+    # Adam's slots made now, as loading a compiled model makes them: on
+    # TensorFlow a first step that creates variables is traced twice, which
+    # for this model is 20 s of the test.
+    model.optimizer.build(model.trainable_variables)
     monitor = GradientMonitor()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
