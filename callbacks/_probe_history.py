@@ -107,6 +107,10 @@ class RunFacts:
             (`"linear"` for none), or `None` where it cannot be read.
         lr_schedule: Whether the optimizer's learning rate is a
             `keras.optimizers.schedules.LearningRateSchedule`.
+        constant_start: `(layer name, value)` of each layer whose kernel or
+            embedding table started with one value in every entry.
+        train_accuracy: The training accuracy `fit` logged at the latest
+            epoch's end, or `None` where it logs none.
     """
 
     baseline: object = None
@@ -121,6 +125,8 @@ class RunFacts:
     target_scale: object = None
     output_activation: object = None
     lr_schedule: bool = False
+    constant_start: tuple = ()
+    train_accuracy: object = None
 
 
 class ProbeHistory:

@@ -170,6 +170,26 @@ def init_scales(model):
     return scales
 
 
+def constant_weights(model):
+    """`(layer name, value)` of each layer whose kernel (or embedding
+    table) holds one value in every entry, as a constant initializer such
+    as `"zeros"` leaves it: its units start identical."""
+    found = []
+    for layer in leaf_layers(model):
+        for attr in ("kernel", "embeddings"):
+            try:
+                w = getattr(layer, attr, None)
+            except Exception:  # noqa: BLE001 - a property that cannot run
+                w = None
+            if w is None or len(w.shape) < 2:
+                continue
+            w = np.asarray(keras.ops.convert_to_numpy(w))
+            if w.size > 1 and np.all(w == w.flat[0]):
+                found.append((layer.name, float(w.flat[0])))
+            break
+    return tuple(found)
+
+
 def regularization(model):
     """The sum of the model's weight penalties now, or 0.0."""
     try:

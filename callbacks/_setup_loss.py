@@ -11,6 +11,7 @@ model's outputs (`setup_checks._outputs`) and the data, and returns a list
 of findings.
 """
 
+import keras
 import numpy as np
 
 from ._findings import make_finding
@@ -25,6 +26,10 @@ from ._setup_rules import _is_one_hot
 _SOFTMAX = ("softmax", "sparsemax")
 _SIGMOID = ("sigmoid", "hard_sigmoid")
 _RELU = ("relu", "relu6")
+# The built-in losses that, on TensorFlow, read the logits under a Keras
+# softmax or sigmoid output told `from_logits=True`.
+_RECOVERING_LOSSES = ("binary_crossentropy", "categorical_crossentropy",
+                      "sparse_categorical_crossentropy")
 
 
 def loss_activation_mismatch(out, data=None):
@@ -143,6 +148,8 @@ def _activation_vs_loss(out, act, spec, data, span):
                "`np.argmax(y, axis=-1)`); keep sigmoids for multi-label "
                "targets.")
     elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
+        if logits_recovered(out, act, spec):
+            return []
         message = (f"{out.where} applies {act}, and {loss} applies it "
                    "again: the loss reads probabilities as logits, so its "
                    "gradients are weak and training stalls.")
@@ -168,6 +175,21 @@ def _activation_vs_loss(out, act, spec, data, span):
         return []
     return [make_finding("loss_activation_mismatch", message, fix,
                          layer=out.layer_name)]
+
+
+def logits_recovered(out, act, spec):
+    """Whether Keras computes the loss `spec`, told `from_logits=True`, from
+    the logits under the output's declared `act` anyway. On TensorFlow the
+    built-in cross-entropies find the input of a Keras softmax or sigmoid
+    (and warn that they did), so the model trains as if it had none. On
+    other backends, after a cast to another dtype (mixed precision) or for
+    an activation read from the outputs' values, the loss applies it a
+    second time."""
+    return (keras.backend.backend() == "tensorflow"
+            and act in ("softmax", "sigmoid")
+            and spec["name"] in _RECOVERING_LOSSES
+            and activation(out.layer) == act
+            and getattr(out.layer, "compute_dtype", None) == "float32")
 
 
 def _span(pred):

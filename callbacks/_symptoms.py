@@ -82,6 +82,10 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         saturated = _dead_or_saturated(history, th, "saturating", trusted)
         # Dead units get exactly zero gradients too: no second finding.
         unchanged = _unchanged(history, th) if dead is None else None
+        # Weights that started constant and never moved explain both.
+        start = _constant_start(history, th, facts)
+        if start is not None:
+            dead, unchanged = None, start
     found = [exploding, batchnorm, dead, saturated,
              _vanishing(history, th, final and (
                  stalled or _at_chance(history, th, epoch_losses, facts))),
@@ -106,16 +110,21 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
             signal = (None if slow or oscillating else
                       _no_signal(history, th, epoch_losses, facts))
             found += [signal, oscillating]
+            flat = None
             if (oscillating is None and signal is None and decayed is None
                     and not _fell(epoch_losses, th) and (slow or timed)):
-                found.append(_flat(history, th))
-            elif (decayed is None and timed
-                  and history.steps[-1] >= th.min_signal_steps
-                  and _median_update(history) < 1e2 * th.min_update_ratio
-                  and _at_chance(history, th, epoch_losses, facts)
-                  and history.eval_loss[-1]
-                  >= (1 - th.chance_margin) * facts.baseline):
-                found.append(_too_slow(history, facts))
+                flat = _flat(history, th)
+            # A probe loss that fell a little (noise on a small batch) is not
+            # progress when the run ends at chance level under tiny updates.
+            if flat is None and (
+                    decayed is None and timed
+                    and history.steps[-1] >= th.min_signal_steps
+                    and _median_update(history) < 1e2 * th.min_update_ratio
+                    and _at_chance(history, th, epoch_losses, facts)
+                    and history.eval_loss[-1]
+                    >= (1 - th.chance_margin) * facts.baseline):
+                flat = _too_slow(history, facts)
+            found.append(flat)
             if signal is None and timed and facts.collapse:
                 found.append(_collapsed(history, facts.collapse))
     return [f for f in found if f is not None]
@@ -283,11 +292,42 @@ def _vanishing(h, th, stalled=False):
         layer=h.layers[0], step=int(h.steps[hit]))
 
 
+def _zero_gradient(h):
+    """Per layer: an exactly zero gradient and no update at every probe."""
+    return (np.all(h.grad_norms == 0.0, axis=0)
+            & np.all(~(h.update_ratios > 0.0), axis=0))
+
+
+def _constant_start(h, th, facts):
+    """`unchanged_weights` for a layer whose kernel started with one value
+    in every entry (`facts.constant_start`) and never got a gradient: the
+    initializer, not the rate, keeps the model still."""
+    if not facts.constant_start or len(h) < th.patience:
+        return None
+    names, zero = list(h.layers), _zero_gradient(h)
+    for name, value in facts.constant_start:
+        if name in names and zero[names.index(name)]:
+            return make_finding(
+                "unchanged_weights", f"The weights of '{name}' started "
+                f"with every entry equal to {value:g} (a constant "
+                f"initializer such as 'zeros') and got an exactly zero "
+                f"gradient at each of {len(h)} probes (steps "
+                f"{int(h.steps[0])}-{int(h.steps[-1])}): they never moved. "
+                "Units that start identical compute the same value, and "
+                "after zeros a ReLU passes no gradient back (its slope at 0 "
+                "is 0), so the layers before the output cannot learn.",
+                f"Initialise '{name}' randomly: drop the constant "
+                "initializer (Keras's defaults are `kernel_initializer="
+                "'glorot_uniform'` and `embeddings_initializer='uniform'`), "
+                "or use `kernel_initializer='he_normal'` before a ReLU.",
+                layer=name, step=int(h.steps[-1]))
+    return None
+
+
 def _unchanged(h, th):
     if len(h) < th.patience or len(h.layers) < 2:
         return None
-    g, upd = h.grad_norms, h.update_ratios
-    zero = np.all(g == 0.0, axis=0) & np.all(~(upd > 0.0), axis=0)
+    zero = _zero_gradient(h)
     if not zero.any():
         return None
     if zero.all():

@@ -22,6 +22,10 @@ from ._probe_history import Thresholds
 from ._summary import check_log_dir
 from ._summary import open_writer
 
+# The keys under which `fit` logs a classifier's training accuracy.
+_ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy",
+                  "categorical_accuracy", "sparse_categorical_accuracy")
+
 
 class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
                       keras.callbacks.Callback):
@@ -327,6 +331,10 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             self._epoch_losses.append(float(loss))
         if logs.get("val_loss") is not None:
             self._val_losses.append(float(logs["val_loss"]))
+        accuracy = next((logs[k] for k in _ACCURACY_KEYS
+                         if logs.get(k) is not None), None)
+        self._facts.train_accuracy = (None if accuracy is None
+                                      else float(accuracy))
         if (loss is not None and not math.isfinite(float(loss))
                 and self._nonfinite_step is None):
             self._nonfinite_step = self._step

@@ -63,7 +63,9 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
     - `"nonfinite_data"`: NaN or inf in `x`, `y` or `sample_weight`: how
       many, in how many rows and which columns.
     - `"loss_activation_mismatch"`: a softmax/sigmoid output under a loss
-      with `from_logits=True`; an output that is not a probability (no
+      with `from_logits=True` (except a Keras softmax or sigmoid under a
+      built-in cross-entropy on TensorFlow, whose loss reads the logits
+      underneath); an output that is not a probability (no
       activation, tanh, ...) under a cross-entropy with `from_logits=False`;
       ReLU under a cross-entropy; softmax over a single unit (always 1);
       softmax or sigmoid units over one-hot classes under binary
@@ -160,15 +162,14 @@ def check_setup(model, x, y=None, *, validation_split=None, class_weight=None,
     ```python
     model = keras.Sequential([
         keras.Input((784,)),
-        keras.layers.Dense(10, activation="softmax"),
+        keras.layers.Dense(10),
     ])
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True))
+    model.compile("adam", "sparse_categorical_crossentropy")
     x = np.random.randint(0, 256, (100, 784)).astype("float32")
     y = np.arange(100) % 10
     for finding in check_setup(model, x, y):
         print(finding["kind"], "-", finding["fix"])
-    # loss_activation_mismatch - remove the activation ...
+    # loss_activation_mismatch - use `keras.losses.SparseCategorical...
     # unscaled_inputs - these look like 0-255 pixels: add ...
     ```
     """

@@ -660,3 +660,25 @@ def test_report_says_where_the_probe_and_setup_data_came_from(rng):
     monitor = GradientMonitor(probe=(x[:16], y[:16]))
     model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
     assert monitor.report()["data"]["probe"] == "probe argument"
+
+
+def test_zero_kernels_before_relu_are_named_as_the_start(rng):
+    x, y = _data(rng)
+    model = _mlp("relu", "zeros", depth=2)
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor)
+    finding = monitor.report()["findings"][0]
+    assert finding["kind"] == "unchanged_weights"
+    assert "every entry equal to 0" in finding["message"]
+    assert "glorot_uniform" in finding["fix"]
+    # Zeros on the output layer alone are a common, harmless start.
+    inputs = keras.Input((12,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    outputs = keras.layers.Dense(2, kernel_initializer="zeros")(hidden)
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True))
+    monitor = GradientMonitor(every=4)
+    _fit(model, x, y, monitor)
+    assert "unchanged_weights" not in [
+        f["kind"] for f in monitor.report()["findings"]]

@@ -2,6 +2,8 @@
 (`kerasnn.callbacks._keras_compat`): each fails, naming the name, when the
 installed Keras no longer has it or changed what it holds."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -137,3 +139,31 @@ def test_jax_rng_initialisation_is_where_keras_keeps_it():
     module = importlib.import_module("keras.src.backend.jax.distribution_lib")
     assert callable(getattr(module, "initialize_rng", None)), (
         "keras.src.backend.jax.distribution_lib.initialize_rng is gone")
+
+
+def test_tensorflow_reads_the_logits_under_a_softmax_told_from_logits():
+    # `check_setup` stays silent about a Keras softmax under a built-in
+    # cross-entropy with from_logits=True on TensorFlow only
+    # (`_setup_loss.logits_recovered`): Keras's TensorFlow backend computes
+    # the loss from the softmax's input; other backends apply it twice.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 4)).astype("float32")
+    y = np.arange(16) % 3
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def evaluate(activation):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((4,)),
+                                  L.Dense(3, activation=activation)])
+        model.compile("sgd", loss)
+        return model.evaluate(x, y, verbose=0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TensorFlow's "Was this intended?"
+        softmax = evaluate("softmax")
+    same = bool(np.isclose(softmax, evaluate(None), rtol=1e-5))
+    assert same == (keras.backend.backend() == "tensorflow"), (
+        f"Keras {keras.__version__} on {keras.backend.backend()} "
+        f"{'no longer reads' if not same else 'now reads'} the logits under "
+        "a softmax told from_logits=True: update "
+        "kerasnn/callbacks/_setup_loss.py (logits_recovered)")

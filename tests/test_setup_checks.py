@@ -159,8 +159,13 @@ def test_validation_split_zero_means_no_split(rng):
 def test_softmax_with_from_logits_true(rng):
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model = _dense(3, "softmax", loss=loss)
-    f = _one(check_setup(model, rng.normal(size=(30, 4)),
-                         _balanced(rng, 30, 3)), "loss_activation_mismatch")
+    found = check_setup(model, rng.normal(size=(30, 4)), _balanced(rng, 30, 3))
+    if keras.backend.backend() == "tensorflow":
+        # Keras on TensorFlow computes this loss from the softmax's input
+        # (tests/test_keras_compat.py checks it): the model trains right.
+        assert found == []
+        return
+    f = _one(found, "loss_activation_mismatch")
     assert f["layer"] == "head"
     assert "applies softmax" in f["message"]
     assert "from_logits=True" in f["message"]
@@ -595,11 +600,10 @@ def test_dataset_is_sampled_not_consumed(rng):
 
 
 def test_generator_checks_only_the_model(rng):
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model = _dense(3, "softmax", loss=loss)
+    model = _dense(3, "relu", loss="sparse_categorical_crossentropy")
     batches = ((rng.normal(size=(8, 4)), np.arange(8) % 3) for _ in range(3))
     f = _one(check_setup(model, batches), "loss_activation_mismatch")
-    assert "applies softmax" in f["message"]
+    assert "uses relu" in f["message"]
     assert len(list(batches)) == 3  # nothing was taken from it
     assert check_setup(_Classifier("softmax"), iter([])) == []
 
@@ -625,8 +629,7 @@ def test_fixed_batch_size_and_sparse_inputs(rng):
     model.compile("adam", "binary_crossentropy")
     assert check_setup(model, rng.normal(size=(100, 4)),
                        _balanced(rng, 100, 2)) == []
-    model = _dense(3, "softmax", loss=keras.losses.
-                   SparseCategoricalCrossentropy(from_logits=True))
+    model = _dense(3, "relu", loss="sparse_categorical_crossentropy")
     x = scipy.sparse.csr_matrix(rng.normal(size=(30, 4)))
     f = _one(check_setup(model, x, _balanced(rng, 30, 3)),
              "loss_activation_mismatch")  # the data is not read

@@ -220,6 +220,69 @@ def test_a_short_run_of_one_step_epochs_near_chance_is_named():
     fell = [2.3, 1.6, 1.1, 0.8, 0.6]
     assert diagnose(one_step, TH, final=True, epoch_losses=fell,
                     facts=facts, target_spread=1.0) == []
+    # So are those of a classifier that already gets nearly every training
+    # row right: only its confidence lags after so few updates.
+    separated = RunFacts(baseline=np.log(10), baseline_what="the entropy",
+                         train_accuracy=0.99)
+    assert diagnose(one_step, TH, final=True, epoch_losses=epochs,
+                    facts=separated, target_spread=1.0) == []
+    separated.train_accuracy = 0.55
+    assert _kinds(diagnose(one_step, TH, final=True, epoch_losses=epochs,
+                           facts=separated, target_spread=1.0)) == [
+        "loss_not_decreasing"]
+
+
+def test_a_loss_at_chance_under_tiny_updates_is_too_slow_despite_a_dip():
+    # 250 steps under updates of 5e-5 of the weights: the epoch loss stays
+    # at ln 2, while the 32-row probe's loss dipped 1.6% (noise).
+    facts = RunFacts(baseline=np.log(2), baseline_what="the entropy")
+    h = _history([0.696, 0.684, 0.690, 0.689], [0, 80, 160, 250],
+                 update=5e-5)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.6935, 0.693, 0.6925],
+                     facts=facts, target_spread=0.5)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "far too low" in found[0]["message"]
+    # Healthy updates at the same loss are not a rate problem.
+    healthy = _history([0.696, 0.684, 0.690, 0.689], [0, 80, 160, 250])
+    assert "loss_not_decreasing" not in _kinds(diagnose(
+        healthy, TH, final=True, epoch_losses=[0.6935, 0.693, 0.6925],
+        facts=facts, target_spread=0.5))
+
+
+def _stuck(layers_zero):
+    """Four probes in which the layers of `layers_zero` got no gradient."""
+    h = ProbeHistory(["emb", "hidden", "out"], ["hidden"], ["relu"],
+                     [False])
+    for i, step in enumerate([0, 50, 100, 150]):
+        h.add(step, 1e-3, {
+            "loss": 0.69, "eval_loss": 0.69, "pred_spread": 0.0,
+            "train_spread": 0.0,
+            "grad_norms": [0.0 if name in layers_zero else 0.3
+                           for name in ("emb", "hidden", "out")],
+            "weight_norms": [1.0, 1.0, 1.0], "unit_shares": [1.0],
+            "act_peaks": [0.0]})
+        h.set_update_ratios([0.0 if name in layers_zero else 1e-3
+                             for name in ("emb", "hidden", "out")])
+    return h
+
+
+def test_weights_that_start_constant_and_never_move_are_the_cause():
+    zeros = RunFacts(constant_start=(("emb", 0.0),))
+    h = _stuck(("emb", "hidden"))
+    found = diagnose(h, TH, final=False, facts=zeros, target_spread=0.5)
+    assert _kinds(found)[0] == "unchanged_weights"
+    assert "dead_units" not in _kinds(found)  # explained by the start
+    assert found[0]["layer"] == "emb"
+    assert "every entry equal to 0" in found[0]["message"]
+    assert "embeddings_initializer='uniform'" in found[0]["fix"]
+    # Without a constant start the same probes are dead units.
+    assert _kinds(diagnose(h, TH, final=False, facts=RunFacts(),
+                           target_spread=0.5))[0] == "dead_units"
+    # A constant layer that gets gradients (zeros before tanh, a zero output
+    # layer) parts its units as it trains: nothing to name about it.
+    moving = RunFacts(constant_start=(("out", 0.0),))
+    assert "unchanged_weights" not in _kinds(diagnose(
+        _stuck(()), TH, final=False, facts=moving, target_spread=0.5))
 
 
 def _scheduled(rates, losses, steps):
