@@ -164,15 +164,30 @@ def activation_from_values(pred, units, span):
 def loss_specs(model, names):
     """The loss spec (see `_loss_spec`) of each output in `names`, or None
     where the model is not compiled or the loss is not a known Keras one."""
+    return _per_output(model, names, _loss_spec)
+
+
+def loss_names(model, names):
+    """The name of the built-in Keras loss function of each output in
+    `names` (any of them, e.g. `"poisson"`), or None."""
+    return _per_output(model, names, _loss_name)
+
+
+def _loss_name(loss):
+    builtin = _builtin(loss)
+    return None if builtin is None else builtin[0]
+
+
+def _per_output(model, names, read):
     loss = getattr(model, "loss", None) if getattr(
         model, "compiled", False) else None
     if isinstance(loss, dict):
-        return [_loss_spec(loss.get(name)) for name in names]
+        return [read(loss.get(name)) for name in names]
     if isinstance(loss, (list, tuple)):
         if len(loss) != len(names):
             return [None] * len(names)
-        return [_loss_spec(item) for item in loss]
-    return [_loss_spec(loss)] * len(names)
+        return [read(item) for item in loss]
+    return [read(loss)] * len(names)
 
 
 def loss_text(spec):
@@ -302,6 +317,20 @@ def unadapted(model):
 
 def _loss_spec(loss):
     """`{family, class, name, from_logits, ignore_class}` or None."""
+    builtin = _builtin(loss)
+    if builtin is None or builtin[0] not in _LOSSES:
+        return None
+    name, kwargs = builtin
+    family, cls = _LOSSES[name]
+    return {"family": family, "class": cls, "name": name,
+            "from_logits": bool(kwargs.get("from_logits", False)),
+            "ignore_class": kwargs.get("ignore_class")}
+
+
+def _builtin(loss):
+    """`(function name, keyword arguments)` of a built-in Keras loss (a
+    name, a function, a `keras.losses.Loss` or a partial of one), or None
+    for a loss of the user's own."""
     kwargs = {}
     if hasattr(loss, "func") and hasattr(loss, "keywords"):  # a partial
         loss, kwargs = loss.func, dict(loss.keywords)
@@ -318,12 +347,9 @@ def _loss_spec(loss):
         except (NotImplementedError, TypeError):
             return None
     name = getattr(fn, "__name__", None)
-    if name not in _LOSSES or getattr(keras.losses, name, None) is not fn:
+    if name is None or getattr(keras.losses, name, None) is not fn:
         return None  # not a Keras loss (a user one may share a name)
-    family, cls = _LOSSES[name]
-    return {"family": family, "class": cls, "name": name,
-            "from_logits": bool(kwargs.get("from_logits", False)),
-            "ignore_class": kwargs.get("ignore_class")}
+    return name, kwargs
 
 
 def _passes_through(op):

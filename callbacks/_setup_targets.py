@@ -8,6 +8,9 @@ known bugs:
   sum to 1 so they cannot hold two 1s).
 - `unscaled_targets`: a regression target far from unit scale, which a
   freshly initialised output (values near 0) reaches only after many steps.
+- `loss_domain`: targets that a built-in loss's formula cannot read as
+  meant (negative values under a logarithm, rows that are not
+  distributions under a divergence, targets around 0 under a percentage).
 - `target_leak`: an input column that alone gives the target away.
 - `nothing_to_train`: a model with no trainable weight.
 
@@ -91,6 +94,77 @@ def output_range(out, data):
                f"{_fmt(finite.max())}`) and scale the predictions back, or "
                f"use a linear output (`Dense(units)` with no activation) "
                "on standardised targets.")
+    return [make_finding("label_mismatch", message, fix,
+                         layer=out.layer_name)]
+
+
+# Built-in losses whose formula needs targets of a kind -> the class to name.
+_LOG_LOSSES = {"mean_squared_logarithmic_error": "MeanSquaredLogarithmicError",
+               "poisson": "Poisson"}
+_DIVERGENCE = "kl_divergence"
+_PERCENTAGE = "mean_absolute_percentage_error"
+# Rows of a distribution sum to 1 within this.
+_ROW_SUM = 1e-3
+
+
+def loss_domain(out, data):
+    """Targets outside what the built-in loss of `out` reads: negative
+    values under a logarithm of the targets (MSLE clips them to 0; Poisson
+    takes counts), rows that are not distributions under the
+    Kullback-Leibler divergence, values on both sides of 0 under a
+    percentage error (which divides by them)."""
+    name = getattr(out, "loss_name", None)
+    if name not in (*_LOG_LOSSES, _DIVERGENCE, _PERCENTAGE):
+        return []
+    y = floats(data.scanned(out.y))
+    if y is None or y.size == 0:
+        return []
+    values = y.reshape(len(y), -1)
+    values = values[np.isfinite(values).all(axis=1)]
+    if not values.size:
+        return []
+    span = f"targets span {_fmt(values.min())}..{_fmt(values.max())}"
+    if name in _LOG_LOSSES:
+        share = float((values < 0).mean())
+        if share < _OUTSIDE_SHARE:
+            return []
+        reads = ("takes log(1 + y) with y clipped at 0, so every negative "
+                 "target is read as 0" if name != "poisson" else
+                 "models counts (y log(prediction)), which cannot be "
+                 "negative: a negative target rewards predictions near 0, "
+                 "where the logarithm has no floor (NaN below 0)")
+        message = (f"{share:.0%} of {out.label} are negative ({span}), but "
+                   f"{name} {reads}.")
+        fix = ("for targets that can be negative use `loss=\"mse\"` (on "
+               "standardised targets); keep "
+               f"`keras.losses.{_LOG_LOSSES[name]}()` for targets >= 0 "
+               "(counts, or values spread over orders of magnitude).")
+    elif name == _DIVERGENCE:
+        bad = ((values < 0).any(axis=1)
+               | (np.abs(values.sum(axis=1) - 1) > _ROW_SUM))
+        share = float(bad.mean())
+        if share < _OUTSIDE_SHARE:
+            return []
+        message = (f"{share:.0%} of the rows of {out.label} are not "
+                   f"probability distributions (values >= 0 that sum to 1; "
+                   f"{span}), but kl_divergence compares distributions: it "
+                   "clips the targets into [1e-7, 1] and scores each row as "
+                   "one.")
+        fix = ("for 0/1 labels with several per row use `loss=\"binary_"
+               "crossentropy\"` with sigmoid outputs; for one class per row "
+               "`\"categorical_crossentropy\"`; for distributions, divide "
+               "each row by its sum.")
+    else:
+        below, above = float((values < 0).mean()), float((values > 0).mean())
+        if min(below, above) < _OUTSIDE_SHARE:
+            return []
+        message = (f"{out.label} lies on both sides of 0 ({below:.0%} "
+                   f"negative, {span}), but {name} divides each error by "
+                   "|y|: targets near 0 make it explode, so the loss is "
+                   "ruled by the few rows closest to 0.")
+        fix = ("use `loss=\"mse\"` or `\"mae\"` on standardised targets, "
+               "and report the percentage error on the original, positive "
+               "values if it is the measure you need.")
     return [make_finding("label_mismatch", message, fix,
                          layer=out.layer_name)]
 

@@ -20,6 +20,7 @@ from ._setup_data import Data
 from ._setup_data import align
 from ._setup_graph import as_input_structure
 from ._setup_graph import fixed_batch_size
+from ._setup_graph import loss_names
 from ._setup_graph import loss_specs
 from ._setup_graph import model_graph
 from ._setup_graph import producer
@@ -33,6 +34,7 @@ from ._setup_rules import sorted_validation_split
 from ._setup_rules import unmatched_class_weight
 from ._setup_rules import unscaled_inputs
 from ._setup_targets import constant_inputs
+from ._setup_targets import loss_domain
 from ._setup_targets import nothing_to_train
 from ._setup_targets import output_range
 from ._setup_targets import target_leak
@@ -222,7 +224,8 @@ def run_checks(model, x, y=None, *, validation_split=None, class_weight=None,
     for out in outs:
         findings += loss_activation_mismatch(out, data)
     for out in outs:
-        findings += (label_mismatch(out, data, coverage)
+        findings += (loss_domain(out, data)
+                     or label_mismatch(out, data, coverage)
                      or output_range(out, data)
                      or unscaled_targets(out, data))
     findings += unscaled_inputs(model, data, max_input_scale)
@@ -256,10 +259,12 @@ def split_checks(model, x, y, validation_split, predictions):
 class _Out:
     """One model output: its layer, units, prediction, target and loss."""
 
-    def __init__(self, name, layer, units, pred, y, label, loss, noise=None):
+    def __init__(self, name, layer, units, pred, y, label, loss, noise=None,
+                 loss_name=None):
         self.name, self.layer, self.units, self.pred = name, layer, units, pred
         self.y, self.label, self.loss = y, label, loss
         self.noise = noise  # a layer after `layer` that acts in training only
+        self.loss_name = loss_name  # any built-in loss, e.g. "poisson"
 
     @property
     def layer_name(self):
@@ -304,14 +309,14 @@ def _outputs(model, data, predictions=None):
     labels = (["y"] if n_out == 1 else
               [f"y[{name!r}]" if isinstance(data.y, dict) else f"y[{i}]"
                for i, name in enumerate(names)])
-    losses = loss_specs(model, names)
+    losses, loss_fns = loss_specs(model, names), loss_names(model, names)
     outs = []
     for i in range(n_out):
         pred = None if preds is None else preds[i]
         shape = pred.shape if pred is not None else graph[1][i].shape
         units = int(shape[-1]) if len(shape) > 1 and shape[-1] else 1
         outs.append(_Out(names[i], layers[i], units, pred, ys[i], labels[i],
-                         losses[i], noise[i]))
+                         losses[i], noise[i], loss_fns[i]))
     return outs
 
 

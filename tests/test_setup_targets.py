@@ -116,6 +116,42 @@ def test_several_target_columns_against_one_unit(rng):
     assert "2 columns per row" in found[0]["message"]
 
 
+@pytest.mark.parametrize("loss,words", [
+    ("msle", "clipped at 0"), (keras.losses.Poisson(), "models counts")])
+def test_negative_targets_under_a_logarithm_of_the_targets(rng, loss, words):
+    x = rng.normal(size=(200, 4))
+    y = rng.normal(size=200)  # standardised: half of it negative
+    found = check_setup(_model(1, None, loss), x, y)
+    assert _kinds(found) == ["label_mismatch"]
+    assert "are negative" in found[0]["message"]
+    assert words in found[0]["message"]
+    assert '`loss="mse"`' in found[0]["fix"]
+    # Targets >= 0, what these losses are for, are fine.
+    assert check_setup(_model(1, "softplus", loss), x, np.exp(y)) == []
+
+
+def test_rows_that_are_not_distributions_under_kl_divergence(rng):
+    x = rng.normal(size=(200, 4))
+    multi_hot = (rng.random((200, 3)) < 0.5).astype("float32")
+    found = check_setup(_model(3, "sigmoid", "kld"), x, multi_hot)
+    assert _kinds(found) == ["label_mismatch"]
+    assert "not probability distributions" in found[0]["message"]
+    assert "binary_crossentropy" in found[0]["fix"]
+    rows = rng.random((200, 3))
+    assert check_setup(_model(3, "softmax", "kld"), x,
+                       rows / rows.sum(axis=1, keepdims=True)) == []
+
+
+def test_targets_around_zero_under_a_percentage_error(rng):
+    x = rng.normal(size=(200, 4))
+    y = rng.normal(size=200)
+    found = check_setup(_model(1, None, "mape"), x, y)
+    assert _kinds(found) == ["label_mismatch"]
+    assert "both sides of 0" in found[0]["message"]
+    # Positive prices, what a percentage error is for, are fine.
+    assert check_setup(_model(1, None, "mape"), x, 2 + 0.3 * y) == []
+
+
 def test_unscaled_regression_target(rng):
     x = rng.normal(size=(200, 4))
     y = 200_000 + 90_000 * rng.normal(size=200)
