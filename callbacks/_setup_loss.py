@@ -147,9 +147,8 @@ def _activation_vs_loss(out, act, spec, data, span):
                "\"sparse_categorical_crossentropy\" with "
                "`np.argmax(y, axis=-1)`); keep sigmoids for multi-label "
                "targets.")
-    elif act in _SOFTMAX + _SIGMOID and spec["from_logits"]:
-        if logits_recovered(out, act, spec):
-            return []
+    elif (act in _SOFTMAX + _SIGMOID and spec["from_logits"]
+          and not logits_recovered(out, act, spec)):
         message = (f"{out.where} applies {act}, and {loss} applies it "
                    "again: the loss reads probabilities as logits, so its "
                    "gradients are weak and training stalls.")
