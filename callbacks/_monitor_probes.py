@@ -35,8 +35,8 @@ class _ProbingMixin:
     """The probing steps of `GradientMonitor` (see the module docstring)."""
 
     def _setup(self, model):
-        self._facts.init_scales = _run_facts.init_scales(model)
-        self._facts.constant_start = _run_facts.constant_weights(model)
+        self._facts.init_scales, self._facts.constant_start = (
+            _run_facts.initial_weights(model))
         groups = layer_groups(model)
         self._index = [ids for _, ids in groups]
         units = ActivationLayers(model)

@@ -151,43 +151,39 @@ def init_scales(model):
     """Layer name -> std of its kernel over He's `sqrt(2 / fan_in)`, for
     the Dense and convolution layers, and of a recurrent kernel over an
     orthogonal matrix's `1 / sqrt(units)`."""
-    scales = {}
+    return initial_weights(model)[0]
+
+
+def initial_weights(model):
+    """`(init_scales, constant_start)`, read in one pass over the kernels:
+    the scales of `init_scales`, and the `(layer name, value)` of each
+    layer whose kernel (or embedding table) holds one value in every
+    entry, as a constant initializer such as `"zeros"` leaves it (its
+    units start identical)."""
+    scales, constant = {}, []
     for layer in leaf_layers(model):
-        kernel = getattr(layer, "kernel", None)
         if isinstance(layer, keras.layers.RNN):
             kernel = getattr(layer.cell, "recurrent_kernel", None)
             if kernel is not None:
                 w = np.asarray(keras.ops.convert_to_numpy(kernel))
                 scales[layer.name] = float(w.std() * math.sqrt(w.shape[0]))
             continue
-        if kernel is None or len(kernel.shape) < 2 or not isinstance(
-                layer, (keras.layers.Dense, keras.layers.Conv1D,
-                        keras.layers.Conv2D, keras.layers.Conv3D)):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            try:
+                kernel = getattr(layer, "embeddings", None)
+            except Exception:  # noqa: BLE001 - a property that cannot run
+                kernel = None
+        if kernel is None or len(kernel.shape) < 2:
             continue
         w = np.asarray(keras.ops.convert_to_numpy(kernel))
-        fan_in = int(np.prod(w.shape[:-1]))
-        scales[layer.name] = float(w.std() / math.sqrt(2.0 / fan_in))
-    return scales
-
-
-def constant_weights(model):
-    """`(layer name, value)` of each layer whose kernel (or embedding
-    table) holds one value in every entry, as a constant initializer such
-    as `"zeros"` leaves it: its units start identical."""
-    found = []
-    for layer in leaf_layers(model):
-        for attr in ("kernel", "embeddings"):
-            try:
-                w = getattr(layer, attr, None)
-            except Exception:  # noqa: BLE001 - a property that cannot run
-                w = None
-            if w is None or len(w.shape) < 2:
-                continue
-            w = np.asarray(keras.ops.convert_to_numpy(w))
-            if w.size > 1 and np.all(w == w.flat[0]):
-                found.append((layer.name, float(w.flat[0])))
-            break
-    return tuple(found)
+        if w.size > 1 and np.all(w == w.flat[0]):
+            constant.append((layer.name, float(w.flat[0])))
+        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D,
+                              keras.layers.Conv2D, keras.layers.Conv3D)):
+            fan_in = int(np.prod(w.shape[:-1]))
+            scales[layer.name] = float(w.std() / math.sqrt(2.0 / fan_in))
+    return scales, tuple(constant)
 
 
 def regularization(model):
