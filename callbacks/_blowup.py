@@ -1,13 +1,14 @@
 """The training rules about a run that blows up.
 
 NaN/Inf in the loss or the gradients (`_nonfinite`, which tells an
-explosion, an overflowing activation and NaN from the data apart),
-gradients or updates that grow for `patience` probes (`_exploding`), an
-epoch loss that jumps a hundredfold (`_loss_jump`) and a loss that rose
-far above its start and stayed there (`_diverged`); each names oversized
-initial weights as the cause where they are (`_init_fix`). `diagnose` in
-`_symptoms.py` decides which of them run.
-"""
+explosion, an overflowing activation and NaN from the data apart), NaN in
+inference mode only (`_inference_nonfinite`), gradients or updates that
+grow for `patience` probes (`_exploding`), an epoch loss that jumps a
+hundredfold (`_loss_jump`), a loss that rose far above its start and
+stayed there (`_diverged`) and a jump of the loss and the gradients that
+killed ReLU units (`_step_killed_units`); each names oversized initial
+weights as the cause where they are (`_init_fix`). `diagnose` in
+`_symptoms.py` decides which of them run."""
 
 import math
 
@@ -93,6 +94,78 @@ def _nonfinite(h, th, nonfinite_step, data_nonfinite, facts):
         "Check custom losses and layers for log(0), x/0 and sqrt(0) (add an "
         "epsilon); use built-in losses with `from_logits=True` rather than a "
         "softmax followed by a log.", step=step)
+
+
+def _inference_nonfinite(h, th, facts):
+    """A probe loss that is finite in training mode but NaN/Inf in
+    inference mode at the latest `patience` probes: `fit`'s loss looks fine
+    while `evaluate`, `predict` and the validation loss give NaN."""
+    n, p = len(h), th.patience
+    if n < p:
+        return None
+    bad = ~np.isfinite(h.eval_loss)
+    if not bad[-p:].all() or not np.isfinite(h.loss[-p:]).all():
+        return None
+    # The first probe of the run of NaN that lasts to the end.
+    start = n - int(np.argmin(bad[::-1])) if not bad.all() else 0
+    seen = (f"In inference mode (as `evaluate`, `predict` and the validation "
+            f"loss run the model) the probe loss is NaN/Inf from step "
+            f"{int(h.steps[start])} to the end, while in training mode it is "
+            f"finite ({_fmt(h.loss[-1])} at step {int(h.steps[-1])})")
+    moving = (" BatchNormalization uses its moving statistics there, not "
+              "the batch's." if facts.batchnorm else "")
+    overflow = _overflow(h, n - 1)
+    if overflow is not None:
+        layer, peak = overflow
+        return make_finding(
+            "nan", f"{seen}: the outputs of '{layer}' overflow there "
+            f"(largest activation {_fmt(peak)}).{moving}",
+            f"Bound the activation of '{layer}' (e.g. ReLU or tanh instead "
+            "of 'exponential'), or normalise its inputs so that they stay "
+            "small in inference too; then check that `model.evaluate` gives "
+            "a finite loss.", layer=layer, step=int(h.steps[start]))
+    return make_finding(
+        "nan", f"{seen}: an operation gives NaN only there.{moving}",
+        "Check the layers that act differently in inference "
+        "(BatchNormalization's moving variance near 0, a custom layer's "
+        "`training` branch) for a division by 0 or a log or sqrt of 0.",
+        step=int(h.steps[start]))
+
+
+def _step_killed_units(h, th, dead):
+    """ReLU units that died right after the loss and the gradients jumped:
+    an update far too large threw them where no input reaches them, so the
+    jump is the cause and the dead units its symptom."""
+    if dead is None or dead["layer"] not in h.units:
+        return None
+    shares = h.unit_shares[:, h.units.index(dead["layer"])]
+    if not shares[0] < th.dead_share:
+        return None  # dead from initialisation, not from a step
+    died = int(np.argmax(shares >= th.dead_share))
+    loss, g = h.loss[:died + 1], h.grad_norms[:died + 1]
+    if died < 1 or not (np.isfinite(loss[0]) and loss[0] > 0):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jumps = loss[1:] / loss[0]
+        growth = np.nanmax(np.where(g[0] > 0, g[1:] / g[0], np.nan), axis=1)
+    big = (jumps >= th.step_jump) & (growth >= th.nan_growth)
+    if not big.any():
+        return None
+    k = int(np.argmax(big)) + 1
+    j = int(np.nanargmax(np.where(g[0] > 0, g[k] / g[0], -1.0)))
+    lr = h.learning_rate[k]
+    return make_finding(
+        "exploding", f"At step {int(h.steps[k])} the probe loss jumped "
+        f"{_fmt(jumps[k - 1])}x (from {_fmt(loss[0])} to {_fmt(loss[k])}) "
+        f"and the gradient norm of '{h.layers[j]}' grew "
+        f"{_fmt(growth[k - 1])}x: an update far too large (learning rate "
+        f"{lr:g}). After it, {shares[-1]:.0%} of the ReLU units of "
+        f"'{dead['layer']}' output zero on every probe row and stay dead: "
+        "no gradient flows through them.",
+        f"Lower the learning rate (e.g. to {lr / 10:g}) or warm it up, and "
+        "clip gradients (`clipnorm=1.0`); dead units do not come back, so "
+        "train again from fresh weights.", layer=h.layers[j],
+        step=int(h.steps[k]))
 
 
 def _overflow(h, i, limit=1e15):

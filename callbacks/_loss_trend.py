@@ -73,38 +73,41 @@ def _flat(h, th):
     drop = (loss[0] - loss[1:].min()) / abs(loss[0])
     if drop >= th.flat_loss:
         return None
-    lr = h.learning_rate[-1]
-    median = _median_update(h)
-    slow = _slow_updates(h, th)
-    cause = ("the weights do not move at all (zero gradients; see the "
-             "other findings)" if median == 0 else
-             f"the updates are only {_fmt(median)} of the weights (healthy "
-             f"is about 1e-3): the learning rate ({lr:g}) is far too low"
-             if slow else f"learning rate {lr:g}")
-    fix = ("Find what blocks the gradient (dead units, a frozen or "
-           "disconnected output), then rerun." if median == 0 else
-           f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr)."
-           if slow else "Run find_lr to pick the learning rate, and check "
-           "that the targets match the inputs (shuffled together) and the "
-           "loss.")
+    cause, fix = _why_still(h, th)
     return make_finding(
         "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
         f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
         f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
 
 
-def _too_slow(h, facts):
+def _why_still(h, th):
+    """`(cause, fix)` of a loss that does not fall, from the updates'
+    size: none at all (a blocked gradient), tiny (the rate), or healthy."""
+    lr = h.learning_rate[-1]
+    median = _median_update(h)
+    if median == 0:
+        return ("the weights do not move at all (zero gradients; see the "
+                "other findings)", "Find what blocks the gradient (dead "
+                "units, a frozen or disconnected output), then rerun.")
+    if _slow_updates(h, th):
+        return (f"the updates are only {_fmt(median)} of the weights "
+                f"(healthy is about 1e-3): the learning rate ({lr:g}) is far"
+                " too low", f"Raise the learning rate (e.g. to {lr * 100:g},"
+                " or run find_lr).")
+    return (f"learning rate {lr:g}", "Run find_lr to pick the learning "
+            "rate, and check that the targets match the inputs (shuffled "
+            "together) and the loss.")
+
+
+def _too_slow(h, th, facts):
     """A loss that still sits at chance level under tiny updates: it falls,
     but at this rate it would take far longer than the run."""
-    lr, median = h.learning_rate[-1], _median_update(h)
+    cause, fix = _why_still(h, th)
     return make_finding(
         "loss_not_decreasing", f"After {int(h.steps[-1])} steps the probe "
         f"loss is {_fmt(h.eval_loss[-1])} (from {_fmt(h.eval_loss[0])}), "
         f"still the level of a model that ignores its inputs "
-        f"({_fmt(facts.baseline)}, {facts.baseline_what}), and the updates "
-        f"are only {_fmt(median)} of the weights (healthy is about 1e-3): the"
-        f" learning rate ({lr:g}) is far too low.",
-        f"Raise the learning rate (e.g. to {lr * 100:g}, or run find_lr).",
+        f"({_fmt(facts.baseline)}, {facts.baseline_what}); {cause}.", fix,
         step=int(h.steps[-1]))
 
 

@@ -68,6 +68,9 @@ class Thresholds:
     # An epoch loss this many times the lowest before it: an explosion
     # between probes.
     loss_jump: float = 100.0
+    # A probe loss this many times the first, with gradients grown
+    # `nan_growth` times, right before ReLU units died: the step killed them.
+    step_jump: float = 10.0
     # A schedule that leaves this share of the starting learning rate or
     # less at the end (and a hundredth by half of the run), behind a loss
     # that stopped falling, has cut training short.

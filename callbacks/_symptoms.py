@@ -9,8 +9,10 @@ histories.
 import numpy as np
 
 from ._blowup import _exploding
+from ._blowup import _inference_nonfinite
 from ._blowup import _loss_jump
 from ._blowup import _nonfinite
+from ._blowup import _step_killed_units
 from ._findings import make_finding
 from ._loss_trend import _at_chance
 from ._loss_trend import _collapsed
@@ -61,6 +63,8 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         return []
     nonfinite = _nonfinite(history, th, nonfinite_step, data_nonfinite,
                            facts)
+    if nonfinite is None and final:
+        nonfinite = _inference_nonfinite(history, th, facts)
     if nonfinite is not None:
         return [nonfinite]
     trusted = ~_bn_lag(history, th, facts)
@@ -86,7 +90,10 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
         start = _constant_start(history, th, facts)
         if start is not None:
             dead, unchanged = None, start
-    found = [exploding, batchnorm, dead, saturated,
+    # The jump that killed them explains dead units; the trend findings
+    # below still run (a rate too high may also make the loss oscillate).
+    killed = _step_killed_units(history, th, dead) if not exploding else None
+    found = [exploding, killed, batchnorm, dead, saturated,
              _vanishing(history, th, final and (
                  stalled or _at_chance(history, th, epoch_losses, facts))),
              unchanged]
@@ -123,7 +130,7 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                     and _at_chance(history, th, epoch_losses, facts)
                     and history.eval_loss[-1]
                     >= (1 - th.chance_margin) * facts.baseline):
-                flat = _too_slow(history, facts)
+                flat = _too_slow(history, th, facts)
             found.append(flat)
             if signal is None and timed and facts.collapse:
                 found.append(_collapsed(history, facts.collapse))

@@ -596,3 +596,92 @@ def test_nan_activations_alone_are_an_operation_not_an_overflow(peak, kind):
     assert [f["kind"] for f in found] == [kind]
     if kind == "exploding":
         assert found[0]["layer"] == "dense" and "overflow" in found[0]["message"]
+
+
+def _jump(losses, grads, shares):
+    """Probes of a two-layer model whose ReLU layer 'hidden' has the given
+    dead shares; `grads` scale both layers' gradient norms."""
+    h = ProbeHistory(["hidden", "out"], ["hidden"], ["relu"], [False])
+    for i, step in enumerate([0, 1, 2, 50, 100, 150]):
+        h.add(step, 1.0, {
+            "loss": losses[i], "eval_loss": losses[i], "pred_spread": 0.0,
+            "train_spread": 0.0, "grad_norms": [grads[i], grads[i]],
+            "weight_norms": [1.0, 1.0], "unit_shares": [shares[i]],
+            "act_peaks": [1.0]})
+        h.set_update_ratios([1e-3, 1e-3])
+    return h
+
+
+def test_units_killed_by_a_jump_of_the_loss_are_an_explosion():
+    # A rate of 1: the loss jumps 85x and the gradients 100x in the first
+    # steps, then the ReLU layer dies and the model predicts one class.
+    alive_then_dead = [0.0, 0.2, 0.1, 1.0, 1.0, 1.0]
+    h = _jump([0.64, 8.5, 54.6, 0.59, 0.63, 0.65],
+              [0.2, 5.0, 20.0, 0.0, 0.0, 0.0], alive_then_dead)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.57, 0.57, 0.57],
+                     facts=RunFacts(baseline=0.56), target_spread=0.45)
+    assert _kinds(found)[:2] == ["exploding", "dead_units"]
+    assert "step 1" in found[0]["message"] and "'hidden'" in (
+        found[0]["message"])
+    assert "learning rate" in found[0]["fix"]
+    # Units dead from the first probe were not killed by a step.
+    h = _jump([0.64, 8.5, 54.6, 0.59, 0.63, 0.65],
+              [0.2, 5.0, 20.0, 0.0, 0.0, 0.0], [1.0] * 6)
+    assert "exploding" not in _kinds(diagnose(
+        h, TH, final=True, epoch_losses=[0.57, 0.57, 0.57],
+        facts=RunFacts(baseline=0.56), target_spread=0.45))
+    # Nor were units that died without a jump (a loss that only fell).
+    h = _jump([0.64, 0.62, 0.61, 0.59, 0.60, 0.60],
+              [0.2, 0.3, 0.25, 0.0, 0.0, 0.0], alive_then_dead)
+    assert "exploding" not in _kinds(diagnose(
+        h, TH, final=True, epoch_losses=[0.57, 0.57, 0.57],
+        facts=RunFacts(baseline=0.56), target_spread=0.45))
+
+
+def _inference_nan(eval_losses, peak):
+    h = ProbeHistory(["a", "b"], ["act", "out"], ["other", "other"],
+                     [False, True])
+    for i, step in enumerate([0, 50, 100, 150]):
+        h.add(step, 1e-3, {
+            "loss": 0.5, "eval_loss": eval_losses[i], "pred_spread": 0.3,
+            "train_spread": 0.3, "grad_norms": [0.1, 0.1],
+            "weight_norms": [1.0, 1.0], "unit_shares": [0.0, 0.0],
+            "act_peaks": [peak, 1.0]})
+        h.set_update_ratios([1e-3, 1e-3])
+    return h
+
+
+def test_nan_in_inference_mode_only_is_named_with_its_layer():
+    # Exponential activations after BatchNormalization: finite in training
+    # mode, where the batch's statistics keep them small; inf in inference.
+    facts = RunFacts(batchnorm=(("bn", 0.99),))
+    h = _inference_nan([np.nan] * 4, np.inf)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.6, 0.5],
+                     facts=facts, target_spread=1.0)
+    assert _kinds(found) == ["nan"] and found[0]["layer"] == "act"
+    assert "inference mode" in found[0]["message"]
+    assert "moving statistics" in found[0]["message"]
+    assert "'exponential'" in found[0]["fix"]
+    # Without an overflow, an operation is named; NaN that went away (the
+    # moving statistics warmed up) is no finding, nor is NaN mid-training.
+    found = diagnose(_inference_nan([np.nan] * 4, 3.0), TH, final=True,
+                     epoch_losses=[0.6, 0.5], target_spread=1.0)
+    assert _kinds(found) == ["nan"] and "division by 0" in found[0]["fix"]
+    h = _inference_nan([np.nan, np.nan, 0.6, 0.5], np.inf)
+    assert "nan" not in _kinds(diagnose(h, TH, final=True,
+                                        epoch_losses=[0.6, 0.5],
+                                        target_spread=1.0))
+    assert diagnose(_inference_nan([np.nan] * 4, np.inf), TH, final=False,
+                    epoch_losses=[0.6], target_spread=1.0) == []
+
+
+def test_a_loss_that_stays_at_chance_under_no_update_blames_the_gradient():
+    # Updates of exactly 0 are a blocked gradient, not a rate to raise.
+    facts = RunFacts(baseline=np.log(10), baseline_what="the entropy")
+    h = _history([2.31, 2.26, 2.29, 2.31], [0, 100, 300, 504], update=0.0)
+    found = [f for f in diagnose(h, TH, final=True,
+                                 epoch_losses=[2.315, 2.315, 2.315],
+                                 facts=facts, target_spread=3.0)
+             if f["kind"] == "loss_not_decreasing"]
+    assert found and "do not move at all" in found[0]["message"]
+    assert "Raise the learning rate" not in found[0]["fix"]
