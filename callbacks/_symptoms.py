@@ -29,6 +29,7 @@ from ._loss_trend import _slow_updates
 from ._loss_trend import _stall_costs
 from ._loss_trend import _stalled
 from ._loss_trend import _too_slow
+from ._loss_trend import descending_to_chance
 from ._loss_trend import one_step_epochs
 from ._probe_history import RunFacts
 from ._probe_history import _fmt
@@ -132,7 +133,10 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                     >= (1 - th.chance_margin) * facts.baseline):
                 flat = _too_slow(history, th, facts)
             found.append(flat)
-            if signal is None and timed and facts.collapse:
+            # A loss still coming down to chance is too early to tell
+            # (rule 7), for the majority answer as for the signal.
+            if (signal is None and timed and facts.collapse
+                    and descending_to_chance(th, epoch_losses, facts) is None):
                 found.append(_collapsed(history, facts.collapse))
     return [f for f in found if f is not None]
 
