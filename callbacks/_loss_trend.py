@@ -74,8 +74,9 @@ def _flat(h, th):
     if drop >= th.flat_loss:
         return None
     cause, fix = _why_still(h, th)
+    fell = f"fell only {drop:.1%}" if drop > 0 else "did not fall"
     return make_finding(
-        "loss_not_decreasing", f"The probe loss fell only {drop:.1%} over "
+        "loss_not_decreasing", f"The probe loss {fell} over "
         f"steps {int(h.steps[0])}-{int(h.steps[-1])} ({_fmt(loss[0])} -> "
         f"{_fmt(loss[-1])}); {cause}.", fix, step=int(h.steps[-1]))
 

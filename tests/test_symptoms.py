@@ -691,3 +691,16 @@ def test_a_loss_that_stays_at_chance_under_no_update_blames_the_gradient():
              if f["kind"] == "loss_not_decreasing"]
     assert found and "do not move at all" in found[0]["message"]
     assert "Raise the learning rate" not in found[0]["fix"]
+
+
+def test_a_probe_loss_that_rose_is_said_not_to_fall():
+    # The probe loss ends above where it started: "did not fall", not a
+    # fall of -0.0%.
+    h = _history([0.700, 0.702, 0.705, 0.707], [0, 100, 300, 500],
+                 update=2e-5)
+    found = [f for f in diagnose(h, TH, final=True,
+                                 epoch_losses=[0.70, 0.70, 0.70],
+                                 target_spread=0.5)
+             if f["kind"] == "loss_not_decreasing"]
+    assert found and found[0]["message"].startswith(
+        "The probe loss did not fall over steps 0-500")
