@@ -25,8 +25,10 @@ docstrings give what each bug costs against its twin (TensorFlow unless
 said otherwise). Programs whose question or answer is not in our stored
 pages are kept only as healthy programs, and only where they train well.
 
-Found: 45378493 (a softmax over one output unit: the pair below). Kept as
-healthy programs (the question's answer is not in our stored pages and
+Found: 45378493 (a softmax over one output unit), but that question is
+already in the catalogue through a mirror (`out_price_cnn_softmax` in
+`diagnosis_real_outputs.py`, whosebug.com 2796462), so its pair was dropped
+after the set's run. Kept as healthy programs (the question's answer is not in our stored pages and
 NeuraLint flags only their structure; each trains well): 49117607 (a CNN
 with one block left without BatchNormalization), 60566498 (dropout between
 each convolution and its ReLU; it trains as well as with the dropout moved
@@ -44,7 +46,7 @@ several suspects at once: 312 records, kernel 700, rate 1e-4,
 validation_split with shuffle=False); 43464835, 44322611 (apples against
 oranges under a two-unit softmax and binary_crossentropy with SGD),
 44399299, 45711636, 50426349, 50555434 (six sigmoid outputs under mae),
-51749207 and 58844149 (both a softmax over one unit, the form kept from
+51749207 and 58844149 (both a softmax over one unit, the form of
 45378493), 53119432, 55731589, 56103207 and 44184091 (the question and its
 answer are not in our stored pages: no cause or fix to run against);
 38584268 (NeuraLint's injected missing Flatten: in Keras 3 the Dense layers
@@ -74,19 +76,6 @@ from diagnosis_cases import mnist
 # ---------------------------------------------------------------------------
 # Sources.
 
-_SOFTMAX_ONE_UNIT = (
-    "https://stackoverflow.com/questions/45378493 ('Why does a binary Keras "
-    "CNN always predict 1?', mirrored at thinbug.com/q/45378493 and "
-    "geek-questions.imtqy.com 1270335; NeuraLint benchmark, "
-    "sample_buggy_scripts/keras/45378493.py) - about 6,000 windows of 10 "
-    "standardised price rows with 4 columns, two Conv1D(padding='same') + "
-    "BatchNormalization + LeakyReLU + Dropout(0.2) blocks, Dense(64), then "
-    "Dense(1) + Activation('softmax') under binary_crossentropy and Adam for "
-    "100 epochs of batch 128: the confusion matrix is [[0 362] [0 608]], "
-    "every window is called 1. The answer: a softmax over one unit is "
-    "normalised to 1.0 whatever its input, so the model can only say 1; use "
-    "a sigmoid on the single output (or two softmax units under "
-    "categorical_crossentropy)")
 _CONTRACT_RAW = (
     "https://github.com/shibbirtanvin/DLContract (ESEC/FSE 2023, "
     "ExamplePrograms/BuggyCorrectDLPrograms/BuggyProgram1.py against "
@@ -125,90 +114,6 @@ _ONE_INPUT_MLP = (
     "input through Dense(10, relu) x 3 to a linear Dense(1) under mse and "
     "Adam (the data are not in the script). NeuraLint flags only its "
     "structure; the question and its answer are not in our stored pages")
-
-
-# ---------------------------------------------------------------------------
-# A binary Conv1D classifier whose one output unit goes through a softmax.
-
-
-def _price_windows(n=1600):
-    """`n` windows of 10 steps x 4 columns cut from one seeded random walk
-    (open, high, low, close around one price), standardised over the whole
-    series as in the post, so that each window sits near one level (the
-    post prints rows near -1.06). Label 1 when the window's close rises by
-    more than a small threshold from its first to its last step: about 62%
-    ones, as in the post's 608 against 362."""
-    rng = np.random.default_rng(0)
-    steps = n + 10
-    price = 100.0 + np.cumsum(rng.normal(0.0, 1.0, steps))
-    spread = np.abs(rng.normal(0.0, 0.3, (steps, 2)))
-    series = np.stack([price + rng.normal(0.0, 0.1, steps),
-                       price + spread[:, 0], price - spread[:, 1],
-                       price], axis=1)
-    series = (series - series.mean(axis=0)) / series.std(axis=0)
-    x = np.stack([series[i:i + 10] for i in range(n)]).astype("float32")
-    rise = x[:, -1, 3] - x[:, 0, 3]
-    y = (rise > np.quantile(rise, 0.38)).astype("float32")
-    order = rng.permutation(n)
-    return x[order], y[order]
-
-
-def _window_cnn(output):
-    model = keras.Sequential([
-        keras.Input(shape=(10, 4)),
-        layers.Conv1D(16, 4, padding="same"),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(),
-        layers.Dropout(0.2),
-        layers.Conv1D(8, 4, padding="same"),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(),
-        layers.Dropout(0.2),
-        layers.Flatten(),
-        layers.Dense(64),
-        layers.BatchNormalization(),
-        layers.LeakyReLU(),
-        layers.Dense(1),
-        layers.Activation(output),
-    ])
-    model.compile(optimizer="adam", loss="binary_crossentropy",
-                  metrics=["accuracy"])
-    return model
-
-
-def _fit_windows(output, callbacks):
-    x, y = _price_windows()
-    cut = 1280
-    return _window_cnn(output).fit(
-        x[:cut], y[:cut], epochs=40, batch_size=128,
-        validation_data=(x[cut:], y[cut:]), shuffle=True, verbose=0,
-        callbacks=callbacks)
-
-
-@case("Sequential CNN", "loss_activation_mismatch", split="holdout",
-      also=("constant_predictions", "loss_not_decreasing"),
-      fixed_by="nl_post_binary_cnn_sigmoid_output", metric="val_accuracy",
-      origin="real", source=_SOFTMAX_ONE_UNIT,
-      note="1,600 seeded random-walk windows stand in for the post's 6,000 "
-           "price windows; 40 epochs instead of 100, and the post's "
-           "ReduceLROnPlateau (patience 30 on val_acc) is left out: with "
-           "40 epochs it would never fire")
-def nl_post_binary_cnn_softmax_one_unit(callbacks):
-    """Dense(1) then a softmax: the output is 1.0 for every window, so the
-    model calls every window a rise and its accuracy is the share of ones
-    (accuracy 0.62 after 40 epochs, 0.89 fixed; val_accuracy 0.63 against
-    0.91). On TensorFlow the loss still trains through the layer's logits
-    (the same loss curve as the twin, 0.25 at the end), so only the
-    predictions show it; on JAX the loss is stuck at 6.10 from the first
-    epoch."""
-    return _fit_windows("softmax", callbacks)
-
-
-@case("Sequential CNN", None, split="holdout", metric="val_accuracy",
-      origin="real", source=_SOFTMAX_ONE_UNIT)
-def nl_post_binary_cnn_sigmoid_output(callbacks):
-    """The fix from the answer: a sigmoid on the single output unit."""
-    return _fit_windows("sigmoid", callbacks)
 
 
 # ---------------------------------------------------------------------------
