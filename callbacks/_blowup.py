@@ -8,7 +8,8 @@ hundredfold (`_loss_jump`), a loss that rose far above its start and
 stayed there (`_diverged`) and a jump of the loss and the gradients that
 killed ReLU units (`_step_killed_units`); each names oversized initial
 weights as the cause where they are (`_init_fix`). `diagnose` in
-`_symptoms.py` decides which of them run."""
+`_symptoms.py` decides which of them run.
+"""
 
 import math
 
@@ -147,12 +148,15 @@ def _step_killed_units(h, th, dead):
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         jumps = loss[1:] / loss[0]
-        growth = np.nanmax(np.where(g[0] > 0, g[1:] / g[0], np.nan), axis=1)
+        # Layers without a first gradient cannot tell a growth.
+        ratios = np.where(g[0] > 0, g[1:] / g[0], 0.0)
+    ratios = np.nan_to_num(ratios, nan=0.0)
+    growth = ratios.max(axis=1)
     big = (jumps >= th.step_jump) & (growth >= th.nan_growth)
     if not big.any():
         return None
     k = int(np.argmax(big)) + 1
-    j = int(np.nanargmax(np.where(g[0] > 0, g[k] / g[0], -1.0)))
+    j = int(np.argmax(ratios[k - 1]))
     lr = h.learning_rate[k]
     return make_finding(
         "exploding", f"At step {int(h.steps[k])} the probe loss jumped "

@@ -63,14 +63,19 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
     `layer` and `step`. Training kinds:
 
     - `"nan"`: the loss or gradients became NaN/Inf with no sign of growth
-      before (an operation produced NaN, or NaN in the data);
+      before (an operation produced NaN, or NaN in the data); at the end of
+      `fit`, a probe loss NaN/Inf in inference mode at the last `patience`
+      probes while the training-mode loss is finite;
     - `"exploding"`: norms above `grad_ceiling`, more than `growth` times
       their first value (and above 1), or updates above
       `max_update_ratio` of the weights, for `patience` probes; a probe
       loss that rose to `diverge` times its first value after updates of
       at least a tenth of `max_update_ratio` and stayed there; also a
       NaN/Inf preceded by gradient growth of at least `nan_growth` times, a
-      rising loss or huge updates, or by an overflowing activation;
+      rising loss or huge updates, or by an overflowing activation; and a
+      probe loss ten times its first value, with gradients grown
+      `nan_growth` times, right before dead units that were alive at the
+      first probe (named before them);
     - `"dead_units"` / `"saturated_units"`: at least `dead_share` of a
       hidden ReLU layer's units output zero on every probe row, or
       `saturated_share` of a hidden sigmoid/tanh layer's units sit at their
