@@ -91,10 +91,13 @@ def _why_still(h, th):
                 "other findings)", "Find what blocks the gradient (dead "
                 "units, a frozen or disconnected output), then rerun.")
     if _slow_updates(h, th):
+        # Healthy updates are about 1e-3 of the weights: the power of ten
+        # that brings the median there.
+        factor = 10.0 ** max(1, math.ceil(math.log10(1e-3 / median)))
         return (f"the updates are only {_fmt(median)} of the weights "
                 f"(healthy is about 1e-3): the learning rate ({lr:g}) is far"
-                " too low", f"Raise the learning rate (e.g. to {lr * 100:g},"
-                " or run find_lr).")
+                " too low", f"Raise the learning rate (e.g. to "
+                f"{lr * factor:g}, or run find_lr).")
     return (f"learning rate {lr:g}", "Run find_lr to pick the learning "
             "rate, and check that the targets match the inputs (shuffled "
             "together) and the loss.")

@@ -127,7 +127,7 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
             if flat is None and (
                     decayed is None and timed
                     and history.steps[-1] >= th.min_signal_steps
-                    and _median_update(history) < 1e2 * th.min_update_ratio
+                    and _median_update(history) < 3e2 * th.min_update_ratio
                     and _at_chance(history, th, epoch_losses, facts)
                     and history.eval_loss[-1]
                     >= (1 - th.chance_margin) * facts.baseline):

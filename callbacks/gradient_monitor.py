@@ -164,8 +164,8 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
         max_update_ratio: Float. Defaults to `1.0` (healthy is about
             `1e-3`).
         min_update_ratio: Float. Update ratio under which a flat loss is
-            blamed on a too-low learning rate (times 1000). Defaults to
-            `1e-6`.
+            blamed on a too-low learning rate (times 1000), and a loss at
+            the no-information level (times 300). Defaults to `1e-6`.
         dead_share: Float in `(0, 1]`. Defaults to `0.4`.
         saturated_share: Float in `(0, 1]`. Defaults to `0.5`.
         flat_loss: Float. Defaults to `0.01`.

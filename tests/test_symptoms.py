@@ -704,3 +704,18 @@ def test_a_probe_loss_that_rose_is_said_not_to_fall():
              if f["kind"] == "loss_not_decreasing"]
     assert found and found[0]["message"].startswith(
         "The probe loss did not fall over steps 0-500")
+
+
+@pytest.mark.parametrize("update, raised", [(2e-4, "0.01"), (1e-5, "0.1")])
+def test_a_loss_at_chance_under_a_third_of_healthy_updates_names_the_rate(
+        update, raised):
+    # Updates a fifth of the healthy 1e-3 at chance level after 300 steps
+    # (Adagrad at its default rate), the small probe's loss dipping 2.9%:
+    # the fix raises the rate by the power of ten that brings the updates
+    # to about 1e-3 (from 1e-3 here).
+    facts = RunFacts(baseline=np.log(2), baseline_what="the entropy")
+    h = _history([0.70, 0.68, 0.69, 0.697], STEPS, update=update)
+    found = diagnose(h, TH, final=True, epoch_losses=[0.699, 0.698, 0.697],
+                     facts=facts, target_spread=0.5)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert f"e.g. to {raised}," in found[0]["fix"]
