@@ -23,9 +23,10 @@ were set, reported once held out and then tuned on ("tune"); so are the
 The `diagnosis_unseen_*.py` modules hold the programs kept aside since,
 and the `diagnosis_blind_*.py` modules a later held-out set written
 without reference to the monitor's rules, as are `diagnosis_deepfd_*.py`,
-`diagnosis_late_threads.py` and `diagnosis_winter_posts.py`.
-`diagnosis_mutants.py` holds "own" programs kept aside the same way:
-healthy programs and their mutants, made by DeepCrime's operators.
+`diagnosis_late_threads.py`, `diagnosis_winter_posts.py` and
+`diagnosis_neuralint_posts.py`. `diagnosis_mutants*.py` hold "own" programs
+kept aside the same way: healthy programs and their mutants, made by
+DeepCrime's operators.
 `load_cases()` returns the whole catalogue.
 
 Data come from `../shared/data` (relative to the repo root), small subsets
