@@ -120,8 +120,7 @@ _ONE_INPUT_MLP = (
 # The Keras MNIST convnet fed raw pixels (DLContract's buggy/correct pair).
 
 
-def _digits_cnn_fit(scale, callbacks, output="softmax",
-                    loss="categorical_crossentropy"):
+def _digits_cnn_fit(scale, callbacks):
     x, y = mnist(2048)
     x = x[..., None].astype("float32")
     if scale:
@@ -134,9 +133,9 @@ def _digits_cnn_fit(scale, callbacks, output="softmax",
         layers.Conv2D(64, 3, activation="relu"),
         layers.Flatten(),
         layers.Dropout(0.5),
-        layers.Dense(10, activation=output),
+        layers.Dense(10, activation="softmax"),
     ])
-    model.compile(loss=loss, optimizer="adam",
+    model.compile(loss="categorical_crossentropy", optimizer="adam",
                   metrics=["accuracy", "categorical_accuracy"])
     return model.fit(x, y, batch_size=128, epochs=5, validation_split=0.1,
                      verbose=0, callbacks=callbacks)
