@@ -91,8 +91,12 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             epoch of 128-row steps cost about what one of 512 did, and
             gives the cosine schedule four times the steps; the ensembles
             used 4% of the rows, up to 512, before).
-        patience: Integer, or `"auto"`: `10` for the MLP backbone, `4` for
-            the ensembles. Epochs without improvement of the validation loss
+        patience: Integer, or `"auto"`: with the cosine schedule, `epochs`
+            (the whole schedule runs and the best epoch's weights are kept:
+            the validation loss can rise for several epochs after the
+            warm-up, while the rate is at its peak, and fall again as it
+            decays); otherwise `10` for the MLP backbone and `4` for the
+            ensembles. Epochs without improvement of the validation loss
             before stopping.
         lr_schedule: `"auto"`, `"cosine"` or `"plateau"`. `"cosine"`
             raises the learning rate linearly from 0 over the first epoch,
@@ -204,7 +208,8 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             and options.get("learning_rate") is None):
         options = {**options, "learning_rate": COSINE_LEARNING_RATE}
     if patience == "auto":
-        patience = 4 if ensemble else 10
+        patience = epochs if lr_schedule == "cosine" else (
+            4 if ensemble else 10)
     patience = check_int("patience", patience)
     restarts = check_int("restarts", restarts)
     seed = check_int("seed", seed, minimum=0, allow_none=True)
