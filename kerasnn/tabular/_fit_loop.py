@@ -37,9 +37,11 @@ LR_SCHEDULES = ("cosine", "plateau")
 #: Epochs of the cosine schedule's linear warm-up (at most half the run).
 WARMUP_EPOCHS = 1
 
-#: Largest `batch_size="auto"` of the ensembles: on two CPU cores an epoch
-#: of 128-row steps costs about what one of 512 does, and gives the cosine
-#: schedule four times the steps (benchmarks/RESULTS.md).
+#: Largest `batch_size="auto"` of the ensembles: it gives the cosine
+#: schedule four times the steps of 512, which housing's validation score
+#: needed. An epoch of 128-row steps cost about what one of 512 does on a
+#: 2-core Xeon, and 1.9 times as much on a faster 2-core EPYC
+#: (benchmarks/RESULTS.md).
 ENSEMBLE_MAX_BATCH = 128
 
 

@@ -87,10 +87,9 @@ def train_tabular(X, y, *, problem=None, validation_split="auto",
             `"plateau"` (early stopping ends the run sooner).
         batch_size: Integer, or `"auto"`: about 1% of the training rows,
             rounded to a power of 2, between 32 and 512 for the MLP backbone
-            and between 32 and 128 for the ensembles (on two CPU cores an
-            epoch of 128-row steps cost about what one of 512 did, and
-            gives the cosine schedule four times the steps; the ensembles
-            used 4% of the rows, up to 512, before).
+            and between 32 and 128 for the ensembles (the cosine schedule
+            needs the steps; the ensembles used 4% of the rows, up to 512,
+            before).
         patience: Integer, or `"auto"`: with the cosine schedule, `epochs`
             (the whole schedule runs and the best epoch's weights are kept:
             the validation loss can rise for several epochs after the
