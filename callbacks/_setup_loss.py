@@ -100,23 +100,8 @@ def _activation_vs_loss(out, act, spec, data, span):
     seen = "" if span is None else f" (outputs {span} on {len(out.pred)} rows)"
     if (act in _SIGMOID and spec["family"] != "binary" and out.units > 1
             and not spec["from_logits"]):
-        multi = data is not None and _multi_label(data.scanned(out.y))
-        if multi:
-            message = (f"{out.label} is multi-label (rows with several 1s) "
-                       f"and {out.where} applies {act}, but {loss} reads "
-                       "each row as one class: it rescales the outputs to "
-                       "sum to 1 and trains them against each other.")
-            fix = ("keep the sigmoid and use `loss=\"binary_crossentropy\"` "
-                   "for multi-label targets.")
-        else:
-            message = (f"{out.where} applies {act} to each of its "
-                       f"{out.units} units independently, but {loss} "
-                       "expects one distribution over the classes (rows "
-                       "summing to 1): it rescales the outputs, and the "
-                       "units do not compete as classes should.")
-            fix = (f"use `activation=\"softmax\"` on {out.where} for "
-                   "single-label classes (or no activation with "
-                   f"{logits_fix}).")
+        message, fix = _sigmoids_under_categorical(out, act, loss, data,
+                                                   logits_fix)
     elif (act in _SOFTMAX and spec["family"] == "binary" and out.units > 2
           and data is not None and _single_label(data.scanned(out.y),
                                                  out.units)):
@@ -174,6 +159,25 @@ def _activation_vs_loss(out, act, spec, data, span):
         return []
     return [make_finding("loss_activation_mismatch", message, fix,
                          layer=out.layer_name)]
+
+
+def _sigmoids_under_categorical(out, act, loss, data, logits_fix):
+    """`(message, fix)` for independent sigmoids under a categorical
+    cross-entropy: right for multi-label targets with another loss, wrong
+    for single-label ones with this activation."""
+    if data is not None and _multi_label(data.scanned(out.y)):
+        return (f"{out.label} is multi-label (rows with several 1s) and "
+                f"{out.where} applies {act}, but {loss} reads each row as "
+                "one class: it rescales the outputs to sum to 1 and trains "
+                "them against each other.",
+                "keep the sigmoid and use `loss=\"binary_crossentropy\"` "
+                "for multi-label targets.")
+    return (f"{out.where} applies {act} to each of its {out.units} units "
+            f"independently, but {loss} expects one distribution over the "
+            "classes (rows summing to 1): it rescales the outputs, and the "
+            "units do not compete as classes should.",
+            f"use `activation=\"softmax\"` on {out.where} for single-label "
+            f"classes (or no activation with {logits_fix}).")
 
 
 def logits_recovered(out, act, spec):
