@@ -94,7 +94,8 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_deepfd_more", "diagnosis_mutants",
                 "diagnosis_deepfd_posts", "diagnosis_winter_posts",
                 "diagnosis_mutants_more", "diagnosis_mutants_third",
-                "diagnosis_neuralint_posts", "diagnosis_mutants_fourth")
+                "diagnosis_neuralint_posts", "diagnosis_mutants_fourth",
+                "diagnosis_mutants_fifth")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
