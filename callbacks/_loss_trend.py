@@ -104,13 +104,16 @@ def _why_still(h, th):
 
 
 def _too_slow(h, th, facts):
-    """A loss that still sits at chance level under tiny updates: it falls,
-    but at this rate it would take far longer than the run."""
+    """A loss that still sits at or near chance level under tiny updates:
+    it falls, but at this rate it would take far longer than the run."""
     cause, fix = _why_still(h, th)
+    share = h.eval_loss[-1] / facts.baseline
+    level = ("still the level" if share >= 1 - th.chance_margin
+             else f"still {share:.0%} of the level")
     return make_finding(
         "loss_not_decreasing", f"After {int(h.steps[-1])} steps the probe "
         f"loss is {_fmt(h.eval_loss[-1])} (from {_fmt(h.eval_loss[0])}), "
-        f"still the level of a model that ignores its inputs "
+        f"{level} of a model that ignores its inputs "
         f"({_fmt(facts.baseline)}, {facts.baseline_what}); {cause}.", fix,
         step=int(h.steps[-1]))
 
@@ -165,6 +168,17 @@ def _at_chance(h, th, epoch_losses, facts):
     inputs (a stall that a first epoch's spike hides from `_stalled`)."""
     share = _share_of_chance(h, epoch_losses, facts)
     return share is not None and bool(share >= 1 - th.chance_margin)
+
+
+def _near_chance(h, th, epoch_losses, facts):
+    """The training loss and the last probe loss both within
+    `slow_chance_margin` of the no-information level (the test of a loss
+    that barely moved under tiny updates; `_at_chance` is the stricter one
+    of a loss that found no signal)."""
+    share = _share_of_chance(h, epoch_losses, facts)
+    floor = 1 - th.slow_chance_margin
+    return (share is not None and bool(share >= floor)
+            and bool(h.eval_loss[-1] >= floor * facts.baseline))
 
 
 def _stopped_falling(epoch_losses, th):

@@ -48,6 +48,10 @@ class Thresholds:
     # after `min_signal_steps` steps has found no signal.
     chance_margin: float = 0.03
     min_signal_steps: int = 100
+    # Under updates below a third of the healthy 1e-3 of the weights, a
+    # training loss still within `slow_chance_margin` of that level has
+    # barely started to learn: the rate holds it back.
+    slow_chance_margin: float = 0.1
     # A training loss this many times the no-information level: the
     # outputs cannot reach the targets.
     unreachable: float = 1.5

@@ -22,6 +22,7 @@ from ._loss_trend import _flat
 from ._loss_trend import _known_baseline
 from ._loss_trend import _long_enough
 from ._loss_trend import _median_update
+from ._loss_trend import _near_chance
 from ._loss_trend import _no_signal
 from ._loss_trend import _oscillating
 from ._loss_trend import _rate_decayed
@@ -128,9 +129,7 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                     decayed is None and timed
                     and history.steps[-1] >= th.min_signal_steps
                     and _median_update(history) < 3e2 * th.min_update_ratio
-                    and _at_chance(history, th, epoch_losses, facts)
-                    and history.eval_loss[-1]
-                    >= (1 - th.chance_margin) * facts.baseline):
+                    and _near_chance(history, th, epoch_losses, facts)):
                 flat = _too_slow(history, th, facts)
             found.append(flat)
             # A loss still coming down to chance is too early to tell

@@ -719,3 +719,28 @@ def test_a_loss_at_chance_under_a_third_of_healthy_updates_names_the_rate(
                      facts=facts, target_spread=0.5)
     assert _kinds(found) == ["loss_not_decreasing"]
     assert f"e.g. to {raised}," in found[0]["fix"]
+
+
+def test_a_loss_that_barely_left_chance_under_tiny_updates_names_the_rate():
+    # Adam at 1e-5 (updates 4e-5 of the weights): after 750 steps the loss
+    # has come down only to 95% of ln 2, still falling at its first pace.
+    facts = RunFacts(baseline=np.log(2), baseline_what="the entropy")
+    probes = [0.70, 0.69, 0.68, 0.667, 0.66]
+    steps = [0, 150, 300, 450, 750]
+    h = _history(probes, steps, update=4e-5)
+    epochs = [0.678, 0.672, 0.666, 0.660]
+    found = diagnose(h, TH, final=True, epoch_losses=epochs, facts=facts,
+                     target_spread=0.5)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "95% of the level" in found[0]["message"]
+    assert "far too low" in found[0]["message"]
+    # Healthy updates at the same losses: a slow but sound run.
+    assert "loss_not_decreasing" not in _kinds(diagnose(
+        _history(probes, steps), TH, final=True, epoch_losses=epochs,
+        facts=facts, target_spread=0.5))
+    # Tiny updates, but a loss already at 80% of chance: it is learning.
+    low = [p * 0.84 for p in probes]
+    assert "loss_not_decreasing" not in _kinds(diagnose(
+        _history(low, steps, update=4e-5), TH, final=True,
+        epoch_losses=[e * 0.84 for e in epochs], facts=facts,
+        target_spread=0.5))
