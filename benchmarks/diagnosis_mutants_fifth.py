@@ -297,15 +297,20 @@ def _two_inputs(hidden="relu", output=None):
     return keras.Model([numbers, store], outputs)
 
 
-def _fit_deliveries(model, callbacks, data, optimizer="adam", loss="mse"):
-    """The mse unless told, tracked on 400 deliveries whatever the loss;
-    15 epochs of 32."""
+def _fit_tracking_mse(model, callbacks, data, optimizer, loss):
+    """`loss`, the mse tracked on the 400 validation rows whatever the
+    loss; 15 epochs of 32."""
     x, y, x_val, y_val = data
     model.compile(optimizer=optimizer, loss=loss,
                   metrics=[keras.metrics.MeanSquaredError(name="mse")])
     return model.fit(x, y, epochs=15, batch_size=32,
                      validation_data=(x_val, y_val), verbose=0,
                      callbacks=callbacks)
+
+
+def _fit_deliveries(model, callbacks, data, optimizer="adam", loss="mse"):
+    """The mse unless told (`_fit_tracking_mse`)."""
+    return _fit_tracking_mse(model, callbacks, data, optimizer, loss)
 
 
 @case("functional MLP, two inputs", None, split="holdout", metric="val_mse",
@@ -571,14 +576,8 @@ def _count_mlp():
 
 
 def _fit_visits(model, callbacks, data, optimizer="adam", loss="poisson"):
-    """The Poisson loss unless told, the mse tracked on 400 rows
-    whatever the loss; 15 epochs of 32."""
-    x, y, x_val, y_val = data
-    model.compile(optimizer=optimizer, loss=loss,
-                  metrics=[keras.metrics.MeanSquaredError(name="mse")])
-    return model.fit(x, y, epochs=15, batch_size=32,
-                     validation_data=(x_val, y_val), verbose=0,
-                     callbacks=callbacks)
+    """The Poisson loss unless told (`_fit_tracking_mse`)."""
+    return _fit_tracking_mse(model, callbacks, data, optimizer, loss)
 
 
 @case("Sequential MLP, Poisson", None, split="holdout", metric="val_mse",
