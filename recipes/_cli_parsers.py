@@ -109,8 +109,8 @@ def tabular_parser(prog=None):
                         "learning-rate schedule; a search's trials: tune's)")
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="epochs without a better validation loss before "
-                        "stopping (default: train_tabular's choice for "
-                        "the backbone)")
+                        "stopping (default: train_tabular's choice: the "
+                        "whole cosine schedule for the ensembles)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="rows per training step (default: "
                         "train_tabular's choice for the table's size)")
