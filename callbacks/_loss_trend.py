@@ -171,10 +171,8 @@ def _at_chance(h, th, epoch_losses, facts):
 
 
 def _near_chance(h, th, epoch_losses, facts):
-    """The training loss and the last probe loss both within
-    `slow_chance_margin` of the no-information level (the test of a loss
-    that barely moved under tiny updates; `_at_chance` is the stricter one
-    of a loss that found no signal)."""
+    """The training and last probe losses within `slow_chance_margin` of
+    the no-information level (a looser `_at_chance`, for tiny updates)."""
     share = _share_of_chance(h, epoch_losses, facts)
     floor = 1 - th.slow_chance_margin
     return (share is not None and bool(share >= floor)
@@ -346,9 +344,8 @@ def _not_reached(train, base, steps, scale, th, facts, lr):
 
 
 def _stall_costs(h, th, epoch_losses, facts):
-    """Whether a stalled loss stopped high enough to be a cost: above
-    `dead_stall` of the no-information level (always, where that level is
-    not known)."""
+    """Whether a stalled loss stopped above `dead_stall` of the
+    no-information level, a cost (always, where that level is unknown)."""
     share = _share_of_chance(h, epoch_losses, facts)
     return share is None or bool(share >= th.dead_stall)
 
