@@ -95,7 +95,7 @@ REAL_MODULES = ("diagnosis_real_outputs", "diagnosis_real_training",
                 "diagnosis_deepfd_posts", "diagnosis_winter_posts",
                 "diagnosis_mutants_more", "diagnosis_mutants_third",
                 "diagnosis_neuralint_posts", "diagnosis_mutants_fourth",
-                "diagnosis_mutants_fifth")
+                "diagnosis_mutants_fifth", "diagnosis_mutants_sixth")
 
 
 def case(family, expected=None, *, also=(), backends=BACKENDS, split="tune",
