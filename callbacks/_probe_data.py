@@ -43,12 +43,13 @@ def fit_arguments(model):
 def sample_batch(x, y, sample_weight, size, seed=0):
     """Takes a probe batch `(x, y, sample_weight)` from `fit`'s data.
 
-    NumPy arrays / tensors give a seeded random sample of `size` rows, a
-    `tf.data.Dataset` its first batch cut to `size`.
+    NumPy arrays / tensors give a seeded random sample of `size` rows; a
+    `tf.data.Dataset` its first batch, and a `keras.utils.PyDataset` its
+    batch at index 0 (read by index, as Keras reads it), cut to `size`.
 
     Returns:
         The batch, or `None` when it cannot be taken without consuming the
-        user's data (generators, `PyDataset`).
+        user's data (generators, iterators).
     """
     first = keras.tree.flatten(x)[0] if x is not None else None
     if hasattr(first, "shape") and hasattr(first, "__getitem__") and len(
@@ -61,11 +62,17 @@ def sample_batch(x, y, sample_weight, size, seed=0):
                 _map(take, sample_weight))
     if is_dataset(x):
         batch = next(iter(x.take(1)))
-        bx, by, bsw = keras.utils.unpack_x_y_sample_weight(batch)
-        take = lambda a: None if a is None else np.asarray(a)[:size]  # noqa
-        return (keras.tree.map_structure(take, bx), _map(take, by),
-                _map(take, bsw))
-    return None
+    elif isinstance(x, keras.utils.PyDataset):
+        try:
+            batch = x[0]
+        except Exception:  # noqa: BLE001 - an empty or failing dataset
+            return None
+    else:
+        return None
+    bx, by, bsw = keras.utils.unpack_x_y_sample_weight(batch)
+    take = lambda a: None if a is None else np.asarray(a)[:size]  # noqa
+    return (keras.tree.map_structure(take, bx), _map(take, by),
+            _map(take, bsw))
 
 
 def _check_fit_setup(model, args, predictions):

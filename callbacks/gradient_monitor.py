@@ -133,10 +133,10 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
     gradients, without `log_dir`.
 
     The probe batch is taken from the data passed to `fit` (a seeded random
-    sample of NumPy/tensor inputs, or the first batch of a `tf.data.Dataset`)
-    unless `probe` is given; it must be given for generators and
-    `PyDataset`, whose batches cannot be read twice (the setup checks then
-    run on the probe batch).
+    sample of NumPy/tensor inputs, the first batch of a `tf.data.Dataset`,
+    or a `keras.utils.PyDataset`'s batch at index 0) unless `probe` is
+    given; it must be given for generators and iterators, whose batches
+    cannot be read twice.
 
     Args:
         every: Integer. Probe every `every` training steps. Defaults to `50`.
@@ -280,7 +280,7 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             if batch is None:
                 raise CallbackValueError(
                     "GradientMonitor could not take a probe batch from the "
-                    "data passed to `fit` (generators and PyDataset cannot "
+                    "data passed to `fit` (a generator or iterator cannot "
                     "be read twice). Received: probe=None; pass "
                     "`GradientMonitor(probe=(x_batch, y_batch))`."
                 )

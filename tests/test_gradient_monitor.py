@@ -479,6 +479,46 @@ def test_probe_is_taken_from_a_dataset(rng):
     assert monitor.report()["status"] == "healthy"
 
 
+class _Batches(keras.utils.PyDataset):
+    """Batches of 16 rows, read by index, as Keras reads them."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x) // 16
+
+    def __getitem__(self, index):
+        rows = slice(16 * index, 16 * (index + 1))
+        return self.x[rows], self.y[rows]
+
+
+def test_probe_is_taken_from_a_py_dataset(rng):
+    x, y = _data(rng)
+    model = _mlp("relu", "he_normal", depth=2)
+    monitor = GradientMonitor(every=4, probe_size=8)
+    model.fit(_Batches(x, y), epochs=1, verbose=0, callbacks=[monitor])
+    np.testing.assert_array_equal(monitor._batch[0], x[:8])
+    np.testing.assert_array_equal(monitor._batch[1], y[:8])
+    assert len(monitor.probe_history.steps) > 0
+    assert monitor.report()["data"]["probe"] == "fit arguments"
+
+
+def test_a_generator_needs_the_probe_argument(rng):
+    x, y = _data(rng)
+    model = _mlp("relu", "he_normal", depth=1)
+
+    def batches():
+        while True:
+            yield x[:16], y[:16]
+
+    with pytest.raises(CallbackValueError,
+                       match="a generator or iterator cannot be read twice"):
+        model.fit(batches(), steps_per_epoch=2, epochs=1, verbose=0,
+                  shuffle=False, callbacks=[GradientMonitor()])
+
+
 def test_embedding_gradients_are_measured(rng):
     # TensorFlow gives an Embedding's gradient as IndexedSlices.
     x = rng.integers(1, 50, size=(96, 8))
