@@ -97,6 +97,14 @@ def call_takes_training(model):
     return bool(getattr(model, "_call_has_training_arg", True))
 
 
+def loss_keywords(loss):
+    """The keyword arguments a built-in `keras.losses.Loss` passes its
+    function (its `_fn_kwargs`; `get_config` leaves some out, e.g.
+    `Huber`'s `delta`), or `{}`."""
+    keywords = getattr(loss, "_fn_kwargs", None)
+    return dict(keywords) if isinstance(keywords, dict) else {}
+
+
 def fit_locals(model):
     """The local variables of the running `model.fit` call, read from the
     stack, or `None` when no `fit` of `model` is running.

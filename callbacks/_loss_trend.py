@@ -17,7 +17,7 @@ from ._findings import make_finding
 from ._probe_history import _fmt
 
 _ABOVE_CHANCE = 1.1  # a first epoch this far above chance is a slow start
-_SEPARATED = 0.95  # a training accuracy that shows the signal was found
+_SEPARATED = 0.95  # an accuracy that shows the signal was found
 
 
 def _constant(h, th, target_spread):
@@ -234,11 +234,11 @@ def one_step_epochs(h, th, epoch_losses, facts):
             or int(h.steps[-1]) != epochs
             or share < th.one_step_chance):
         return None
-    # A classifier that already gets nearly every training row right has
-    # found the signal: its loss lags only because its outputs are not yet
-    # confident after so few updates.
-    if (facts.train_accuracy is not None
-            and facts.train_accuracy >= _SEPARATED):
+    # A classifier that already gets nearly every training (or validation)
+    # row right has found the signal: its loss lags only because its
+    # outputs are not yet confident after so few updates.
+    if max(a for a in (facts.train_accuracy, facts.val_accuracy, 0.0)
+           if a is not None) >= _SEPARATED:
         return None
     return make_finding(
         "loss_not_decreasing", f"Each of the {epochs} epochs was a single "

@@ -91,7 +91,8 @@ class RunFacts:
 
     Attributes:
         baseline: The loss of a model that ignores its inputs (the entropy
-            of the class shares, the targets' variance under MSE), or
+            of the class shares, the targets' variance under MSE, the loss
+            of the best constant under the other regression losses), or
             `None` where it is not known.
         baseline_what: What `baseline` is, in words.
         val_baseline: The same level for the validation loss, which
@@ -118,6 +119,7 @@ class RunFacts:
             embedding table started with one value in every entry.
         train_accuracy: The training accuracy `fit` logged at the latest
             epoch's end, or `None` where it logs none.
+        val_accuracy: The same for the validation accuracy.
     """
 
     baseline: object = None
@@ -134,6 +136,7 @@ class RunFacts:
     lr_schedule: bool = False
     constant_start: tuple = ()
     train_accuracy: object = None
+    val_accuracy: object = None
 
 
 class ProbeHistory:

@@ -14,12 +14,16 @@ import numpy as np
 
 from ._grads import leaf_layers
 from ._keras_compat import learning_rate_variable
+from ._setup_graph import CROSSENTROPY
 from ._setup_graph import activation
+from ._setup_graph import loss_names
 from ._setup_graph import loss_specs
 from ._setup_graph import model_graph
 from ._setup_graph import producer
 
 _MAX_ROWS = 200_000  # rows of y read for the class shares / variance
+_MSLE = "mean_squared_logarithmic_error"
+_REGRESSION = ("regression", "log_regression")
 _MAJORITY = 0.6  # a majority share from which a collapse is imbalance
 
 
@@ -55,8 +59,8 @@ def is_regression(model):
     names = getattr(model, "output_names", None) or ["output_0"]
     if not getattr(model, "compiled", False) or len(names) != 1:
         return False
-    spec = loss_specs(model, list(names))[0]
-    return spec is not None and spec["family"] == "regression"
+    spec = _spec(model, list(names))
+    return spec is not None and spec["family"] in _REGRESSION
 
 
 def unweighted_baseline(model, y, class_weight):
@@ -66,7 +70,7 @@ def unweighted_baseline(model, y, class_weight):
     cross-entropy of the shares against those predictions). `None` where
     the loss or the targets are not of a kind this knows."""
     spec, y = _one_target(model, y)
-    if spec is None or spec["family"] == "regression":
+    if spec is None or spec["family"] not in CROSSENTROPY:
         return None if spec is None else _best_constant_loss(spec, y, None)[0]
     if "focal" in spec["name"]:
         return None
@@ -93,6 +97,9 @@ def _weighted_prior(classes, p, class_weight):
 
 def _best_constant_loss(spec, y, class_weight):
     family = spec["family"]
+    if family == "log_regression":  # Keras clips both sides at epsilon
+        logs = np.log1p(np.maximum(y.reshape(len(y), -1), 1e-7))
+        return float(logs.var(axis=0).mean()), "the variance of log(1 + y)"
     if family == "regression":
         values = y.reshape(len(y), -1)
         if spec["name"] == "mean_squared_error":
@@ -100,6 +107,16 @@ def _best_constant_loss(spec, y, class_weight):
         if spec["name"] == "mean_absolute_error":
             return (float(np.abs(values - np.median(values, axis=0)).mean()),
                     "the targets' mean distance to their median")
+        if spec["name"] == "huber":
+            delta = spec["delta"]
+            return (_least_constant_loss(values, lambda d: np.where(
+                np.abs(d) <= delta, 0.5 * d ** 2,
+                delta * np.abs(d) - 0.5 * delta ** 2)),
+                "the Huber loss of the best constant")
+        if spec["name"] == "log_cosh":
+            return (_least_constant_loss(
+                values, lambda d: d + np.logaddexp(0.0, -2.0 * d)
+                - math.log(2.0)), "the log-cosh loss of the best constant")
         return None, ""
     if "focal" in spec["name"]:
         return None, ""
@@ -119,6 +136,20 @@ def _best_constant_loss(spec, y, class_weight):
     w, q = _weighted_prior(classes, p, class_weight)
     return (float(-np.sum(p * w * _log(q))),
             "the entropy of the class shares")
+
+
+def _least_constant_loss(values, pointwise):
+    """The least mean of `pointwise(values - c)` over one constant `c`
+    per column, averaged over the columns. `pointwise` is convex, so a
+    golden-section search between each column's extremes finds `c`."""
+    lo, hi = values.min(axis=0), values.max(axis=0)
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(50):  # the bracket shrinks to 0.618**50 = 4e-11 of it
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        left = (pointwise(values - a).mean(axis=0)
+                <= pointwise(values - b).mean(axis=0))
+        lo, hi = np.where(left, lo, a), np.where(left, b, hi)
+    return float(pointwise(values - (lo + hi) / 2.0).mean(axis=0).mean())
 
 
 def output_activation(model):
@@ -247,8 +278,8 @@ def _one_target(model, y):
     outputs = keras.tree.flatten(getattr(model, "outputs", None) or [None])
     if len(leaves) != 1 or len(outputs) != 1:
         return None, None
-    names = getattr(model, "output_names", None) or ["output_0"]
-    spec = loss_specs(model, list(names)[:1])[0]
+    spec = _spec(model, list(getattr(model, "output_names", None)
+                             or ["output_0"])[:1])
     try:
         values = np.asarray(leaves[0])[:_MAX_ROWS].astype("float64")
     except (TypeError, ValueError):
@@ -256,6 +287,15 @@ def _one_target(model, y):
     if spec is None or values.size == 0 or not np.isfinite(values).all():
         return None, None
     return spec, values
+
+
+def _spec(model, names):
+    """The loss spec of the first of `names`, with the squared log error,
+    which the setup rules leave alone, as a family of its own."""
+    spec = loss_specs(model, names)[0]
+    if spec is None and loss_names(model, names)[0] == _MSLE:
+        spec = {"family": "log_regression", "name": _MSLE}
+    return spec
 
 
 def _class_shares(y, family, spec):

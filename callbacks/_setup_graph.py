@@ -15,6 +15,7 @@ from ._keras_compat import first_consumer
 from ._keras_compat import inbound_tensors
 from ._keras_compat import is_ops_layer
 from ._keras_compat import keras_history
+from ._keras_compat import loss_keywords
 from ._setup_data import leaves
 
 _LOSSES = {  # loss function name -> (family, class to name in a fix)
@@ -316,7 +317,8 @@ def unadapted(model):
 
 
 def _loss_spec(loss):
-    """`{family, class, name, from_logits, ignore_class}` or None."""
+    """`{family, class, name, from_logits, ignore_class, delta}` (Huber's)
+    or None."""
     builtin = _builtin(loss)
     if builtin is None or builtin[0] not in _LOSSES:
         return None
@@ -324,7 +326,8 @@ def _loss_spec(loss):
     family, cls = _LOSSES[name]
     return {"family": family, "class": cls, "name": name,
             "from_logits": bool(kwargs.get("from_logits", False)),
-            "ignore_class": kwargs.get("ignore_class")}
+            "ignore_class": kwargs.get("ignore_class"),
+            "delta": float(kwargs.get("delta", 1.0))}
 
 
 def _builtin(loss):
@@ -343,7 +346,7 @@ def _builtin(loss):
     if isinstance(loss, keras.losses.Loss):
         fn = getattr(loss, "fn", None)
         try:
-            kwargs = {**loss.get_config(), **kwargs}
+            kwargs = {**loss.get_config(), **loss_keywords(loss), **kwargs}
         except (NotImplementedError, TypeError):
             return None
     name = getattr(fn, "__name__", None)

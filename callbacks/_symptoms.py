@@ -105,8 +105,11 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                  or _median_update(history) == 0)
         if batchnorm is None and timed:
             found.append(_constant(history, th, target_spread))
-        elif exploding is None and not timed:
-            # Too short to judge, unless its batches made it short.
+        if exploding is None and (
+                not timed or history.steps[-1] < th.min_trend_steps):
+            # Too short to judge, unless its batches made it short: with
+            # one update an epoch the loss also falls little per epoch,
+            # which is no sign that it stopped falling.
             found.append(one_step_epochs(history, th, epoch_losses, facts))
         # A loss that explodes is explained: no trend finding.
         if exploding is None:

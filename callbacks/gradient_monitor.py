@@ -336,10 +336,12 @@ class GradientMonitor(_ProbingMixin, _FindingsMixin, _ReportMixin,
             self._epoch_losses.append(float(loss))
         if logs.get("val_loss") is not None:
             self._val_losses.append(float(logs["val_loss"]))
-        accuracy = next((logs[k] for k in _ACCURACY_KEYS
-                         if logs.get(k) is not None), None)
-        self._facts.train_accuracy = (None if accuracy is None
-                                      else float(accuracy))
+        for prefix, field in (("", "train_accuracy"),
+                              ("val_", "val_accuracy")):
+            accuracy = next((logs[prefix + k] for k in _ACCURACY_KEYS
+                             if logs.get(prefix + k) is not None), None)
+            setattr(self._facts, field,
+                    None if accuracy is None else float(accuracy))
         if (loss is not None and not math.isfinite(float(loss))
                 and self._nonfinite_step is None):
             self._nonfinite_step = self._step

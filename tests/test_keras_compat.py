@@ -123,6 +123,12 @@ def test_call_takes_training_reads_the_models_call_signature():
         f"`_call_has_training_arg`: {CHANGED}")
 
 
+def test_loss_keywords_hold_what_get_config_leaves_out():
+    keywords = compat.loss_keywords(keras.losses.Huber(delta=0.3))
+    assert keywords.get("delta") == 0.3, f"`_fn_kwargs`: {CHANGED}"
+    assert compat.loss_keywords("huber") == {}
+
+
 def test_variable_index_finds_each_variable_of_a_built_optimizer():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     optimizer = keras.optimizers.Adam()

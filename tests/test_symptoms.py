@@ -230,6 +230,19 @@ def test_a_short_run_of_one_step_epochs_near_chance_is_named():
     assert _kinds(diagnose(one_step, TH, final=True, epoch_losses=epochs,
                            facts=separated, target_spread=1.0)) == [
         "loss_not_decreasing"]
+    # Or nearly every validation row right, whatever the training rows'
+    # accuracy, logged before the epoch's one update, says.
+    separated.val_accuracy = 1.0
+    assert diagnose(one_step, TH, final=True, epoch_losses=epochs,
+                    facts=separated, target_spread=1.0) == []
+    # One update an epoch moves the loss little per epoch (0.5% here): that
+    # is no sign that it stopped falling, and the rule still applies.
+    slow = [2.30, 2.29, 2.28, 2.27, 2.26]
+    found = diagnose(_history([2.30, 2.29, 2.27, 2.26], [0, 1, 3, 5]), TH,
+                     final=True, epoch_losses=slow, facts=facts,
+                     target_spread=1.0)
+    assert _kinds(found) == ["loss_not_decreasing"]
+    assert "updated only 5 times" in found[0]["message"]
 
 
 def test_a_loss_at_chance_under_tiny_updates_is_too_slow_despite_a_dip():
@@ -466,6 +479,32 @@ def test_run_facts_read_from_a_model(rng):
     assert found["majority"] == 0 and found["others"] > 0
     predictions[0] = [0.1, 0.9]
     assert _run_facts.collapse(model, predictions, y[::3][:32], y) is None
+
+@pytest.mark.parametrize("loss", [
+    "mean_squared_error", "mean_absolute_error", "huber",
+    keras.losses.Huber(delta=0.3), "log_cosh",
+    "mean_squared_logarithmic_error"])
+def test_regression_no_information_level_is_keras_loss_of_the_best_constant(
+        rng, loss):
+    # Skewed, positive targets in two columns, so that mean, median and
+    # the best constant of each loss all differ.
+    y = np.stack([rng.lognormal(0.0, 1.0, 400),
+                  rng.gamma(2.0, 3.0, 400)], axis=1).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), L.Dense(2, "softplus")])
+    model.compile("adam", loss)
+    value, words = _run_facts.baseline(model, y)
+    # Keras's own loss of constant predictions on a fine grid of constants.
+    fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    grid = np.linspace(0.05, 12.0, 1200).astype("float32")
+    best = []
+    for column in range(2):
+        losses = [float(keras.ops.mean(fn(y[:, column:column + 1],
+                                          np.full((400, 1), c, "float32"))))
+                  for c in grid]
+        best.append(min(losses))
+    assert value == pytest.approx(np.mean(best), rel=2e-3)
+    assert words
+    assert _run_facts.is_regression(model)
 
 
 def test_overflow_from_large_initial_weights_names_the_initialisation(rng):
