@@ -2,6 +2,7 @@
 tiny recipe models, and a child Python on JAX that cannot import TensorFlow.
 """
 
+import gc
 import os
 import subprocess
 import sys
@@ -70,6 +71,17 @@ _BLOCKER = textwrap.dedent(f"""
             raise ModuleNotFoundError(f"No module named {{name!r}}")
     sys.meta_path.insert(0, Blocker())
 """)
+
+
+def pytest_collection_finish(session):
+    """Moves what exists once the tests are collected (TensorFlow's, JAX's
+    and Keras's modules, hundreds of thousands of objects) out of the
+    collector's reach. The tests leave their models to Python's collector
+    (see `_seed`), whose full passes otherwise walk all of those objects
+    each time: freezing them made the TensorFlow pass of three test folders
+    6% faster (90-94 s against 96-102 s, two runs each, alternated)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):
