@@ -105,8 +105,8 @@ def diagnose(history, th, *, final=False, nonfinite_step=None,
                  or _median_update(history) == 0)
         if batchnorm is None and timed:
             found.append(_constant(history, th, target_spread))
-        if exploding is None and (
-                not timed or history.steps[-1] < th.min_trend_steps):
+        if exploding is None and (not timed or (
+                len(history) and history.steps[-1] < th.min_trend_steps)):
             # Too short to judge, unless its batches made it short: with
             # one update an epoch the loss also falls little per epoch,
             # which is no sign that it stopped falling.

@@ -507,6 +507,17 @@ def test_regression_no_information_level_is_keras_loss_of_the_best_constant(
     assert _run_facts.is_regression(model)
 
 
+def test_best_constant_searched_on_a_sample_of_a_large_target(rng,
+                                                             monkeypatch):
+    y = rng.lognormal(0.0, 1.0, (50_000, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), L.Dense(2)])
+    model.compile("adam", "log_cosh")
+    sampled, _ = _run_facts.baseline(model, y)
+    monkeypatch.setattr(_run_facts, "_SEARCH_ROWS", len(y))
+    assert sampled == pytest.approx(_run_facts.baseline(model, y)[0],
+                                    rel=1e-4)
+
+
 def test_overflow_from_large_initial_weights_names_the_initialisation(rng):
     x = rng.normal(size=(64, 16)).astype("float32")
     y = rng.normal(size=(64, 1)).astype("float32")
